@@ -1,0 +1,367 @@
+"""Article records and a streaming corpus reader for JSONL (plain, .gz, .xz) and CSV.
+
+A corpus file is read one line at a time: iterating over :func:`read_corpus` never holds
+more than one record's Python objects, so a 1 GB file is read in constant memory. Errors
+name the file, the line and the value, and say how to fix them.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import json
+import logging
+import lzma
+import warnings
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Iterable, Iterator
+
+__all__ = [
+    "Article",
+    "Corpus",
+    "CorpusError",
+    "CorpusWarning",
+    "TEXT_FIELDS",
+    "as_article",
+    "parse_time",
+    "read_corpus",
+]
+
+logger = logging.getLogger(__name__)
+
+#: The fields that hold an article's text, in the order a page shows them.
+TEXT_FIELDS = ("title", "heading", "body")
+_EXAMPLES = 5
+
+
+class CorpusError(ValueError):
+    """A corpus file, or a record in it, cannot be read as articles."""
+
+
+class CorpusWarning(UserWarning):
+    """Something in a corpus was kept but deserves attention (empty text, unknown ids)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """One news article.
+
+    Only ``id`` is required; an article with no text is kept but never recommended.
+    ``published`` is a timezone-aware datetime (UTC when the source gave no offset);
+    ``related`` holds the ids of the site's own "À lire aussi" box, ``related_at`` when
+    that box was shown.
+    """
+
+    id: str
+    title: str = ""
+    heading: str = ""
+    body: str = ""
+    published: datetime | None = None
+    category: str = ""
+    url: str = ""
+    related: tuple[str, ...] = ()
+    related_at: datetime | None = None
+
+    @property
+    def text(self) -> str:
+        """Title, lead and body, one per line."""
+        return "\n".join(t for t in (self.title, self.heading, self.body) if t)
+
+    @property
+    def has_text(self) -> bool:
+        return any(t.strip() for t in (self.title, self.heading, self.body))
+
+
+def parse_time(value, *, what: str = "time") -> datetime | None:
+    """An aware datetime from an ISO 8601 string, a date, a datetime or None.
+
+    A value without a UTC offset is taken as UTC; a date alone is midnight UTC.
+    Raises ``ValueError`` naming the value when it cannot be read.
+    """
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        parsed = value
+    elif isinstance(value, date):
+        parsed = datetime(value.year, value.month, value.day)
+    elif isinstance(value, str):
+        text = value.strip()
+        if text.endswith(("Z", "z")):
+            text = text[:-1] + "+00:00"
+        try:
+            parsed = datetime.fromisoformat(text)
+        except ValueError:
+            raise ValueError(
+                f"cannot read {what} {value!r}: expected ISO 8601 such as "
+                f"'2020-07-03' or '2020-07-03T12:43:14+02:00'"
+            ) from None
+    else:
+        raise ValueError(f"cannot read {what} {value!r}: expected an ISO 8601 string, "
+                         f"got {type(value).__name__}")
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return parsed
+
+
+def as_article(record) -> Article:
+    """An :class:`Article` from an Article or a mapping with the corpus fields.
+
+    Raises ``ValueError`` (without file or line: :func:`read_corpus` adds them) when the
+    record has no usable id, no text field at all, or a field of the wrong type.
+    """
+    if isinstance(record, Article):
+        return record
+    if not isinstance(record, dict):
+        raise ValueError(f"expected a JSON object (an article), got {type(record).__name__}")
+    raw_id = record.get("id")
+    if isinstance(raw_id, bool) or not isinstance(raw_id, (str, int)):
+        if raw_id is None:
+            raise ValueError("record has no 'id'")
+        raise ValueError(f"'id' must be a string, got {type(raw_id).__name__} {raw_id!r}")
+    article_id = str(raw_id).strip()
+    if not article_id:
+        raise ValueError("record has an empty 'id'")
+    if not any(name in record for name in TEXT_FIELDS):
+        raise ValueError(f"article {article_id!r} has none of the text fields "
+                         f"{', '.join(TEXT_FIELDS)}")
+    texts = {}
+    for name in (*TEXT_FIELDS, "category", "url"):
+        value = record.get(name)
+        if value is None:
+            value = ""
+        if not isinstance(value, str):
+            raise ValueError(f"article {article_id!r}: field {name!r} must be a string, "
+                             f"got {type(value).__name__}")
+        texts[name] = value
+    published = record.get("published") or record.get("date")
+    which = "published" if record.get("published") else "date"
+    try:
+        published = parse_time(published, what=f"{which!r}")
+        related_at = parse_time(record.get("related_at"), what="'related_at'")
+    except ValueError as exc:
+        raise ValueError(f"article {article_id!r}: {exc}") from None
+    return Article(id=article_id, published=published, related=_related_ids(record.get("related")),
+                   related_at=related_at, **texts)
+
+
+def _related_ids(value) -> tuple[str, ...]:
+    if value is None or value == "":
+        return ()
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            value = json.loads(text)
+        else:
+            return tuple(p for p in text.replace(";", "|").replace(",", "|").split("|")
+                         for p in [p.strip()] if p)
+    if not isinstance(value, (list, tuple)):
+        raise ValueError(f"'related' must be a list of ids, got {type(value).__name__}")
+    return tuple(str(v).strip() for v in value if str(v).strip())
+
+
+@dataclass
+class Corpus:
+    """A corpus file read lazily: each iteration streams the file again.
+
+    After an iteration, ``n_articles``, ``n_empty`` (articles with no text), ``skipped``
+    (``(line, reason)`` pairs, with ``skip_invalid=True``) and ``unknown_related``
+    (``related`` ids that are not in the corpus) describe what was read.
+    """
+
+    path: Path
+    skip_invalid: bool = False
+    n_articles: int = field(default=0, init=False)
+    n_empty: int = field(default=0, init=False)
+    skipped: list = field(default_factory=list, init=False)
+    unknown_related: list = field(default_factory=list, init=False)
+
+    def __iter__(self) -> Iterator[Article]:
+        self.n_articles = self.n_empty = 0
+        self.skipped, self.unknown_related = [], []
+        seen: dict[str, int] = {}
+        duplicates: dict[str, list[int]] = {}
+        related: list[tuple[int, str]] = []
+        empty_examples = []
+        for line_no, record in _records(self.path):
+            try:
+                if isinstance(record, Exception):
+                    raise record
+                article = as_article(record)
+            except ValueError as exc:
+                self._invalid(line_no, str(exc))
+                continue
+            if article.id in seen:
+                duplicates.setdefault(article.id, [seen[article.id]]).append(line_no)
+                if self.skip_invalid:
+                    self.skipped.append((line_no, f"duplicate id {article.id!r}"))
+                continue
+            seen[article.id] = line_no
+            self.n_articles += 1
+            if not article.has_text:
+                self.n_empty += 1
+                if len(empty_examples) < _EXAMPLES:
+                    empty_examples.append(f"{article.id!r} (line {line_no})")
+            related.extend((line_no, r) for r in article.related)
+            yield article
+        if duplicates and not self.skip_invalid:
+            examples = "; ".join(f"{i!r} on lines {', '.join(map(str, lines))}"
+                                 for i, lines in list(duplicates.items())[:_EXAMPLES])
+            raise CorpusError(
+                f"{self.path}: {len(duplicates):,} article ids appear more than once, "
+                f"first: {examples}. Ids must be unique; remove the copies or pass "
+                f"skip_invalid=True (--skip-invalid) to keep the first of each."
+            )
+        if self.n_articles == 0:
+            raise CorpusError(f"{self.path}: no articles in this file"
+                              + (f" ({len(self.skipped)} invalid lines skipped)"
+                                 if self.skipped else ""))
+        self._report(empty_examples, seen, related)
+
+    def _invalid(self, line_no: int, reason: str) -> None:
+        if not self.skip_invalid:
+            raise CorpusError(f"{self.path}, line {line_no}: {reason}. Fix the line or pass "
+                              f"skip_invalid=True (--skip-invalid) to skip bad lines.")
+        self.skipped.append((line_no, reason))
+
+    def _report(self, empty_examples, seen, related) -> None:
+        if self.skipped:
+            first = "; ".join(f"line {n}: {why}" for n, why in self.skipped[:_EXAMPLES])
+            warnings.warn(f"{self.path}: skipped {len(self.skipped):,} invalid lines, "
+                          f"first: {first}", CorpusWarning, stacklevel=3)
+        if self.n_empty:
+            warnings.warn(f"{self.path}: {self.n_empty:,} articles have no text; they are "
+                          f"kept but never recommended: {', '.join(empty_examples)}",
+                          CorpusWarning, stacklevel=3)
+        self.unknown_related = [(n, r) for n, r in related if r not in seen]
+        if self.unknown_related:
+            first = ", ".join(f"{r!r} (line {n})" for n, r in self.unknown_related[:_EXAMPLES])
+            warnings.warn(f"{self.path}: {len(self.unknown_related):,} 'related' ids are not "
+                          f"articles of this corpus: {first}", CorpusWarning, stacklevel=3)
+
+
+def read_corpus(path, *, skip_invalid: bool = False) -> Corpus:
+    """Read a corpus of articles from JSONL, JSONL.gz, JSONL.xz or CSV (also .csv.gz/.xz).
+
+    Returns a :class:`Corpus`, which streams the file each time it is iterated. The file
+    is checked to exist and be readable now; records are checked as they are read.
+
+    Parameters
+    ----------
+    path : str or Path
+    skip_invalid : bool, default=False
+        Skip malformed lines and duplicate ids (keeping the first) instead of raising;
+        what was skipped is reported in a warning and in ``Corpus.skipped``.
+
+    Raises
+    ------
+    FileNotFoundError, PermissionError
+        When the file is missing or unreadable (the message names it).
+    CorpusError
+        During iteration, on a bad record (file, line and value named).
+    """
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"corpus file not found: {path}")
+    if path.is_dir():
+        raise CorpusError(f"{path} is a folder; expected a corpus file "
+                          f"(.jsonl, .jsonl.gz, .jsonl.xz or .csv)")
+    try:
+        with path.open("rb"):
+            pass
+    except PermissionError:
+        raise PermissionError(f"corpus file cannot be read (permission denied): {path}") from None
+    _format_of(path)
+    return Corpus(path, skip_invalid=skip_invalid)
+
+
+def _format_of(path: Path) -> str:
+    suffixes = [s.lower() for s in path.suffixes[-2:]]
+    if suffixes and suffixes[-1] in (".gz", ".xz"):
+        suffixes = suffixes[:-1]
+    kind = suffixes[-1] if suffixes else ""
+    if kind in (".jsonl", ".ndjson", ".json"):
+        return "jsonl"
+    if kind in (".csv", ".tsv"):
+        return kind[1:]
+    raise CorpusError(f"{path}: unknown corpus format {''.join(path.suffixes) or '(none)'!r}; "
+                      f"expected .jsonl, .jsonl.gz, .jsonl.xz, .csv or .tsv")
+
+
+def _open_binary(path: Path):
+    name = path.name.lower()
+    if name.endswith(".gz"):
+        return gzip.open(path, "rb")
+    if name.endswith(".xz"):
+        return lzma.open(path, "rb")
+    return path.open("rb")
+
+
+def _decoded_lines(path: Path, raw) -> Iterator[tuple[int, str]]:
+    for line_no, line in enumerate(raw, start=1):
+        try:
+            yield line_no, line.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise CorpusError(
+                f"{path}, line {line_no}: bytes that are not UTF-8 at offset {exc.start} "
+                f"of the line ({line[exc.start:exc.start + 4]!r}). Re-encode the file as UTF-8."
+            ) from None
+
+
+def _records(path: Path) -> Iterator[tuple[int, object]]:
+    """``(line number, record or ValueError)`` for each record of the file."""
+    kind = _format_of(path)
+    try:
+        with _open_binary(path) as raw:
+            lines = _decoded_lines(path, raw)
+            if kind == "jsonl":
+                yield from _json_records(lines)
+            else:
+                yield from _csv_records(path, lines, "\t" if kind == "tsv" else ",")
+    except (EOFError, OSError, lzma.LZMAError) as exc:
+        if isinstance(exc, (FileNotFoundError, PermissionError)):
+            raise
+        raise CorpusError(f"{path}: the file is truncated or not a valid "
+                          f"{path.suffix} archive ({exc})") from None
+
+
+def _json_records(lines) -> Iterator[tuple[int, object]]:
+    for line_no, line in lines:
+        if not line.strip():
+            continue
+        try:
+            yield line_no, json.loads(line)
+        except json.JSONDecodeError as exc:
+            snippet = line.strip()[:60]
+            yield line_no, ValueError(f"malformed JSON ({exc.msg} at column {exc.colno}): "
+                                      f"{snippet!r}")
+
+
+def _csv_records(path: Path, lines, delimiter: str) -> Iterator[tuple[int, object]]:
+    current = [0]
+
+    def text_lines():
+        for line_no, line in lines:
+            current[0] = line_no
+            yield line
+
+    reader = csv.reader(text_lines(), delimiter=delimiter)
+    header = next(reader, None)
+    if header is None:
+        return
+    header = [h.strip().lstrip("\ufeff") for h in header]
+    missing = [] if "id" in header else ["id"]
+    if not any(name in header for name in TEXT_FIELDS):
+        missing.append(" or ".join(TEXT_FIELDS))
+    if missing:
+        raise CorpusError(f"{path}: the CSV header lacks the column(s) {', '.join(missing)}; "
+                          f"found {', '.join(header) or 'no columns'}. A corpus needs 'id' and "
+                          f"at least one of {', '.join(TEXT_FIELDS)}.")
+    for row in reader:
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) != len(header):
+            yield current[0], ValueError(f"expected {len(header)} columns, got {len(row)}")
+            continue
+        yield current[0], {k: (v if v != "" else None) for k, v in zip(header, row)}

@@ -1,0 +1,216 @@
+"""Evaluation against a site's own related lists, as of the moment each list was shown.
+
+Ground truth is a set of links ``source -> target`` (a corpus with ``related`` fields, or a
+TSV of ``source_id, target_id[, rank[, shown_at]]``). For each source the model ranks its
+candidates as of ``shown_at`` (only articles published before it; the model's or the
+caller's ``max_age`` narrows the pool further), and the metrics of
+:mod:`recommender.metrics` are computed over links. Two baselines rank the same pool:
+a random order, and the most recent articles of the source's category first.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from . import metrics
+from .corpus import CorpusError, _decoded_lines, _open_binary, parse_time, read_corpus
+from .model import UNDATED, ArticleRecommender, _seconds
+
+__all__ = ["GroundTruth", "evaluate", "read_ground_truth"]
+
+logger = logging.getLogger(__name__)
+
+#: Ranks beyond this count as misses for MRR, as the data README's protocol says.
+CUTOFF = 100
+
+
+@dataclass
+class GroundTruth:
+    """Links as parallel arrays: ``sources[i] -> targets[i]``, shown at ``shown_at[i]``.
+
+    ``shown_at`` holds seconds since 1970 UTC, or ``UNDATED`` where unknown (then the
+    lists are ranked against the whole catalogue).
+    """
+
+    sources: np.ndarray
+    targets: np.ndarray
+    shown_at: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.sources)
+
+
+def read_ground_truth(path) -> GroundTruth:
+    """Links from a TSV (``source_id, target_id[, rank[, shown_at]]``) or a corpus file.
+
+    A ``.tsv`` file (optionally with a header line starting ``source_id``) is read as
+    links; anything else as a corpus, whose ``related`` and ``related_at`` give them.
+    """
+    path = Path(path)
+    name = path.name.lower()
+    if name.endswith((".tsv", ".tsv.gz", ".tsv.xz")) and not _looks_like_corpus(path):
+        return _read_tsv(path)
+    sources, targets, shown = [], [], []
+    for article in read_corpus(path):
+        for target in article.related:
+            sources.append(article.id)
+            targets.append(target)
+            shown.append(_seconds(article.related_at, "related_at"))
+    return _truth(sources, targets, shown)
+
+
+def _looks_like_corpus(path: Path) -> bool:
+    with _open_binary(path) as fh:
+        first = fh.readline().decode("utf-8", "replace").lower().split("\t")
+    return "id" in [c.strip() for c in first]
+
+
+def _truth(sources, targets, shown) -> GroundTruth:
+    return GroundTruth(np.asarray(sources, dtype=str), np.asarray(targets, dtype=str),
+                       np.asarray(shown, dtype=np.int64))
+
+
+def _read_tsv(path: Path) -> GroundTruth:
+    if not path.exists():
+        raise FileNotFoundError(f"ground-truth file not found: {path}")
+    sources, targets, shown = [], [], []
+    with _open_binary(path) as raw:
+        lines = _decoded_lines(path, raw)
+        for line_no, line in lines:
+            cells = [c.strip() for c in next(csv.reader([line], delimiter="\t"), [])]
+            if not cells or not any(cells):
+                continue
+            if line_no == 1 and cells[0].lower() in ("source_id", "source"):
+                continue
+            if len(cells) < 2 or not cells[0] or not cells[1]:
+                raise CorpusError(f"{path}, line {line_no}: expected 'source_id<TAB>target_id"
+                                  f"[<TAB>rank[<TAB>shown_at]]', got {line.rstrip()!r}")
+            try:
+                when = _seconds(cells[3] if len(cells) > 3 else None, "shown_at")
+            except ValueError as exc:
+                raise CorpusError(f"{path}, line {line_no}: {exc}") from None
+            sources.append(cells[0])
+            targets.append(cells[1])
+            shown.append(when)
+    if not sources:
+        raise CorpusError(f"{path}: no links in this file")
+    return _truth(sources, targets, shown)
+
+
+def evaluate(model: ArticleRecommender, truth: GroundTruth, *, ks=(2, 5, 10), max_age=None,
+             baselines: bool = True, seed: int = 0) -> dict:
+    """Metrics of ``model`` on ``truth``, with the two baselines on the same pool.
+
+    Returns a dict with ``n_sources``, ``n_links``, ``missing_targets`` (links whose target
+    is not in the model, left out and counted), ``missing_sources``, ``duplicate_links``,
+    ``recall@K``, ``precision@K``, ``hit_rate@K`` for each K, ``mrr``, ``ndcg@10``,
+    ``coverage`` and ``baselines`` (the same keys for ``random`` and
+    ``recent_same_category``).
+    """
+    ks = tuple(sorted({metrics._check_positive_int(k, "k") for k in ks}))
+    known = np.isin(truth.sources, model.ids_)
+    target_known = np.isin(truth.targets, model.ids_)
+    keep = known & target_known
+    # One link per (source, target): a repeated link would count twice.
+    pairs = np.char.add(np.char.add(truth.sources, "\t"), truth.targets)
+    _, first = np.unique(pairs, return_index=True)
+    unique = np.zeros(len(truth), bool)
+    unique[first] = True
+    n_duplicates = int((keep & ~unique).sum())
+    keep &= unique
+    if not keep.any():
+        raise ValueError(
+            f"none of the {len(truth):,} ground-truth links has both its source and its "
+            f"target in the model ({int((~known).sum()):,} unknown sources, "
+            f"{int((known & ~target_known).sum()):,} unknown targets); is it the same corpus?")
+    src, tgt, shown = truth.sources[keep], truth.targets[keep], truth.shown_at[keep]
+    source_ids, link_source = np.unique(src, return_inverse=True)
+    as_of = np.full(len(source_ids), UNDATED, np.int64)
+    as_of[link_source] = shown  # one time per source (the lists carry one)
+    as_of_list = [None if t == UNDATED else _iso(t) for t in as_of]
+
+    lists = model.recommend_batch(source_ids, CUTOFF, as_of=as_of_list, max_age=max_age)
+    report = {
+        "n_sources": int(len(source_ids)),
+        "n_links": int(keep.sum()),
+        "missing_targets": int((known & ~target_known).sum()),
+        "missing_sources": int((~known).sum()),
+        "duplicate_links": n_duplicates,
+        "max_age": model.max_age_days_ if max_age is None else max_age,
+        **_scores(lists.ids, link_source, tgt, ks),
+        "coverage": metrics.catalogue_coverage(lists.ids[:, :max(ks)],
+                                               int(model_recommendable(model).sum())),
+    }
+    if baselines:
+        pools = _pools(model, source_ids, as_of_list, max_age)
+        rng = np.random.default_rng(seed)
+        report["baselines"] = {
+            name: _baseline_scores(model, ranker(model, pools, source_ids, rng),
+                                   link_source, tgt, ks)
+            for name, ranker in (("random", _random_lists),
+                                 ("recent_same_category", _recent_lists))
+        }
+    return report
+
+
+def model_recommendable(model: ArticleRecommender) -> np.ndarray:
+    """Rows that can be recommended: those with at least one term."""
+    return np.diff(model.matrix_.indptr) > 0
+
+
+def _scores(ids, link_source, targets, ks) -> dict:
+    ranks = metrics.rank_of_targets(ids[link_source], targets)
+    return metrics.summarize(ranks, link_source, ks=ks, cutoff=CUTOFF)
+
+
+def _baseline_scores(model, lists, link_source, targets, ks) -> dict:
+    out = _scores(lists, link_source, targets, ks)
+    out["coverage"] = metrics.catalogue_coverage(lists[:, :max(ks)],
+                                                 int(model_recommendable(model).sum()))
+    return out
+
+
+def _pools(model, source_ids, as_of_list, max_age):
+    """For each source, the row range of its candidates (the model's own windows)."""
+    n = len(source_ids)
+    lo, hi = model._windows(n, as_of=as_of_list, max_age=max_age, since=None, until=None)
+    if lo is None:
+        lo, hi = np.zeros(n, np.int64), np.full(n, model.n_articles, np.int64)
+    return lo, hi, model.rows_of(list(source_ids))
+
+
+def _random_lists(model, pools, source_ids, rng) -> np.ndarray:
+    lo, hi, rows = pools
+    ok = model_recommendable(model)
+    out = np.full((len(rows), CUTOFF), "", dtype=model.ids_.dtype)
+    for i, (a, z, r) in enumerate(zip(lo, hi, rows)):
+        pool = np.arange(a, z)[ok[a:z]]
+        pool = pool[pool != r]
+        pick = rng.choice(pool, size=min(CUTOFF, len(pool)), replace=False)
+        out[i, :len(pick)] = model.ids_[pick]
+    return out
+
+
+def _recent_lists(model, pools, source_ids, rng) -> np.ndarray:
+    """Newest first, the source's category before the others (rows are in time order)."""
+    lo, hi, rows = pools
+    ok = model_recommendable(model)
+    out = np.full((len(rows), CUTOFF), "", dtype=model.ids_.dtype)
+    for i, (a, z, r) in enumerate(zip(lo, hi, rows)):
+        pool = np.arange(a, z)[ok[a:z]][::-1]
+        pool = pool[pool != r]
+        same = model.categories_[pool] == model.categories_[r]
+        pick = np.concatenate([pool[same], pool[~same]])[:CUTOFF]
+        out[i, :len(pick)] = model.ids_[pick]
+    return out
+
+
+def _iso(seconds: int) -> str:
+    from datetime import datetime, timezone
+
+    return datetime.fromtimestamp(int(seconds), timezone.utc).isoformat()

@@ -1,0 +1,145 @@
+"""Exact cosine top-k over L2-normalised sparse rows, in blocks of bounded memory.
+
+``top_k(Q, X, k)`` scores every row of ``Q`` against the rows of ``X`` (both CSR with unit
+rows, so a dot product is a cosine) and keeps the ``k`` best of each query. Queries are
+taken in blocks: a block's scores are one dense ``(block, candidates)`` array, its size
+bounded by ``max_block_bytes``, never ``n × n``. Candidates are restricted before the
+top-k, never after: each query may have its own window ``[lo, hi)`` of rows of ``X`` (the
+model keeps its rows in publication order, so a date window is a row range), a row to skip
+(itself), and a global mask of allowed rows (categories, exclusions). Only positive scores
+are returned; the rest is padding, ``-1`` for the index and ``-inf`` for the score.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import scipy.sparse as sp
+
+__all__ = ["DEFAULT_BLOCK_BYTES", "check_k", "top_k"]
+
+#: Memory for one block's dense scores (the product, the mask and argpartition's work).
+DEFAULT_BLOCK_BYTES = 256 * 2**20
+_BYTES_PER_CELL = 4 + 1 + 8  # float32 score, bool mask, int64 partition index
+
+
+def check_k(k) -> int:
+    """``k`` as an int, or a ValueError that names it."""
+    if isinstance(k, (bool, np.bool_)) or not isinstance(k, (int, np.integer)):
+        raise ValueError(f"k must be a positive integer, got {k!r}")
+    if k <= 0:
+        raise ValueError(f"k must be a positive integer, got {k}")
+    return int(k)
+
+
+def top_k(Q: sp.csr_matrix, X: sp.csr_matrix, k: int, *, lo=None, hi=None, skip=None,
+          allowed=None, max_block_bytes: int = DEFAULT_BLOCK_BYTES, n_jobs: int = 1):
+    """The ``k`` rows of ``X`` most similar to each row of ``Q``.
+
+    Parameters
+    ----------
+    Q : csr_matrix of shape (n_queries, n_terms)
+    X : csr_matrix of shape (n_rows, n_terms)
+        Both with L2-normalised rows (float32).
+    k : int
+        Clipped to ``n_rows``.
+    lo, hi : int arrays of shape (n_queries,), optional
+        Query ``i`` only sees rows ``lo[i] <= j < hi[i]``; default all rows.
+    skip : int array of shape (n_queries,), optional
+        A row that query ``i`` must not return (itself), or -1.
+    allowed : bool array of shape (n_rows,), optional
+        Rows that any query may return.
+    max_block_bytes : int
+        Memory for one block of dense scores; a block holds at least one query.
+    n_jobs : int
+        Threads (the sparse product releases the GIL).
+
+    Returns
+    -------
+    indices : int64 array of shape (n_queries, k)
+        Best first; -1 where fewer than ``k`` rows have a positive score.
+    scores : float32 array of shape (n_queries, k)
+        Cosine similarities, non-increasing along each row; -inf with the -1 padding.
+    """
+    k = min(check_k(k), X.shape[0]) if X.shape[0] else 0
+    n_queries, n_rows = Q.shape[0], X.shape[0]
+    if Q.shape[1] != X.shape[1]:
+        raise ValueError(f"queries have {Q.shape[1]} terms but the index has {X.shape[1]}")
+    lo = np.zeros(n_queries, np.int64) if lo is None else np.asarray(lo, np.int64)
+    hi = np.full(n_queries, n_rows, np.int64) if hi is None else np.asarray(hi, np.int64)
+    skip = np.full(n_queries, -1, np.int64) if skip is None else np.asarray(skip, np.int64)
+    indices = np.full((n_queries, k), -1, np.int64)
+    scores = np.full((n_queries, k), -np.inf, np.float32)
+    if k == 0 or n_queries == 0:
+        return indices, scores
+    Q = sp.csr_matrix(Q, dtype=np.float32)
+    X = sp.csr_matrix(X, dtype=np.float32)
+
+    def run(block):
+        rows = block
+        i, s = _block_top_k(Q[rows], X, k, lo[rows], hi[rows], skip[rows], allowed)
+        indices[rows], scores[rows] = i, s
+
+    blocks = _plan_blocks(lo, hi, max_block_bytes)
+    if n_jobs == 1 or len(blocks) == 1:
+        for block in blocks:
+            run(block)
+    else:
+        with ThreadPoolExecutor(max_workers=n_jobs) as pool:
+            list(pool.map(run, blocks))
+    return indices, scores
+
+
+def _plan_blocks(lo, hi, max_block_bytes) -> list[np.ndarray]:
+    """Group queries with nearby windows so that each block's candidate range is tight.
+
+    A block's dense scores span from its smallest ``lo`` to its largest ``hi``; queries
+    are sorted by window and a block closes when its span times its size would pass the
+    byte budget.
+    """
+    order = np.lexsort((hi, lo))
+    blocks, start = [], 0
+    block_lo, block_hi = None, None
+    for pos, q in enumerate(order):
+        new_lo = lo[q] if block_lo is None else min(block_lo, lo[q])
+        new_hi = hi[q] if block_hi is None else max(block_hi, hi[q])
+        size = pos - start + 1
+        if size > 1 and size * max(new_hi - new_lo, 1) * _BYTES_PER_CELL > max_block_bytes:
+            blocks.append(order[start:pos])
+            start, new_lo, new_hi = pos, lo[q], hi[q]
+        block_lo, block_hi = new_lo, new_hi
+    blocks.append(order[start:])
+    return blocks
+
+
+def _block_top_k(Qb, X, k, lo, hi, skip, allowed):
+    a, z = int(lo.min()), int(hi.max())
+    width = z - a
+    n = Qb.shape[0]
+    indices = np.full((n, k), -1, np.int64)
+    scores = np.full((n, k), -np.inf, np.float32)
+    if width <= 0:
+        return indices, scores
+    S = np.asarray((X[a:z] @ Qb.T).T.toarray(), dtype=np.float32)  # (n, width)
+    cols = np.arange(a, z)
+    invalid = S <= 0
+    if (lo > a).any() or (hi < z).any():
+        invalid |= (cols < lo[:, None]) | (cols >= hi[:, None])
+    if allowed is not None:
+        invalid |= ~allowed[a:z]
+    inside = (skip >= a) & (skip < z)
+    invalid[np.flatnonzero(inside), skip[inside] - a] = True
+    S[invalid] = -np.inf
+    kk = min(k, width)
+    if kk < width:
+        part = np.argpartition(S, width - kk, axis=1)[:, width - kk:]
+    else:
+        part = np.broadcast_to(np.arange(width), (n, width))
+    best = np.take_along_axis(S, part, axis=1)
+    order = np.argsort(-best, axis=1, kind="stable")
+    best = np.take_along_axis(best, order, axis=1)
+    part = np.take_along_axis(part, order, axis=1) + a
+    part[~np.isfinite(best)] = -1
+    indices[:, :kk], scores[:, :kk] = part, best
+    return indices, scores

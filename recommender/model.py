@@ -1,0 +1,424 @@
+"""ArticleRecommender: fit on articles, recommend related ones, explain why.
+
+The model keeps one L2-normalised TF-IDF row per article, in publication order (undated
+articles last), so that a date window is a contiguous range of rows and the index scores
+only the articles inside it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import warnings
+from datetime import datetime, timedelta, timezone
+from typing import Iterable, NamedTuple, Sequence
+
+import numpy as np
+import scipy.sparse as sp
+
+from .corpus import Article, as_article, parse_time
+from .index import DEFAULT_BLOCK_BYTES, check_k, top_k
+from .vectorize import FieldTfidfVectorizer
+
+__all__ = ["ArticleRecommender", "NotFittedError", "Recommendations", "UnknownArticleError"]
+
+logger = logging.getLogger(__name__)
+
+#: ``published_`` of an undated article: after every date, so undated rows come last.
+UNDATED = np.iinfo(np.int64).max
+_SECONDS_PER_DAY = 86_400
+
+
+class UnknownArticleError(KeyError):
+    """An article id that the model does not know."""
+
+    def __str__(self) -> str:  # KeyError would print the message inside quotes
+        return str(self.args[0]) if self.args else ""
+
+
+class NotFittedError(RuntimeError):
+    """The model is used before ``fit`` or ``load``."""
+
+
+class Recommendations(NamedTuple):
+    """Related articles of several sources, best first, padded with ``""`` and ``-inf``.
+
+    ``ids`` is a string array of shape ``(n_sources, k)``, ``scores`` float32 of the same
+    shape. Unpack it as ``ids, scores = model.recommend_batch(...)``.
+    """
+
+    ids: np.ndarray
+    scores: np.ndarray
+
+
+class ArticleRecommender:
+    """Related articles by cosine similarity of French TF-IDF vectors.
+
+    Parameters
+    ----------
+    field_weights : dict, optional
+        Weight of ``title``, ``heading`` (lead) and ``body`` in an article's vector;
+        default :data:`~recommender.vectorize.DEFAULT_FIELD_WEIGHTS`.
+    min_df : int, default=2
+        Terms in fewer articles are ignored.
+    max_df : float, default=0.5
+        Terms in more than this share of the articles are ignored.
+    sublinear_tf : bool, default=True
+        Use ``1 + ln(count)`` for term counts.
+    max_age : float, optional
+        Default freshness, in days: recommend only articles at most this old, counted
+        back from ``as_of`` (or from the newest article). ``None`` for no limit.
+    max_block_bytes : int, default=256 MiB
+        Memory for one block of scores when many articles are scored at once.
+    n_jobs : int, default=1
+        Threads for batch scoring.
+
+    Attributes
+    ----------
+    ids_ : ndarray of str, shape (n_articles,)
+        Article ids, in publication order (undated last).
+    published_ : ndarray of int64
+        Publication times in seconds since 1970 UTC; :data:`UNDATED` when unknown.
+    categories_ : ndarray of str
+    titles_ : ndarray of object (str)
+    matrix_ : csr_matrix of float32, shape (n_articles, n_terms)
+        L2-normalised TF-IDF rows.
+    vectorizer_ : FieldTfidfVectorizer
+    info_ : dict
+        Article count, corpus checksum, creation time and other facts saved with the model.
+    """
+
+    def __init__(self, *, field_weights=None, min_df=2, max_df=0.5, sublinear_tf=True,
+                 max_age=None, max_block_bytes=DEFAULT_BLOCK_BYTES, n_jobs=1):
+        self.field_weights = field_weights
+        self.min_df = min_df
+        self.max_df = max_df
+        self.sublinear_tf = sublinear_tf
+        self.max_age = max_age
+        self.max_block_bytes = max_block_bytes
+        self.n_jobs = n_jobs
+
+    def get_params(self) -> dict:
+        return {"field_weights": self.field_weights, "min_df": self.min_df,
+                "max_df": self.max_df, "sublinear_tf": self.sublinear_tf,
+                "max_age": self.max_age, "max_block_bytes": self.max_block_bytes,
+                "n_jobs": self.n_jobs}
+
+    # -- fitting -----------------------------------------------------------------------
+    def fit(self, articles: Iterable[Article]) -> "ArticleRecommender":
+        """Learn the vocabulary and the article vectors.
+
+        ``articles`` is any iterable of :class:`~recommender.corpus.Article` (such as
+        :func:`~recommender.read_corpus`) or of dicts with the corpus fields; it is read
+        once, as a stream. Articles without text are kept (they can be asked for) but are
+        never recommended.
+        """
+        if isinstance(articles, (str, bytes)):
+            raise TypeError(
+                f"An iterable of articles (Article records or dicts) was expected, "
+                f"{type(articles).__name__} object received. To read a file, pass "
+                f"read_corpus(path)."
+            )
+        if isinstance(articles, dict) or isinstance(articles, Article):
+            raise TypeError("An iterable of articles was expected, a single article "
+                            "received; pass a list of them.")
+        self.max_age_days_ = _days(self.max_age, "max_age")
+        meta = _Metadata()
+        vectorizer = FieldTfidfVectorizer(field_weights=self.field_weights, min_df=self.min_df,
+                                          max_df=self.max_df, sublinear_tf=self.sublinear_tf)
+        try:
+            X = vectorizer.fit_transform(meta.collect(articles))
+        except ValueError as exc:
+            if meta.n < 2:
+                raise ValueError(self._too_few(meta.n)) from None
+            raise
+        if meta.n < 2:
+            raise ValueError(self._too_few(meta.n))
+        order = np.lexsort((np.arange(meta.n), np.asarray(meta.published, np.int64)))
+        self.vectorizer_ = vectorizer
+        self.matrix_ = X[order].tocsr()
+        self.matrix_.sort_indices()
+        self.ids_ = np.asarray(meta.ids, dtype=str)[order]
+        self.published_ = np.asarray(meta.published, np.int64)[order]
+        self.categories_ = np.asarray(meta.categories, dtype=str)[order]
+        self.titles_ = np.asarray(meta.titles, dtype=object)[order]
+        self.info_ = {
+            "n_articles": int(meta.n),
+            "n_without_text": int(meta.n_empty),
+            "n_undated": int((self.published_ == UNDATED).sum()),
+            "n_terms": int(X.shape[1]),
+            "corpus_sha256": meta.sha.hexdigest(),
+            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        }
+        self._reset_caches()
+        logger.info("fitted %d articles, %d terms, %d non-zeros", meta.n, X.shape[1], X.nnz)
+        return self
+
+    @staticmethod
+    def _too_few(n: int) -> str:
+        return (f"at least 2 articles are needed to recommend one from another, got {n}; "
+                f"fit on a larger corpus")
+
+    def _reset_caches(self) -> None:
+        self._row_of = None
+        self._dated = int(np.searchsorted(self.published_, UNDATED))
+
+    # -- lookups -------------------------------------------------------------------------
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "matrix_"):
+            raise NotFittedError("this ArticleRecommender is not fitted yet; call fit(articles) "
+                                 "or ArticleRecommender.load(path) first")
+
+    @property
+    def n_articles(self) -> int:
+        self._check_fitted()
+        return int(self.matrix_.shape[0])
+
+    def rows_of(self, article_ids) -> np.ndarray:
+        """Row numbers of article ids; :class:`UnknownArticleError` names the first unknown."""
+        self._check_fitted()
+        if self._row_of is None:
+            self._row_of = {a: i for i, a in enumerate(self.ids_.tolist())}
+        rows = np.empty(len(article_ids), np.int64)
+        for i, a in enumerate(article_ids):
+            try:
+                rows[i] = self._row_of[a]
+            except (KeyError, TypeError):
+                raise UnknownArticleError(
+                    f"Unknown article id {a!r}: not among the {self.n_articles:,} articles of "
+                    f"this model (trained {self.info_.get('created', '?')}). Retrain with the "
+                    f"article, or use similar(text) for a text that is not in the model."
+                ) from None
+        return rows
+
+    def __contains__(self, article_id) -> bool:
+        try:
+            self.rows_of([article_id])
+        except UnknownArticleError:
+            return False
+        return True
+
+    # -- recommending --------------------------------------------------------------------
+    def recommend(self, article_id: str, k: int = 5, *, as_of=None, max_age=None, since=None,
+                  until=None, categories=None, exclude=()):
+        """The ``k`` articles most related to ``article_id``, never itself.
+
+        Parameters
+        ----------
+        article_id : str
+        k : int, default=5
+            Clipped to the catalogue; fewer are returned when fewer articles share a word.
+        as_of : datetime or ISO 8601 str, optional
+            Recommend as the list would have been computed then: only articles published
+            before it.
+        max_age : float (days) or timedelta, optional
+            Only articles at most this old, counted back from ``as_of`` (from the newest
+            article when ``as_of`` is not given). Default: the model's ``max_age``.
+        since, until : datetime or ISO 8601 str, optional
+            Only articles with ``since <= published < until``.
+        categories : iterable of str, optional
+            Only articles of these categories.
+        exclude : iterable of str
+            Article ids never to return.
+
+        Returns
+        -------
+        ids : ndarray of str, shape (n,), n <= k
+        scores : ndarray of float32, shape (n,)
+            Best first.
+        """
+        ids, scores = self.recommend_batch([article_id], k, as_of=as_of, max_age=max_age,
+                                           since=since, until=until, categories=categories,
+                                           exclude=exclude)
+        keep = np.isfinite(scores[0])
+        return ids[0][keep], scores[0][keep]
+
+    def recommend_batch(self, article_ids: Sequence[str], k: int = 5, *, as_of=None,
+                        max_age=None, since=None, until=None, categories=None,
+                        exclude=()) -> Recommendations:
+        """:meth:`recommend` for many articles at once: arrays of shape ``(n, k)``.
+
+        ``as_of`` is one time for all, or a sequence with one time (or None) per article.
+        Rows with fewer than ``k`` results are padded with ``""`` and ``-inf``; ``k`` is
+        clipped to the catalogue less one.
+        """
+        self._check_fitted()
+        if isinstance(article_ids, str):
+            raise TypeError(f"a list of article ids was expected, got the string "
+                            f"{article_ids!r}; use recommend() for one article")
+        rows = self.rows_of(list(article_ids))
+        Q = self.matrix_[rows]
+        return self._search(Q, k, skip=rows, as_of=as_of, max_age=max_age, since=since,
+                            until=until, categories=categories, exclude=exclude)
+
+    def similar(self, text, k: int = 5, *, as_of=None, max_age=None, since=None, until=None,
+                categories=None, exclude=()):
+        """Articles related to a text that is not in the model (a draft, a scraped page).
+
+        ``text`` is a string (its first line is taken as the title; page blocks such as
+        "À lire aussi" are removed), or an :class:`~recommender.corpus.Article` or dict.
+        Filters are those of :meth:`recommend`. Returns ``(ids, scores)``.
+        """
+        Q = self.vectorize(text)
+        ids, scores = self._search(Q, k, skip=None, as_of=as_of, max_age=max_age, since=since,
+                                   until=until, categories=categories, exclude=exclude)
+        keep = np.isfinite(scores[0])
+        return ids[0][keep], scores[0][keep]
+
+    def vectorize(self, text) -> sp.csr_matrix:
+        """The model's TF-IDF row (1, n_terms) of a text, an Article or a dict."""
+        self._check_fitted()
+        if isinstance(text, str):
+            title, _, rest = text.strip().partition("\n")
+            article = Article(id="(text)", title=title, body=rest)
+        else:
+            article = as_article(text if not isinstance(text, dict) else {"id": "(text)", **text})
+        return self.vectorizer_.transform([article])
+
+    def _search(self, Q, k, *, skip, as_of, max_age, since, until, categories, exclude):
+        k = min(check_k(k), max(self.n_articles - 1, 1))
+        n = Q.shape[0]
+        lo, hi = self._windows(n, as_of=as_of, max_age=max_age, since=since, until=until)
+        allowed = self._allowed(categories, exclude)
+        idx, scores = top_k(Q, self.matrix_, k, lo=lo, hi=hi, skip=skip, allowed=allowed,
+                            max_block_bytes=self.max_block_bytes, n_jobs=self.n_jobs)
+        ids = np.where(idx >= 0, self.ids_[np.maximum(idx, 0)], "")
+        return Recommendations(ids, scores)
+
+    def _allowed(self, categories, exclude) -> np.ndarray | None:
+        allowed = None
+        if categories is not None:
+            if isinstance(categories, str):
+                categories = [categories]
+            allowed = np.isin(self.categories_, np.asarray(list(categories), dtype=str))
+        if exclude is not None and len(exclude):
+            if isinstance(exclude, str):
+                exclude = [exclude]
+            rows = [self._row_of_or_none(a) for a in exclude]
+            allowed = np.ones(self.n_articles, bool) if allowed is None else allowed
+            allowed[[r for r in rows if r is not None]] = False
+        return allowed
+
+    def _row_of_or_none(self, article_id):
+        try:
+            return int(self.rows_of([article_id])[0])
+        except UnknownArticleError:
+            return None
+
+    def _windows(self, n, *, as_of, max_age, since, until):
+        """Row ranges ``[lo, hi)`` of the candidates of ``n`` queries (None: all rows)."""
+        max_age = self.max_age_days_ if max_age is None else _days(max_age, "max_age")
+        if as_of is not None and not isinstance(as_of, (str, datetime)) and np.ndim(as_of) == 1:
+            if len(as_of) != n:
+                raise ValueError(f"as_of has {len(as_of)} times for {n} articles; give one "
+                                 f"time for all or one per article")
+            as_of = np.array([_seconds(t, "as_of") for t in as_of], dtype=np.int64)
+        else:
+            as_of = np.full(n, _seconds(as_of, "as_of"), dtype=np.int64)
+        has_as_of = as_of != UNDATED
+        if max_age is None and since is None and until is None and not has_as_of.any():
+            return None, None
+        upper = as_of if until is None else np.minimum(as_of, _seconds(until, "until"))
+        lower = np.full(n, np.iinfo(np.int64).min if since is None else _seconds(since, "since"),
+                        dtype=np.int64)
+        if max_age is not None:
+            newest = self.published_[self._dated - 1] if self._dated else 0
+            reference = np.where(has_as_of, as_of, newest)
+            lower = np.maximum(lower, reference - int(round(max_age * _SECONDS_PER_DAY)))
+        undated = self.n_articles - self._dated
+        if undated:
+            warnings.warn(f"{undated:,} articles have no date; a time filter leaves them out "
+                          f"of the candidates", UserWarning, stacklevel=4)
+        dated = self.published_[:self._dated]
+        lo = np.searchsorted(dated, lower, side="left")
+        hi = np.searchsorted(dated, upper, side="left")
+        return lo, np.maximum(hi, lo)
+
+    # -- explanations ----------------------------------------------------------------------
+    def explain(self, article_id: str, recommended_id: str, n_terms: int = 5):
+        """The shared words that weigh most in the score of ``recommended_id`` for ``article_id``.
+
+        Returns a list of ``(word, contribution)``, largest first; the contributions of all
+        shared terms add up to the cosine score. Words are shown as the most frequent word
+        behind each stem in the corpus, not as stems.
+        """
+        q = self.matrix_[self.rows_of([article_id])[0]]
+        return self.explain_vector(q, recommended_id, n_terms)
+
+    def explain_vector(self, q: sp.csr_matrix, recommended_id: str, n_terms: int = 5):
+        """:meth:`explain` for a query vector (such as ``vectorize(text)``)."""
+        n_terms = check_k(n_terms)
+        x = self.matrix_[self.rows_of([recommended_id])[0]]
+        shared = q.multiply(x).tocsr()
+        order = np.argsort(-shared.data, kind="stable")[:n_terms]
+        words = self.vectorizer_.words_
+        return [(words[shared.indices[i]], float(shared.data[i])) for i in order]
+
+    def article_info(self, article_id: str) -> dict:
+        """``id``, ``title``, ``category`` and ``published`` (ISO, or None) of an article."""
+        row = int(self.rows_of([article_id])[0])
+        return {"id": str(self.ids_[row]), "title": str(self.titles_[row]),
+                "category": str(self.categories_[row]),
+                "published": _iso(self.published_[row])}
+
+    # -- persistence ---------------------------------------------------------------------
+    def save(self, path) -> None:
+        """Write the model as a folder of plain files (see :mod:`recommender.store`)."""
+        from .store import save_model
+
+        self._check_fitted()
+        save_model(self, path)
+
+    @classmethod
+    def load(cls, path) -> "ArticleRecommender":
+        """Read a model folder written by :meth:`save`; nothing is unpickled."""
+        from .store import load_model
+
+        return load_model(path)
+
+
+class _Metadata:
+    """Collects what the model keeps of each article while the vectorizer streams them."""
+
+    def __init__(self):
+        self.ids, self.published, self.categories, self.titles = [], [], [], []
+        self.n = self.n_empty = 0
+        self.sha = hashlib.sha256()
+
+    def collect(self, articles):
+        for record in articles:
+            article = as_article(record)
+            self.ids.append(article.id)
+            self.published.append(_seconds(article.published, "published"))
+            self.categories.append(article.category)
+            self.titles.append(article.title)
+            self.n += 1
+            self.n_empty += not article.has_text
+            for part in (article.id, article.title, article.heading, article.body):
+                self.sha.update(part.encode("utf-8"))
+                self.sha.update(b"\x1f")
+            yield article
+
+
+def _seconds(value, what: str) -> int:
+    """Seconds since 1970 UTC of a time, or :data:`UNDATED` for None."""
+    moment = parse_time(value, what=what)
+    return UNDATED if moment is None else int(moment.timestamp())
+
+
+def _iso(seconds) -> str | None:
+    if seconds == UNDATED:
+        return None
+    return datetime.fromtimestamp(int(seconds), timezone.utc).isoformat()
+
+
+def _days(value, what: str) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, timedelta):
+        value = value.total_seconds() / _SECONDS_PER_DAY
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise ValueError(f"{what} must be a number of days or a timedelta, got {value!r}")
+    if not value > 0:
+        raise ValueError(f"{what} must be a positive number of days, got {value}")
+    return float(value)

@@ -1,0 +1,219 @@
+"""Save and load a model as a folder of plain files; loading never unpickles anything.
+
+A model folder holds::
+
+    manifest.json          format_version, versions, parameters, facts, file sizes and sha256
+    vocabulary.json        the terms (stems), in column order
+    words.json             the word shown for each term
+    idf.npy                float32 (n_terms,)
+    matrix.data.npy        float32 CSR parts of the L2-normalised TF-IDF rows
+    matrix.indices.npy     int32
+    matrix.indptr.npy      int64 (n_articles + 1,)
+    ids.npy                str (n_articles,), in publication order
+    published.npy          int64 seconds since 1970 UTC (int64 max: undated)
+    categories.json        the distinct categories
+    category_codes.npy     int32 (n_articles,), index into categories.json
+    titles.json            the titles
+
+Arrays are read with ``allow_pickle=False`` and JSON with ``json``, so a model file cannot
+run code. A folder is written under a temporary name and renamed into place: a crash
+leaves the old model whole.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+
+__all__ = ["FORMAT_VERSION", "ModelFormatError", "load_model", "save_model"]
+
+#: Bumped whenever the files change meaning; a model of another version is refused.
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+
+
+class ModelFormatError(ValueError):
+    """A model folder that is incomplete, damaged, or of another format version."""
+
+
+def save_model(model, path) -> Path:
+    """Write ``model`` (a fitted ArticleRecommender) to the folder ``path``."""
+    import scipy
+    import sklearn
+
+    from . import __version__
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.tmp-", dir=path.parent))
+    try:
+        X = model.matrix_
+        vec = model.vectorizer_
+        categories, codes = np.unique(model.categories_, return_inverse=True)
+        arrays = {
+            "idf.npy": vec.idf_.astype(np.float32),
+            "matrix.data.npy": X.data.astype(np.float32),
+            "matrix.indices.npy": X.indices.astype(np.int32),
+            "matrix.indptr.npy": X.indptr.astype(np.int64),
+            "ids.npy": np.asarray(model.ids_, dtype=str),
+            "published.npy": model.published_.astype(np.int64),
+            "category_codes.npy": codes.astype(np.int32),
+        }
+        documents = {
+            "vocabulary.json": vec.terms().tolist(),
+            "words.json": list(vec.words_),
+            "categories.json": categories.tolist(),
+            "titles.json": [str(t) for t in model.titles_],
+        }
+        for name, array in arrays.items():
+            np.save(tmp / name, array, allow_pickle=False)
+        for name, doc in documents.items():
+            (tmp / name).write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+        params = {**model.get_params(), "max_age": model.max_age_days_}
+        manifest = {
+            "format_version": FORMAT_VERSION,
+            "recommender_version": __version__,
+            "versions": {"numpy": np.__version__, "scipy": scipy.__version__,
+                         "scikit-learn": sklearn.__version__},
+            "params": params,
+            "vectorizer": vec.get_params(),
+            "shape": list(X.shape),
+            "nnz": int(X.nnz),
+            **model.info_,
+            "files": {name: _file_facts(tmp / name) for name in (*arrays, *documents)},
+        }
+        (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False),
+                                    encoding="utf-8")
+        _replace_folder(tmp, path)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return path
+
+
+def _replace_folder(tmp: Path, path: Path) -> None:
+    """Move ``tmp`` to ``path``; an old model there is removed only once the new one is in."""
+    if not path.exists():
+        os.replace(tmp, path)
+        return
+    if not path.is_dir():
+        raise FileExistsError(f"{path} exists and is not a model folder")
+    old = Path(tempfile.mkdtemp(prefix=f".{path.name}.old-", dir=path.parent))
+    os.replace(path, old / "model")
+    os.replace(tmp, path)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _file_facts(file: Path) -> dict:
+    digest = hashlib.sha256()
+    with file.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return {"bytes": file.stat().st_size, "sha256": digest.hexdigest()}
+
+
+def load_model(path, *, verify: bool = True):
+    """Read a model folder. ``verify`` checks each file's sha256 against the manifest."""
+    from .model import ArticleRecommender
+    from .vectorize import FieldTfidfVectorizer
+
+    path = Path(path)
+    if not path.is_dir():
+        raise FileNotFoundError(f"model folder not found: {path}. Train one with "
+                                f"'recommender train CORPUS --out {path}'")
+    manifest = _read_manifest(path)
+    for name, facts in manifest["files"].items():
+        file = path / name
+        if not file.is_file():
+            raise ModelFormatError(f"{path}: file {name} is missing; the model is incomplete. "
+                                   f"Retrain it.")
+        size = file.stat().st_size
+        if size != facts["bytes"]:
+            raise ModelFormatError(f"{path}: file {name} has {size:,} bytes, the manifest says "
+                                   f"{facts['bytes']:,}: the model is truncated or damaged. "
+                                   f"Retrain it.")
+        if verify and _file_facts(file)["sha256"] != facts["sha256"]:
+            raise ModelFormatError(f"{path}: file {name} does not match its checksum in the "
+                                   f"manifest: the model is damaged. Retrain it.")
+
+    def array(name):
+        try:
+            return np.load(path / name, allow_pickle=False)
+        except ValueError as exc:
+            raise ModelFormatError(f"{path}: cannot read {name}: {exc}") from None
+
+    def document(name):
+        try:
+            return json.loads((path / name).read_text(encoding="utf-8"))
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise ModelFormatError(f"{path}: cannot read {name}: {exc}") from None
+
+    n, n_terms = manifest["shape"]
+    matrix = sp.csr_matrix((array("matrix.data.npy"), array("matrix.indices.npy"),
+                            array("matrix.indptr.npy")), shape=(n, n_terms))
+    vocabulary = document("vocabulary.json")
+    words = document("words.json")
+    idf = array("idf.npy")
+    ids = array("ids.npy")
+    published = array("published.npy")
+    codes = array("category_codes.npy")
+    titles = document("titles.json")
+    categories = np.asarray(document("categories.json"), dtype=str)
+    lengths = {"vocabulary.json": len(vocabulary), "words.json": len(words), "idf.npy": len(idf)}
+    lengths_n = {"ids.npy": len(ids), "published.npy": len(published),
+                 "category_codes.npy": len(codes), "titles.json": len(titles)}
+    bad = {k: v for k, v in lengths.items() if v != n_terms}
+    bad |= {k: v for k, v in lengths_n.items() if v != n}
+    if bad or matrix.nnz != manifest["nnz"] or (codes.size and codes.max() >= len(categories)):
+        raise ModelFormatError(f"{path}: the files do not agree with the manifest "
+                               f"({n:,} articles, {n_terms:,} terms): {bad or 'matrix'}. "
+                               f"Retrain the model.")
+
+    params = manifest["params"]
+    model = ArticleRecommender(**params)
+    vec = FieldTfidfVectorizer(**{k: v for k, v in manifest["vectorizer"].items()})
+    vec.vocabulary_ = {t: i for i, t in enumerate(vocabulary)}
+    vec.idf_ = idf.astype(np.float32)
+    vec.words_ = words
+    model.vectorizer_ = vec
+    model.matrix_ = matrix
+    model.ids_ = ids
+    model.published_ = published
+    model.categories_ = categories[codes] if len(categories) else np.full(n, "", dtype=str)
+    model.titles_ = np.asarray(titles, dtype=object)
+    model.max_age_days_ = params["max_age"]
+    model.info_ = {k: manifest[k] for k in
+                   ("n_articles", "n_without_text", "n_undated", "n_terms", "corpus_sha256",
+                    "created") if k in manifest}
+    model.info_.update({k: manifest[k] for k in manifest if k.startswith("learned")})
+    model._reset_caches()
+    return model
+
+
+def _read_manifest(path: Path) -> dict:
+    file = path / MANIFEST
+    if not file.is_file():
+        raise ModelFormatError(f"{path} is not a model folder: it has no {MANIFEST}. Train one "
+                               f"with 'recommender train CORPUS --out {path}'")
+    try:
+        manifest = json.loads(file.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ModelFormatError(f"{path}: {MANIFEST} is not valid JSON ({exc}); the model is "
+                               f"damaged. Retrain it.") from None
+    version = manifest.get("format_version") if isinstance(manifest, dict) else None
+    if version != FORMAT_VERSION:
+        raise ModelFormatError(f"{path}: model format_version {version!r}, but this version of "
+                               f"recommender reads format {FORMAT_VERSION}. Retrain the model "
+                               f"with this version.")
+    missing = [k for k in ("files", "shape", "nnz", "params", "vectorizer") if k not in manifest]
+    if missing:
+        raise ModelFormatError(f"{path}: {MANIFEST} lacks {', '.join(missing)}; the model is "
+                               f"damaged. Retrain it.")
+    return manifest

@@ -1,0 +1,225 @@
+"""French text analysis as module-level functions.
+
+The path of a text: :func:`clean_page` removes the blocks that a scraped news page mixes
+into the article ("À lire :", "Aller plus loin", "Ces articles devraient vous intéresser",
+...), :func:`normalize` fixes Unicode forms, apostrophes and paragraphs glued without a
+space, :func:`tokenize` lower-cases, drops elided articles and splits words, and
+:class:`FrenchAnalyzer` removes stop words and maps each word to an accent-free Snowball
+stem. Everything is a plain function or a small object with no state but its caches, so an
+analyzer can be rebuilt from its parameters alone.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+__all__ = [
+    "ELISIONS",
+    "FrenchAnalyzer",
+    "clean_page",
+    "french_stop_words",
+    "normalize",
+    "strip_accents",
+    "tokenize",
+]
+
+# Apostrophes and look-alikes that French text uses in elisions (l’État, d'un, qu‘il).
+_APOSTROPHES = "\u2019\u2018\u02bc\u02b9\u00b4\u0060\u2032\uff07"
+_APOSTROPHE_TABLE = str.maketrans({c: "'" for c in _APOSTROPHES})
+
+#: Elided words removed before tokenising: ``l'État`` gives ``État``.
+ELISIONS = (
+    "l", "d", "j", "m", "n", "s", "t", "c", "qu",
+    "jusqu", "lorsqu", "puisqu", "quoiqu", "presqu", "quelqu",
+)
+_ELISION_RE = re.compile(r"\b(?:%s)'(?=\w)" % "|".join(sorted(ELISIONS, key=len, reverse=True)),
+                         re.IGNORECASE)
+# "domestique.Consternant": a sentence end glued to the next paragraph's first word.
+_GLUED_RE = re.compile(r"(?<=[^\W\d_]{2})([.!?…»\")]+)(?=[A-ZÀ-ÖØ-Þ])")
+# Words: letters and digits, with inner hyphens kept apart (États-Unis -> états, unis).
+_WORD_RE = re.compile(r"[^\W_]+", re.UNICODE)
+
+# Lines that end the article text on a scraped page: everything after them is other
+# articles' titles and teasers.
+_TAIL_HEADERS = re.compile(
+    r"^\s*(?:aller plus loin|ces articles devraient vous int[ée]resser|sur le m[êe]me sujet"
+    r"|dans la m[êe]me rubrique|[àa] lire aussi|lire aussi|voir aussi|nos articles li[ée]s"
+    r"|articles li[ée]s|les plus lus)\s*:?\s*$",
+    re.IGNORECASE,
+)
+# Inline "À lire :" links: the title of another article, on a line of its own or glued
+# inside a paragraph ("... strict. - À lire aussi : > Ce que révèle ...BolducLe juge"), up to
+# the end of that title (a lower-case letter glued to an upper-case one, or the line end).
+_INLINE_GLUED = re.compile(
+    r"(?:\s-\s*|^)\s*(?:[ÀAàa] lire(?: aussi)?|[Ll]ire aussi)\s*:\s*>?\s*"
+    r"\S[^\n]*?(?:(?<=[a-zà-ÿ0-9.!?»\"])(?=[A-ZÀ-Þ])|$)",
+    re.MULTILINE,
+)
+
+
+def clean_page(text: str) -> str:
+    """Remove the related-article blocks that a scraped page mixes into its text.
+
+    Drops inline "À lire :" links, cuts the text at a block header such as "Aller plus
+    loin" or "Ces articles devraient vous intéresser", and then drops any remaining line
+    that repeats one of the cut teasers (a sidebar teaser near the top of the page).
+
+    >>> clean_page("Titre\\nTexte.\\nÀ lire :Autre article\\nFin.\\nAller plus loin\\nTeaser")
+    'Titre\\nTexte.\\nFin.'
+    """
+    if not text:
+        return ""
+    lines = text.splitlines()
+    kept: list[str] = []
+    cut: list[str] = []
+    for i, line in enumerate(lines):
+        if _TAIL_HEADERS.match(line):
+            cut = lines[i + 1:]
+            break
+        kept.append(line)
+    if cut:
+        teasers = {_teaser_key(line) for line in cut if line.strip()}
+        kept = [line for line in kept if _teaser_key(line) not in teasers]
+    cleaned = "\n".join(kept)
+    if "lire" in cleaned:
+        cleaned = _INLINE_GLUED.sub(" ", cleaned)
+    return "\n".join(line.strip() for line in cleaned.splitlines() if line.strip())
+
+
+def _teaser_key(line: str) -> str:
+    """A teaser repeated on a page may be cut at a different length: compare its start."""
+    return " ".join(line.split())[:80].rstrip(".… ")
+
+
+def normalize(text: str) -> str:
+    """Unicode NFC, one kind of apostrophe, and glued paragraphs split apart."""
+    text = unicodedata.normalize("NFC", text).translate(_APOSTROPHE_TABLE)
+    return _GLUED_RE.sub(r"\1 ", text)
+
+
+def tokenize(text: str) -> list[str]:
+    """Lower-cased words of a normalised text, elided articles removed.
+
+    >>> tokenize("L'État l’a dit: jusqu'à Noël.Puis rien")
+    ['état', 'a', 'dit', 'à', 'noël', 'puis', 'rien']
+    """
+    text = _ELISION_RE.sub("", normalize(text))
+    return _WORD_RE.findall(text.lower())
+
+
+def strip_accents(word: str) -> str:
+    """``'élection'`` -> ``'election'``; ``'œuvre'`` -> ``'oeuvre'``."""
+    word = word.replace("œ", "oe").replace("æ", "ae")
+    decomposed = unicodedata.normalize("NFD", word)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+@lru_cache(maxsize=1)
+def french_stop_words() -> frozenset[str]:
+    """The maintained French stop list of the ``stop-words`` package, plus news boilerplate.
+
+    Both the accented and the accent-free forms are included, since scraped text loses
+    accents now and then.
+    """
+    from stop_words import get_stop_words
+
+    words = {w.strip().lower().translate(_APOSTROPHE_TABLE) for w in get_stop_words("french")}
+    # Words of every news article that the list lacks: agency names, reporting verbs,
+    # weekdays and the elided forms' remainders.
+    words |= {
+        "afp", "ap", "reuters", "selon", "a", "ans", "an", "dont", "plus", "moins", "fait",
+        "faire", "dit", "déclaré", "indiqué", "expliqué", "affirmé", "ajouté", "précisé",
+        "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche",
+        "aujourd", "hui", "cette", "cet", "ces", "tout", "tous", "toute", "toutes",
+        "après", "avant", "depuis", "lors", "alors", "ainsi", "encore", "déjà", "aussi",
+        "entre", "vers", "chez", "sous", "sans", "très", "être", "avoir", "peut", "doit",
+    }
+    words = {w for w in words if w and "'" not in w and " " not in w}
+    return frozenset(words | {strip_accents(w) for w in words})
+
+
+class FrenchAnalyzer:
+    """Turn French text into accent-free Snowball stems, stop words and short words removed.
+
+    Parameters
+    ----------
+    stop_words : bool, default=True
+        Remove :func:`french_stop_words`.
+    stem : bool, default=True
+        Map each word to its Snowball French stem.
+    min_length : int, default=2
+        Shortest word kept (in characters, before stemming).
+    keep_numbers : bool, default=True
+        Keep numbers of four digits or more (years, "2024") as terms; shorter numbers and
+        words that are only digits otherwise are dropped.
+    clean : bool, default=True
+        Run :func:`clean_page` first.
+
+    ``analyzer(text)`` returns the list of terms; :meth:`words` and :meth:`term` split that
+    in two, so that a vectorizer can keep the words each term came from and show readable
+    words, not stems.
+    The analyzer keeps a cache of words it has seen, so it is cheap on a large corpus.
+    """
+
+    def __init__(self, *, stop_words=True, stem=True, min_length=2, keep_numbers=True,
+                 clean=True):
+        self.stop_words = stop_words
+        self.stem = stem
+        self.min_length = min_length
+        self.keep_numbers = keep_numbers
+        self.clean = clean
+        self._stops = french_stop_words() if stop_words else frozenset()
+        self._stemmer = _snowball_french() if stem else None
+        self._cache: dict[str, str | None] = {}
+
+    def get_params(self) -> dict:
+        return {"stop_words": self.stop_words, "stem": self.stem,
+                "min_length": self.min_length, "keep_numbers": self.keep_numbers,
+                "clean": self.clean}
+
+    def __call__(self, text: str) -> list[str]:
+        term = self.term
+        return [t for t in map(term, self.words(text)) if t is not None]
+
+    def words(self, text: str) -> list[str]:
+        """The lower-cased words of a text (page blocks removed), before stop words."""
+        if not text:
+            return []
+        if self.clean:
+            text = clean_page(text)
+        return tokenize(text)
+
+    def term(self, word: str) -> str | None:
+        """The term of one lower-cased word, or None for a stop word or a short word."""
+        try:
+            return self._cache[word]
+        except KeyError:
+            return self._term_of(word)
+
+    def _term_of(self, word: str) -> str | None:
+        term = None
+        if len(word) >= self.min_length and word not in self._stops:
+            if word.isdigit():
+                if self.keep_numbers and len(word) >= 4:
+                    term = word
+            elif self._stemmer is not None:
+                term = strip_accents(self._stemmer.stemWord(word))
+            else:
+                term = strip_accents(word)
+        if len(self._cache) < 2_000_000:
+            self._cache[word] = term
+        return term
+
+    def __getstate__(self):
+        return self.get_params()
+
+    def __setstate__(self, state):
+        self.__init__(**state)
+
+
+def _snowball_french():
+    import snowballstemmer
+
+    return snowballstemmer.stemmer("french")
