@@ -1,0 +1,291 @@
+"""The ``recommender`` command line: train, recommend, similar, batch, evaluate.
+
+A user error (a missing file, a bad line, an unknown id, a bad option value) prints one
+line to stderr and exits with status 2, with no traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+import warnings
+from pathlib import Path
+
+from .corpus import CorpusError, parse_time, read_corpus
+from .model import ArticleRecommender, UnknownArticleError
+from .store import ModelFormatError
+
+__all__ = ["main"]
+
+logger = logging.getLogger("recommender")
+
+USER_ERRORS = (CorpusError, ModelFormatError, UnknownArticleError, FileNotFoundError,
+               PermissionError, IsADirectoryError, ValueError, TypeError)
+
+
+class UsageError(Exception):
+    """A bad option value, reported like argparse's own errors."""
+
+
+def main(argv=None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    _configure_logging(args.quiet)
+    try:
+        return args.run(args) or 0
+    except UsageError as exc:
+        print(f"recommender {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except USER_ERRORS as exc:
+        message = str(exc) or type(exc).__name__
+        print(f"recommender {args.command}: error: {message}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("recommender: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+def _configure_logging(quiet: bool) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.WARNING if quiet else logging.INFO)
+    logging.captureWarnings(True)
+    logging.getLogger("py.warnings").handlers[:] = []
+    warnings.formatwarning = lambda message, category, *a, **k: f"{message}"
+
+
+# -- option types ------------------------------------------------------------------------
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+def _days(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of days, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number of days, got {text}")
+    return value
+
+
+def _time(text: str) -> str:
+    try:
+        parse_time(text, what="time")
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
+def _ks(text: str) -> list[int]:
+    try:
+        return [_positive_int(part) for part in text.split(",") if part.strip()] or [10]
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(f"expected k values like 2,5,10, got {text!r}") from None
+
+
+# -- parser ------------------------------------------------------------------------------
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="recommender",
+        description="Related articles for French news: train, recommend, evaluate.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--quiet", "-q", action="store_true", help="no progress or info lines")
+    filters = argparse.ArgumentParser(add_help=False)
+    filters.add_argument("--as-of", type=_time, metavar="TIME",
+                         help="recommend as of this time: only articles published before it")
+    filters.add_argument("--max-age", type=_days, metavar="DAYS",
+                         help="only articles at most this old (default: the model's)")
+    filters.add_argument("--since", type=_time, metavar="TIME", help="only articles from then on")
+    filters.add_argument("--until", type=_time, metavar="TIME", help="only articles before then")
+    filters.add_argument("--category", action="append", metavar="NAME",
+                         help="only articles of this category (repeat for several)")
+
+    p = sub.add_parser("train", parents=[common], help="fit a model on a corpus file")
+    p.add_argument("corpus", help="articles: .jsonl, .jsonl.gz, .jsonl.xz or .csv")
+    p.add_argument("--out", default="models/default", help="model folder (default: %(default)s)")
+    p.add_argument("--max-age", type=_days, metavar="DAYS",
+                   help="the model's default freshness, in days")
+    p.add_argument("--skip-invalid", action="store_true",
+                   help="skip bad lines and duplicate ids, and report them, instead of failing")
+    p.add_argument("--jobs", type=_positive_int, default=2, help="threads for scoring")
+    p.set_defaults(run=_train)
+
+    p = sub.add_parser("recommend", parents=[common, filters],
+                       help="related articles of one article of the model")
+    p.add_argument("model", help="model folder")
+    p.add_argument("article_id")
+    p.add_argument("-k", type=_positive_int, default=5, help="how many (default: %(default)s)")
+    p.add_argument("--explain", action="store_true", help="show the shared words behind each")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(run=_recommend)
+
+    p = sub.add_parser("similar", parents=[common, filters],
+                       help="related articles of a text that is not in the model")
+    p.add_argument("model", help="model folder")
+    p.add_argument("--text-file", required=True, help="UTF-8 text; first line is the title")
+    p.add_argument("-k", type=_positive_int, default=5, help="how many (default: %(default)s)")
+    p.add_argument("--explain", action="store_true", help="show the shared words behind each")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(run=_similar)
+
+    p = sub.add_parser("batch", parents=[common, filters],
+                       help="related lists of every article, to a .jsonl or .csv file")
+    p.add_argument("model", help="model folder")
+    p.add_argument("--out", required=True, help="output file, .jsonl or .csv")
+    p.add_argument("-k", type=_positive_int, default=10, help="how many (default: %(default)s)")
+    p.add_argument("--ids", help="only these articles: one 'ID' or 'ID<TAB>AS_OF' a line")
+    p.set_defaults(run=_batch)
+
+    p = sub.add_parser("evaluate", parents=[common],
+                       help="compare the model's lists with the site's own related lists")
+    p.add_argument("model", help="model folder")
+    p.add_argument("ground_truth", help="a corpus file with 'related', or a TSV of links")
+    p.add_argument("-k", type=_ks, default=[2, 5, 10], metavar="K,K,…",
+                   help="cut-offs for recall (default: 2,5,10)")
+    p.add_argument("--max-age", type=_days, metavar="DAYS",
+                   help="freshness for the candidates (default: the model's)")
+    p.add_argument("--no-baselines", action="store_true", help="skip the two baselines")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(run=_evaluate)
+    return parser
+
+
+# -- commands ----------------------------------------------------------------------------
+def _train(args) -> int:
+    from tqdm import tqdm
+
+    started = time.perf_counter()
+    corpus = read_corpus(args.corpus, skip_invalid=args.skip_invalid)
+    model = ArticleRecommender(max_age=args.max_age, n_jobs=args.jobs)
+    model.fit(tqdm(corpus, unit=" articles", desc="reading", disable=True if args.quiet else None))
+    model.save(args.out)
+    info = model.info_
+    logger.info("trained on %s articles (%s without text), %s terms, in %.1f s -> %s",
+                f"{info['n_articles']:,}", f"{info['n_without_text']:,}",
+                f"{info['n_terms']:,}", time.perf_counter() - started, args.out)
+    return 0
+
+
+def _filters(args) -> dict:
+    return {"as_of": args.as_of, "max_age": args.max_age, "since": args.since,
+            "until": args.until, "categories": args.category}
+
+
+def _load(path) -> ArticleRecommender:
+    model = ArticleRecommender.load(path)
+    return model
+
+
+def _recommend(args) -> int:
+    model = _load(args.model)
+    ids, scores = model.recommend(args.article_id, args.k, **_filters(args))
+    explain = (lambda other: model.explain(args.article_id, other)) if args.explain else None
+    _show(model, model.article_info(args.article_id), ids, scores, explain, args.json)
+    return 0
+
+
+def _similar(args) -> int:
+    model = _load(args.model)
+    path = Path(args.text_file)
+    if not path.is_file():
+        raise FileNotFoundError(f"text file not found: {path}")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{path}: bytes that are not UTF-8 at offset {exc.start}") from None
+    if not text.strip():
+        raise ValueError(f"{path}: the text file is empty")
+    ids, scores = model.similar(text, args.k, **_filters(args))
+    query = model.vectorize(text)
+    explain = (lambda other: model.explain_vector(query, other)) if args.explain else None
+    title = next((line.strip() for line in text.splitlines() if line.strip()), "")
+    _show(model, {"id": None, "title": title, "file": str(path)}, ids, scores, explain, args.json)
+    return 0
+
+
+def _show(model, source, ids, scores, explain, as_json) -> None:
+    items = []
+    for rank, (other, score) in enumerate(zip(ids.tolist(), scores.tolist()), start=1):
+        item = {"rank": rank, **model.article_info(other), "score": round(score, 6)}
+        if explain:
+            item["shared_words"] = [[w, round(c, 6)] for w, c in explain(other)]
+        items.append(item)
+    if as_json:
+        print(json.dumps({"source": source, "related": items}, ensure_ascii=False, indent=2))
+        return
+    print(f"Related to {source.get('id') or source.get('file')}: {source['title']}")
+    if not items:
+        print("  (no article shares a word with it within the filters)")
+    for item in items:
+        date = (item["published"] or "undated")[:10]
+        print(f"{item['rank']:>3}. {item['score']:.3f}  {item['id']}  {date}  {item['title']}")
+        if explain:
+            words = ", ".join(f"{w} ({c:.3f})" for w, c in item["shared_words"])
+            print(f"       shared: {words}")
+
+
+def _batch(args) -> int:
+    from .batch import read_ids_file, score_to_file
+
+    model = _load(args.model)
+    ids, as_of = None, args.as_of
+    if args.ids:
+        ids, per_id = read_ids_file(args.ids)
+        if per_id is not None:
+            as_of = [t if t is not None else args.as_of for t in per_id]
+    started = time.perf_counter()
+    filters = {**_filters(args), "as_of": as_of}
+    n = score_to_file(model, args.out, k=args.k, ids=ids, progress=not args.quiet, **filters)
+    logger.info("wrote the top %d of %s articles in %.1f s -> %s", args.k, f"{n:,}",
+                time.perf_counter() - started, args.out)
+    return 0
+
+
+def _evaluate(args) -> int:
+    from .evaluate import evaluate, read_ground_truth
+
+    model = _load(args.model)
+    truth = read_ground_truth(args.ground_truth)
+    report = evaluate(model, truth, ks=args.k, max_age=args.max_age,
+                      baselines=not args.no_baselines)
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        print(format_report(report, args.k))
+    return 0
+
+
+def format_report(report: dict, ks) -> str:
+    """The evaluation as a plain-text table, the model first, then the baselines."""
+    columns = [f"recall@{k}" for k in ks] + ["mrr", "ndcg@10", "coverage"]
+    rows = [("model", report)] + list(report.get("baselines", {}).items())
+    width = max(len(name) for name, _ in rows)
+    age = report.get("max_age")
+    lines = [
+        f"{report['n_links']:,} links from {report['n_sources']:,} source articles, ranked as "
+        f"of when each list was shown, max age {f'{age:g} days' if age else 'none'}; "
+        f"{report['missing_targets']:,} links with a target not in the model left out",
+        "  ".join([" " * width] + [f"{c:>9}" for c in columns]),
+    ]
+    for name, values in rows:
+        lines.append("  ".join([f"{name:<{width}}"] + [f"{values[c]:>9.3f}" for c in columns]))
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
