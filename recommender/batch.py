@@ -80,7 +80,7 @@ def score_to_file(model, out, *, k: int = 10, ids=None, as_of=None, max_age=None
                 from tqdm import tqdm
 
                 chunks = tqdm(chunks, total=len(chunks), unit=" chunks", desc="scoring",
-                             disable=None)
+                              disable=None)
             for start in chunks:
                 part = ids[start:start + CHUNK]
                 times = as_of[start:start + CHUNK] if per_id else as_of

@@ -172,7 +172,8 @@ def _train(args) -> int:
     started = time.perf_counter()
     corpus = read_corpus(args.corpus, skip_invalid=args.skip_invalid)
     model = ArticleRecommender(max_age=args.max_age, n_jobs=args.jobs)
-    model.fit(tqdm(corpus, unit=" articles", desc="reading", disable=True if args.quiet else None))
+    model.fit(tqdm(corpus, unit=" articles", desc="reading",
+                   disable=True if args.quiet else None))
     model.save(args.out)
     info = model.info_
     logger.info("trained on %s articles (%s without text), %s terms, in %.1f s -> %s",
