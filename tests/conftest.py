@@ -1,0 +1,73 @@
+"""Shared fixtures: the sample corpus, a model fitted on it once, and that model saved."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import pytest
+
+from recommender import ArticleRecommender, CorpusWarning, read_corpus
+
+DATA = Path(__file__).parent / "data"
+REPO = Path(__file__).parents[1]
+#: ``../shared`` next to the checkout: present in CI and on the team's machines only.
+SHARED = Path(__file__).parents[2] / "shared"
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    return DATA
+
+
+@pytest.fixture(scope="session")
+def articles_path() -> Path:
+    """``tests/data/articles.jsonl``: 41 real OrangeSum articles (see tests/data/README.md)."""
+    return DATA / "articles.jsonl"
+
+
+@pytest.fixture(scope="session")
+def related_path() -> Path:
+    """``tests/data/related.tsv``: the 47 site links of the sample's 29 sources."""
+    return DATA / "related.tsv"
+
+
+@pytest.fixture(scope="session")
+def articles(articles_path):
+    """The sample as a list of :class:`~recommender.Article`, in file order."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CorpusWarning)
+        return list(read_corpus(articles_path))
+
+
+@pytest.fixture(scope="session")
+def small_model(articles_path) -> ArticleRecommender:
+    """A model fitted on the sample with default parameters. Do not mutate it."""
+    with warnings.catch_warnings():  # the sample has an empty article and outside links
+        warnings.simplefilter("ignore", CorpusWarning)
+        return ArticleRecommender().fit(read_corpus(articles_path))
+
+
+@pytest.fixture(scope="session")
+def model_dir(tmp_path_factory, small_model) -> Path:
+    """``small_model`` saved in a session temporary folder. Copy it before editing."""
+    path = tmp_path_factory.mktemp("models") / "small"
+    small_model.save(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def page_path() -> Path:
+    """``examples/page.txt``: CNT000001r4edC's text wrapped in teasers and "À lire" lines."""
+    return REPO / "examples" / "page.txt"
+
+
+@pytest.fixture(scope="session")
+def seed_page_path() -> Path:
+    """``../shared/seed/page.txt``; skips the test when ``../shared`` is absent."""
+    if not SHARED.is_dir():
+        pytest.skip(f"{SHARED} is absent (it exists in CI, not in a user's clone)")
+    path = SHARED / "seed" / "page.txt"
+    if not path.is_file():
+        pytest.skip(f"{path} is absent")
+    return path
