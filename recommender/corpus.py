@@ -7,12 +7,14 @@ name the file, the line and the value, and say how to fix them.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import gzip
 import json
 import logging
 import lzma
 import warnings
+import zlib
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -300,6 +302,8 @@ def _open_binary(path: Path):
 
 def _decoded_lines(path: Path, raw) -> Iterator[tuple[int, str]]:
     for line_no, line in enumerate(raw, start=1):
+        if line_no == 1 and line.startswith(codecs.BOM_UTF8):
+            line = line[len(codecs.BOM_UTF8):]  # files saved by Windows tools start with one
         try:
             yield line_no, line.decode("utf-8")
         except UnicodeDecodeError as exc:
@@ -319,7 +323,7 @@ def _records(path: Path) -> Iterator[tuple[int, object]]:
                 yield from _json_records(lines)
             else:
                 yield from _csv_records(path, lines, "\t" if kind == "tsv" else ",")
-    except (EOFError, OSError, lzma.LZMAError) as exc:
+    except (EOFError, OSError, lzma.LZMAError, zlib.error) as exc:
         if isinstance(exc, (FileNotFoundError, PermissionError)):
             raise
         raise CorpusError(f"{path}: the file is truncated or not a valid "

@@ -27,17 +27,16 @@ __all__ = [
 
 # Apostrophes and look-alikes that French text uses in elisions (l’État, d'un, qu‘il).
 _APOSTROPHES = "\u2019\u2018\u02bc\u02b9\u00b4\u0060\u2032\uff07"
-_APOSTROPHE_TABLE = str.maketrans({c: "'" for c in _APOSTROPHES})
 
-#: Elided words removed before tokenising: ``l'État`` gives ``État``.
-ELISIONS = (
+#: Elided words dropped by :func:`tokenize`: ``l'État`` gives ``état``. Splitting at the
+#: apostrophe leaves them as words of their own, which no French word is.
+ELISIONS = frozenset({
     "l", "d", "j", "m", "n", "s", "t", "c", "qu",
     "jusqu", "lorsqu", "puisqu", "quoiqu", "presqu", "quelqu",
-)
-_ELISION_RE = re.compile(r"\b(?:%s)'(?=\w)" % "|".join(sorted(ELISIONS, key=len, reverse=True)),
-                         re.IGNORECASE)
-# "domestique.Consternant": a sentence end glued to the next paragraph's first word.
-_GLUED_RE = re.compile(r"(?<=[^\W\d_]{2})([.!?…»\")]+)(?=[A-ZÀ-ÖØ-Þ])")
+})
+# "domestique.Consternant": a sentence end glued to the next paragraph's first word. The
+# pattern starts at the punctuation, so the regex engine only tries there.
+_GLUED_RE = re.compile(r"[.!?…»\")]+(?=[A-ZÀ-ÖØ-Þ])")
 # Words: letters and digits, with inner hyphens kept apart (États-Unis -> états, unis).
 _WORD_RE = re.compile(r"[^\W_]+", re.UNICODE)
 
@@ -51,10 +50,12 @@ _TAIL_HEADERS = re.compile(
 )
 # Inline "À lire :" links: the title of another article, on a line of its own or glued
 # inside a paragraph ("... strict. - À lire aussi : > Ce que révèle ...BolducLe juge"), up to
-# the end of that title (a lower-case letter glued to an upper-case one, or the line end).
+# the end of that title: a lower-case letter glued to an upper-case one when the rest of the
+# line is a paragraph (it ends like a sentence), else the line end. So a title with a
+# camel-case name ("À lire : YouTube supprime ...") on its own line goes whole.
 _INLINE_GLUED = re.compile(
     r"(?:\s-\s*|^)\s*(?:[ÀAàa] lire(?: aussi)?|[Ll]ire aussi)\s*:\s*>?\s*"
-    r"\S[^\n]*?(?:(?<=[a-zà-ÿ0-9.!?»\"])(?=[A-ZÀ-Þ])|$)",
+    r"\S[^\n]*?(?:(?<=[a-zà-ÿ0-9.!?»\"])(?=[A-ZÀ-Þ])(?=[^\n]*[.!?…][\"»)]?[ \t]*$)|$)",
     re.MULTILINE,
 )
 
@@ -71,6 +72,7 @@ def clean_page(text: str) -> str:
     """
     if not text:
         return ""
+    text = unicodedata.normalize("NFC", text)  # the patterns below are written in NFC
     lines = text.splitlines()
     kept: list[str] = []
     cut: list[str] = []
@@ -83,7 +85,7 @@ def clean_page(text: str) -> str:
         teasers = {_teaser_key(line) for line in cut if line.strip()}
         kept = [line for line in kept if _teaser_key(line) not in teasers]
     cleaned = "\n".join(kept)
-    if "lire" in cleaned:
+    if "ire" in cleaned:  # "À lire", "Lire aussi": a cheap test before the regex
         cleaned = _INLINE_GLUED.sub(" ", cleaned)
     return "\n".join(line.strip() for line in cleaned.splitlines() if line.strip())
 
@@ -95,8 +97,17 @@ def _teaser_key(line: str) -> str:
 
 def normalize(text: str) -> str:
     """Unicode NFC, one kind of apostrophe, and glued paragraphs split apart."""
-    text = unicodedata.normalize("NFC", text).translate(_APOSTROPHE_TABLE)
-    return _GLUED_RE.sub(r"\1 ", text)
+    text = unicodedata.normalize("NFC", text)
+    for apostrophe in _APOSTROPHES:
+        if apostrophe in text:
+            text = text.replace(apostrophe, "'")
+    return _GLUED_RE.sub(_unglue, text)
+
+
+def _unglue(match: re.Match) -> str:
+    """Add a space after the punctuation when two letters come before it (not "M.Dupont")."""
+    before = match.string[max(match.start() - 2, 0):match.start()]
+    return match.group() + " " if len(before) == 2 and before.isalpha() else match.group()
 
 
 def tokenize(text: str) -> list[str]:
@@ -105,8 +116,7 @@ def tokenize(text: str) -> list[str]:
     >>> tokenize("L'État l’a dit: jusqu'à Noël.Puis rien")
     ['état', 'a', 'dit', 'à', 'noël', 'puis', 'rien']
     """
-    text = _ELISION_RE.sub("", normalize(text))
-    return _WORD_RE.findall(text.lower())
+    return [w for w in _WORD_RE.findall(normalize(text).lower()) if w not in ELISIONS]
 
 
 def strip_accents(word: str) -> str:
@@ -125,7 +135,7 @@ def french_stop_words() -> frozenset[str]:
     """
     from stop_words import get_stop_words
 
-    words = {w.strip().lower().translate(_APOSTROPHE_TABLE) for w in get_stop_words("french")}
+    words = {normalize(w.strip().lower()) for w in get_stop_words("french")}
     # Words of every news article that the list lacks: agency names, reporting verbs,
     # weekdays and the elided forms' remainders.
     words |= {

@@ -82,8 +82,7 @@ class FieldTfidfVectorizer:
         if not 0 < self.max_df <= 1:
             raise ValueError(f"max_df must be in (0, 1], got {self.max_df!r}")
         vocabulary: dict[str, int] = {}
-        word_counts: Counter = Counter()
-        counts = self._count(articles, vocabulary, word_counts)
+        counts, word_stats = self._count(articles, vocabulary, grow=True)
         n = counts.shape[0]
         df = np.bincount(counts.indices, minlength=len(vocabulary))
         keep = (df >= self.min_df) & (df <= self.max_df * n)
@@ -94,10 +93,13 @@ class FieldTfidfVectorizer:
         # Columns in alphabetical order of the terms, so a model's files are reproducible.
         kept = np.flatnonzero(keep)
         kept = kept[np.argsort(old_terms[kept].astype(str), kind="stable")]
+        old_to_new = np.full(len(vocabulary), -1, np.int64)
+        old_to_new[kept] = np.arange(len(kept))
         counts = counts[:, kept].tocsr()
-        self.vocabulary_ = {t: i for i, t in enumerate(old_terms[kept])}
+        terms = old_terms[kept].tolist()
+        self.vocabulary_ = {t: i for i, t in enumerate(terms)}
         self.idf_ = (np.log((1 + n) / (1 + df[kept])) + 1).astype(np.float32)
-        self.words_ = self._display_words(word_counts)
+        self.words_ = self._display_words(word_stats, old_to_new, terms)
         return self._weigh(counts)
 
     def fit(self, articles: Iterable[Article]) -> "FieldTfidfVectorizer":
@@ -107,46 +109,59 @@ class FieldTfidfVectorizer:
     def transform(self, articles: Iterable[Article]) -> sp.csr_matrix:
         """Vectors of articles (fitted vocabulary only; unknown words are ignored)."""
         self._check_fitted()
-        return self._weigh(self._count(articles, self.vocabulary_, None))
+        return self._weigh(self._count(articles, self.vocabulary_, grow=False)[0])
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "idf_"):
             raise RuntimeError("this vectorizer is not fitted yet; call fit() first")
 
-    def _count(self, articles, vocabulary: dict, word_counts: Counter | None) -> sp.csr_matrix:
-        """Weighted term counts as CSR; grows ``vocabulary`` when ``word_counts`` is given."""
+    def _count(self, articles, vocabulary: dict, grow: bool):
+        """Weighted term counts as CSR, and each term's most frequent word.
+
+        Each distinct word gets a slot; the loop over articles only appends slots and
+        counts, and the slots are mapped to columns (terms) once, at the end. The
+        vocabulary grows with new terms when ``grow`` is true.
+        """
         analyzer = self.build_analyzer()
-        term = analyzer.term
         weights = self._weights()
-        grow = word_counts is not None
+        slot_of: dict[str, int] = {}
         indptr = array("q", [0])
-        indices = array("i")
+        slots = array("i")
         data = array("f")
         for article in articles:
             for name, weight in weights:
-                words = Counter(analyzer.words(getattr(article, name)))
-                if grow:
-                    word_counts.update(words)
-                for word, count in words.items():
-                    t = term(word)
-                    if t is None:
-                        continue
-                    col = vocabulary.get(t)
-                    if col is None:
-                        if not grow:
-                            continue
-                        col = vocabulary[t] = len(vocabulary)
-                    indices.append(col)
+                for word, count in Counter(analyzer.words(getattr(article, name))).items():
+                    slot = slot_of.get(word)
+                    if slot is None:
+                        slot = slot_of[word] = len(slot_of)
+                    slots.append(slot)
                     data.append(weight * count)
-            indptr.append(len(indices))
-        n_cols = len(vocabulary)
-        matrix = sp.csr_matrix(
-            (np.frombuffer(data, dtype=np.float32), np.frombuffer(indices, dtype=np.int32),
-             np.frombuffer(indptr, dtype=np.int64)),
-            shape=(len(indptr) - 1, n_cols),
-        )
+            indptr.append(len(slots))
+        words = list(slot_of)
+        column = np.array([self._column(analyzer.term(w), vocabulary, grow) for w in words],
+                          dtype=np.int64).reshape(-1)
+        slots = np.frombuffer(slots, dtype=np.int32)
+        data = np.frombuffer(data, dtype=np.float32)
+        indptr = np.frombuffer(indptr, dtype=np.int64)
+        indices = column[slots]
+        kept = indices >= 0
+        rows = np.repeat(np.arange(len(indptr) - 1), np.diff(indptr))
+        matrix = sp.csr_matrix((data[kept], (rows[kept], indices[kept])),
+                               shape=(len(indptr) - 1, len(vocabulary)), dtype=np.float32)
         matrix.sum_duplicates()  # one entry per (article, term): fields added up
-        return matrix
+        frequency = np.bincount(slots, weights=data, minlength=len(words))
+        return matrix, (words, column, frequency)
+
+    @staticmethod
+    def _column(term, vocabulary: dict, grow: bool) -> int:
+        if term is None:
+            return -1
+        col = vocabulary.get(term)
+        if col is None:
+            if not grow:
+                return -1
+            col = vocabulary[term] = len(vocabulary)
+        return col
 
     def _weigh(self, counts: sp.csr_matrix) -> sp.csr_matrix:
         X = counts.astype(np.float32, copy=True)
@@ -157,20 +172,22 @@ class FieldTfidfVectorizer:
         X.data *= self.idf_[X.indices]
         return l2_normalize(X)
 
-    def _display_words(self, word_counts: Counter) -> list[str]:
+    @staticmethod
+    def _display_words(word_stats, old_to_new: np.ndarray, terms: list[str]) -> list[str]:
         """For each term, its most frequent word in the corpus (ties: the shorter)."""
-        best: dict[int, tuple[int, str]] = {}
-        term = self.build_analyzer().term
-        for word, count in word_counts.items():
-            t = term(word)
-            col = self.vocabulary_.get(t) if t is not None else None
-            if col is None:
-                continue
-            key = (count, -len(word))
-            if col not in best or key > best[col][0]:
-                best[col] = (key, word)
-        terms = list(self.vocabulary_)
-        return [best[i][1] if i in best else terms[i] for i in range(len(terms))]
+        words, column, frequency = word_stats
+        words = np.asarray(words, dtype=object)
+        new = np.where(column >= 0, old_to_new[np.maximum(column, 0)], -1)
+        ok = new >= 0
+        lengths = np.fromiter((len(w) for w in words), dtype=np.int64, count=len(words))
+        # Sort by column, then most frequent, then shortest: the first of each column wins.
+        order = np.lexsort((lengths[ok], -frequency[ok], new[ok]))
+        cols, best = new[ok][order], words[ok][order]
+        first = np.r_[True, cols[1:] != cols[:-1]]
+        shown = list(terms)
+        for col, word in zip(cols[first], best[first]):
+            shown[col] = word
+        return shown
 
     def terms(self) -> np.ndarray:
         """The terms (stems) in column order."""
