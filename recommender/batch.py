@@ -73,6 +73,7 @@ def score_to_file(model, out, *, k: int = 10, ids=None, as_of=None, max_age=None
     out.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
     try:
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes it 0600; give the usual mode
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
             writer = _writer(fh, kind)
             chunks = range(0, len(ids), CHUNK)
@@ -95,6 +96,12 @@ def score_to_file(model, out, *, k: int = 10, ids=None, as_of=None, max_age=None
         Path(tmp).unlink(missing_ok=True)
         raise
     return len(ids)
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def _writer(fh, kind):

@@ -23,7 +23,8 @@ __all__ = ["main"]
 logger = logging.getLogger("recommender")
 
 USER_ERRORS = (CorpusError, ModelFormatError, UnknownArticleError, FileNotFoundError,
-               PermissionError, IsADirectoryError, ValueError, TypeError)
+               FileExistsError, PermissionError, IsADirectoryError, NotADirectoryError,
+               ValueError, TypeError)
 
 
 class UsageError(Exception):
@@ -170,6 +171,9 @@ def _train(args) -> int:
     from tqdm import tqdm
 
     started = time.perf_counter()
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():  # fail now, not after an hour of training
+        raise UsageError(f"{out} exists and is not a model folder; choose another --out")
     corpus = read_corpus(args.corpus, skip_invalid=args.skip_invalid)
     model = ArticleRecommender(max_age=args.max_age, n_jobs=args.jobs)
     model.fit(tqdm(corpus, unit=" articles", desc="reading",

@@ -335,7 +335,9 @@ def _json_records(lines) -> Iterator[tuple[int, object]]:
         if not line.strip():
             continue
         try:
-            yield line_no, json.loads(line)
+            # Without the line end, so that a line cut short is reported at its last column,
+            # not at "column 1" of the line after it.
+            yield line_no, json.loads(line.rstrip("\r\n"))
         except json.JSONDecodeError as exc:
             snippet = line.strip()[:60]
             yield line_no, ValueError(f"malformed JSON ({exc.msg} at column {exc.colno}): "

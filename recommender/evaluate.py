@@ -52,6 +52,8 @@ def read_ground_truth(path) -> GroundTruth:
     links; anything else as a corpus, whose ``related`` and ``related_at`` give them.
     """
     path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"ground-truth file not found: {path}")
     name = path.name.lower()
     if name.endswith((".tsv", ".tsv.gz", ".tsv.xz")) and not _looks_like_corpus(path):
         return _read_tsv(path)
@@ -76,8 +78,6 @@ def _truth(sources, targets, shown) -> GroundTruth:
 
 
 def _read_tsv(path: Path) -> GroundTruth:
-    if not path.exists():
-        raise FileNotFoundError(f"ground-truth file not found: {path}")
     sources, targets, shown = [], [], []
     with _open_binary(path) as raw:
         lines = _decoded_lines(path, raw)

@@ -12,6 +12,7 @@ are returned; the rest is padding, ``-1`` for the index and ``-inf`` for the sco
 
 from __future__ import annotations
 
+import os
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -24,12 +25,13 @@ DEFAULT_BLOCK_BYTES = 256 * 2**20
 _BYTES_PER_CELL = 4 + 1 + 8  # float32 score, bool mask, int64 partition index
 
 
-def check_k(k) -> int:
-    """``k`` as an int, or a ValueError that names it."""
+def check_k(k, name: str = "k") -> int:
+    """``k`` as an int, or a ValueError that names it (as ``name``)."""
+    shown = k.item() if isinstance(k, np.generic) else k  # np.True_ shown as True
     if isinstance(k, (bool, np.bool_)) or not isinstance(k, (int, np.integer)):
-        raise ValueError(f"k must be a positive integer, got {k!r}")
+        raise ValueError(f"{name} must be a positive integer, got {shown!r}")
     if k <= 0:
-        raise ValueError(f"k must be a positive integer, got {k}")
+        raise ValueError(f"{name} must be a positive integer, got {shown}")
     return int(k)
 
 
@@ -45,7 +47,8 @@ def top_k(Q: sp.csr_matrix, X: sp.csr_matrix, k: int, *, lo=None, hi=None, skip=
     k : int
         Clipped to ``n_rows``.
     lo, hi : int arrays of shape (n_queries,), optional
-        Query ``i`` only sees rows ``lo[i] <= j < hi[i]``; default all rows.
+        Query ``i`` only sees rows ``lo[i] <= j < hi[i]`` (cut to ``[0, n_rows]``);
+        default all rows.
     skip : int array of shape (n_queries,), optional
         A row that query ``i`` must not return (itself), or -1.
     allowed : bool array of shape (n_rows,), optional
@@ -53,7 +56,7 @@ def top_k(Q: sp.csr_matrix, X: sp.csr_matrix, k: int, *, lo=None, hi=None, skip=
     max_block_bytes : int
         Memory for one block of dense scores; a block holds at least one query.
     n_jobs : int
-        Threads (the sparse product releases the GIL).
+        Threads (the sparse product releases the GIL); -1 for one per CPU.
 
     Returns
     -------
@@ -62,13 +65,21 @@ def top_k(Q: sp.csr_matrix, X: sp.csr_matrix, k: int, *, lo=None, hi=None, skip=
     scores : float32 array of shape (n_queries, k)
         Cosine similarities, non-increasing along each row; -inf with the -1 padding.
     """
-    k = min(check_k(k), X.shape[0]) if X.shape[0] else 0
+    k = min(check_k(k), X.shape[0])
     n_queries, n_rows = Q.shape[0], X.shape[0]
     if Q.shape[1] != X.shape[1]:
         raise ValueError(f"queries have {Q.shape[1]} terms but the index has {X.shape[1]}")
-    lo = np.zeros(n_queries, np.int64) if lo is None else np.asarray(lo, np.int64)
-    hi = np.full(n_queries, n_rows, np.int64) if hi is None else np.asarray(hi, np.int64)
-    skip = np.full(n_queries, -1, np.int64) if skip is None else np.asarray(skip, np.int64)
+    lo = np.zeros(n_queries, np.int64) if lo is None else _per_query(lo, n_queries, "lo")
+    hi = np.full(n_queries, n_rows, np.int64) if hi is None else _per_query(hi, n_queries, "hi")
+    # A window reaching outside the index is cut to it (a negative lo would wrap around).
+    lo, hi = np.clip(lo, 0, n_rows), np.clip(hi, 0, n_rows)
+    skip = np.full(n_queries, -1, np.int64) if skip is None else _per_query(skip, n_queries,
+                                                                            "skip")
+    if allowed is not None:
+        allowed = np.asarray(allowed, dtype=bool)
+        if allowed.shape != (n_rows,):
+            raise ValueError(f"allowed must have shape ({n_rows},), got {allowed.shape}")
+    n_jobs = _check_jobs(n_jobs)
     indices = np.full((n_queries, k), -1, np.int64)
     scores = np.full((n_queries, k), -np.inf, np.float32)
     if k == 0 or n_queries == 0:
@@ -89,6 +100,25 @@ def top_k(Q: sp.csr_matrix, X: sp.csr_matrix, k: int, *, lo=None, hi=None, skip=
         with ThreadPoolExecutor(max_workers=n_jobs) as pool:
             list(pool.map(run, blocks))
     return indices, scores
+
+
+def _per_query(values, n_queries: int, name: str) -> np.ndarray:
+    values = np.asarray(values, np.int64)
+    if values.shape != (n_queries,):
+        raise ValueError(f"{name} must have one value per query, shape ({n_queries},), "
+                         f"got shape {values.shape}")
+    return values
+
+
+def _check_jobs(n_jobs) -> int:
+    """Threads to use: a positive int, or -1 for one per CPU."""
+    if n_jobs == -1 and not isinstance(n_jobs, bool):
+        return os.cpu_count() or 1
+    if isinstance(n_jobs, (bool, np.bool_)) or not isinstance(n_jobs, (int, np.integer)) \
+            or n_jobs < 1:
+        raise ValueError(f"n_jobs must be a positive integer or -1 (one thread per CPU), "
+                         f"got {n_jobs!r}")
+    return int(n_jobs)
 
 
 def _plan_blocks(lo, hi, max_block_bytes) -> list[np.ndarray]:

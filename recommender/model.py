@@ -128,8 +128,10 @@ class ArticleRecommender:
                                           max_df=self.max_df, sublinear_tf=self.sublinear_tf)
         try:
             X = vectorizer.fit_transform(meta.collect(articles))
-        except ValueError as exc:
-            if meta.n < 2:
+        except ValueError:
+            # Too few articles leave no term; but an error raised while reading the articles
+            # (a bad line, a duplicate id) must reach the user as it is.
+            if meta.finished and meta.n < 2:
                 raise ValueError(self._too_few(meta.n)) from None
             raise
         if meta.n < 2:
@@ -332,6 +334,10 @@ class ArticleRecommender:
         dated = self.published_[:self._dated]
         lo = np.searchsorted(dated, lower, side="left")
         hi = np.searchsorted(dated, upper, side="left")
+        if max_age is None and since is None and until is None:
+            # Rows whose as_of is None have no time filter: undated articles stay candidates,
+            # as in a single call without as_of.
+            hi[~has_as_of] = self.n_articles
         return lo, np.maximum(hi, lo)
 
     # -- explanations ----------------------------------------------------------------------
@@ -342,12 +348,13 @@ class ArticleRecommender:
         shared terms add up to the cosine score. Words are shown as the most frequent word
         behind each stem in the corpus, not as stems.
         """
+        self._check_fitted()
         q = self.matrix_[self.rows_of([article_id])[0]]
         return self.explain_vector(q, recommended_id, n_terms)
 
     def explain_vector(self, q: sp.csr_matrix, recommended_id: str, n_terms: int = 5):
         """:meth:`explain` for a query vector (such as ``vectorize(text)``)."""
-        n_terms = check_k(n_terms)
+        n_terms = check_k(n_terms, "n_terms")
         x = self.matrix_[self.rows_of([recommended_id])[0]]
         shared = q.multiply(x).tocsr()
         order = np.argsort(-shared.data, kind="stable")[:n_terms]
@@ -384,10 +391,20 @@ class _Metadata:
         self.ids, self.published, self.categories, self.titles = [], [], [], []
         self.n = self.n_empty = 0
         self.sha = hashlib.sha256()
+        self.finished = False
+        self._seen: set[str] = set()
 
     def collect(self, articles):
         for record in articles:
-            article = as_article(record)
+            try:
+                article = as_article(record)
+            except ValueError as exc:
+                raise ValueError(f"article {self.n + 1:,} of the input: {exc}") from None
+            if article.id in self._seen:
+                # Two rows with one id: recommend(id) would return the other row, itself.
+                raise ValueError(f"article id {article.id!r} appears more than once (article "
+                                 f"{self.n + 1:,}); ids must be unique, remove the copies")
+            self._seen.add(article.id)
             self.ids.append(article.id)
             self.published.append(_seconds(article.published, "published"))
             self.categories.append(article.category)
@@ -398,6 +415,7 @@ class _Metadata:
                 self.sha.update(part.encode("utf-8"))
                 self.sha.update(b"\x1f")
             yield article
+        self.finished = True
 
 
 def _seconds(value, what: str) -> int:

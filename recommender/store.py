@@ -37,6 +37,10 @@ __all__ = ["FORMAT_VERSION", "ModelFormatError", "load_model", "save_model"]
 #: Bumped whenever the files change meaning; a model of another version is refused.
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
+#: The files of a model folder besides the manifest.
+FILES = ("idf.npy", "matrix.data.npy", "matrix.indices.npy", "matrix.indptr.npy", "ids.npy",
+         "published.npy", "category_codes.npy", "vocabulary.json", "words.json",
+         "categories.json", "titles.json")
 
 
 class ModelFormatError(ValueError):
@@ -51,9 +55,11 @@ def save_model(model, path) -> Path:
     from . import __version__
 
     path = Path(path)
+    _check_replaceable(path)  # before any work: never write over a folder of other files
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.tmp-", dir=path.parent))
     try:
+        os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes it 0700; give the usual mode
         X = model.matrix_
         vec = model.vectorizer_
         categories, codes = np.unique(model.categories_, return_inverse=True)
@@ -89,8 +95,8 @@ def save_model(model, path) -> Path:
             **model.info_,
             "files": {name: _file_facts(tmp / name) for name in (*arrays, *documents)},
         }
-        (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False),
-                                    encoding="utf-8")
+        (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False,
+                                               default=_plain), encoding="utf-8")
         _replace_folder(tmp, path)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -98,16 +104,45 @@ def save_model(model, path) -> Path:
     return path
 
 
+def _plain(value):
+    """JSON for numpy scalars in parameters (``min_df=np.int64(2)``)."""
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"cannot save a parameter of type {type(value).__name__} in {MANIFEST}")
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _check_replaceable(path: Path) -> None:
+    """``path`` is free, an empty folder, or a model folder (which a save may replace)."""
+    if not path.exists():
+        return
+    if not path.is_dir():
+        raise FileExistsError(f"{path} exists and is not a model folder; choose another path")
+    if not (path / MANIFEST).is_file() and any(path.iterdir()):
+        raise FileExistsError(f"{path} is a folder of other files (it has no {MANIFEST}); a "
+                              f"model is saved over an older model only. Choose another path "
+                              f"or empty that folder.")
+
+
 def _replace_folder(tmp: Path, path: Path) -> None:
     """Move ``tmp`` to ``path``; an old model there is removed only once the new one is in."""
     if not path.exists():
         os.replace(tmp, path)
         return
-    if not path.is_dir():
-        raise FileExistsError(f"{path} exists and is not a model folder")
+    _check_replaceable(path)
     old = Path(tempfile.mkdtemp(prefix=f".{path.name}.old-", dir=path.parent))
     os.replace(path, old / "model")
-    os.replace(tmp, path)
+    try:
+        os.replace(tmp, path)
+    except BaseException:
+        os.replace(old / "model", path)  # put the old model back
+        shutil.rmtree(old, ignore_errors=True)
+        raise
     shutil.rmtree(old, ignore_errors=True)
 
 
@@ -129,6 +164,10 @@ def load_model(path, *, verify: bool = True):
         raise FileNotFoundError(f"model folder not found: {path}. Train one with "
                                 f"'recommender train CORPUS --out {path}'")
     manifest = _read_manifest(path)
+    unlisted = sorted(set(FILES) - set(manifest["files"]))
+    if unlisted:
+        raise ModelFormatError(f"{path}: {MANIFEST} does not list {', '.join(unlisted)}; the "
+                               f"model is incomplete or damaged. Retrain it.")
     for name, facts in manifest["files"].items():
         file = path / name
         if not file.is_file():
@@ -146,7 +185,7 @@ def load_model(path, *, verify: bool = True):
     def array(name):
         try:
             return np.load(path / name, allow_pickle=False)
-        except ValueError as exc:
+        except (ValueError, OSError, EOFError) as exc:
             raise ModelFormatError(f"{path}: cannot read {name}: {exc}") from None
 
     def document(name):

@@ -77,9 +77,13 @@ class FieldTfidfVectorizer:
     # -- fitting ---------------------------------------------------------------------
     def fit_transform(self, articles: Iterable[Article]) -> sp.csr_matrix:
         """Learn the vocabulary and idf from ``articles`` and return their vectors."""
-        if not isinstance(self.min_df, int) or self.min_df < 1:
+        # numpy integers are integers; booleans are not counts or shares
+        if isinstance(self.min_df, (bool, np.bool_)) or \
+                not isinstance(self.min_df, (int, np.integer)) or self.min_df < 1:
             raise ValueError(f"min_df must be a positive integer, got {self.min_df!r}")
-        if not 0 < self.max_df <= 1:
+        if isinstance(self.max_df, (bool, np.bool_)) or \
+                not isinstance(self.max_df, (int, float, np.integer, np.floating)) or \
+                not 0 < self.max_df <= 1:
             raise ValueError(f"max_df must be in (0, 1], got {self.max_df!r}")
         vocabulary: dict[str, int] = {}
         counts, word_stats = self._count(articles, vocabulary, grow=True)

@@ -1,0 +1,191 @@
+"""Batch scoring to files, and ids files."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from datetime import datetime, timedelta, timezone
+
+import numpy as np
+import pytest
+
+from recommender import CorpusError, UnknownArticleError
+from recommender.batch import read_ids_file, score_to_file
+
+
+@pytest.fixture(scope="module")
+def published(articles_path) -> dict:
+    """Publication time of each sample article, read from the raw JSON."""
+    with open(articles_path, encoding="utf-8") as fh:
+        return {r["id"]: datetime.fromisoformat(r["published"]) for r in map(json.loads, fh)}
+
+
+def read_jsonl(path) -> list[dict]:
+    with open(path, encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh]
+
+
+def assert_row_is_recommend(model, source, related, k, **filters):
+    """One output row: best first, never the source, the same as ``model.recommend``."""
+    ids = [r["id"] for r in related]
+    scores = [r["score"] for r in related]
+    assert source not in ids
+    assert scores == sorted(scores, reverse=True)
+    expected_ids, expected_scores = model.recommend(source, k, **filters)
+    assert ids == expected_ids.tolist()
+    np.testing.assert_allclose(scores, expected_scores, atol=1e-6)
+
+
+# -- ids files -----------------------------------------------------------------------------
+def test_read_ids_file_ids_only(tmp_path):
+    path = tmp_path / "ids.txt"
+    path.write_text("# sources\nCNT000001r4edC\n\n  CNT000001rdIhh  \r\n", encoding="utf-8")
+    assert read_ids_file(path) == (["CNT000001r4edC", "CNT000001rdIhh"], None)
+
+
+def test_read_ids_file_with_as_of(tmp_path):
+    path = tmp_path / "ids.tsv"
+    path.write_text("CNT000001r4edC\t2020-06-25\nCNT000001rdIhh\nCNT000001r2yqP\t\n",
+                    encoding="utf-8")
+    assert read_ids_file(path) == (["CNT000001r4edC", "CNT000001rdIhh", "CNT000001r2yqP"],
+                                   ["2020-06-25", None, None])
+
+
+def test_read_ids_file_bad_as_of(tmp_path):
+    path = tmp_path / "ids.tsv"
+    path.write_text("CNT000001r4edC\t2020-06-25\nCNT000001rdIhh\tla veille\n", encoding="utf-8")
+    with pytest.raises(CorpusError, match=r"ids\.tsv, line 2: cannot read as-of time 'la veille': "
+                                          r"expected ISO 8601"):
+        read_ids_file(path)
+
+
+def test_read_ids_file_extra_columns(tmp_path):
+    path = tmp_path / "ids.tsv"
+    path.write_text("CNT000001r4edC\n\nCNT000001rdIhh\t2020-06-25\t5\n", encoding="utf-8")
+    with pytest.raises(CorpusError, match=r"ids\.tsv, line 3: expected 'ID' or 'ID<TAB>AS_OF', got "
+                                          r"'CNT000001rdIhh\\t2020-06-25\\t5'"):
+        read_ids_file(path)
+
+
+def test_read_ids_file_missing_id(tmp_path):
+    path = tmp_path / "ids.tsv"
+    path.write_text("\t2020-06-25\n", encoding="utf-8")
+    with pytest.raises(CorpusError, match=r"ids\.tsv, line 1: expected 'ID' or 'ID<TAB>AS_OF'"):
+        read_ids_file(path)
+
+
+@pytest.mark.parametrize("content", ["", "\n# nothing\n\n"])
+def test_read_ids_file_empty(tmp_path, content):
+    path = tmp_path / "ids.txt"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(CorpusError, match=r"ids\.txt: no article ids in this file"):
+        read_ids_file(path)
+
+
+def test_read_ids_file_missing(tmp_path):
+    with pytest.raises(FileNotFoundError, match=r"ids file not found: .*nothere\.txt"):
+        read_ids_file(tmp_path / "nothere.txt")
+
+
+# -- score_to_file -------------------------------------------------------------------------
+def test_score_to_jsonl_every_article_once(tmp_path, small_model, articles):
+    out = tmp_path / "out" / "related.jsonl"
+    assert score_to_file(small_model, out, k=5) == 41
+    rows = read_jsonl(out)
+    assert sorted(r["id"] for r in rows) == sorted(a.id for a in articles)
+    for row in rows:
+        assert_row_is_recommend(small_model, row["id"], row["related"], 5)
+    tiger = next(r for r in rows if r["id"] == "CNT000001r4edC")
+    # The site's own list for the tiger story comes first.
+    assert {r["id"] for r in tiger["related"][:2]} == {"CNT000001rdIhh", "CNT000001r2yqP"}
+    assert [p.name for p in out.parent.iterdir()] == ["related.jsonl"]  # no temporary left
+
+
+def test_score_to_csv_same_as_recommend(tmp_path, small_model):
+    out = tmp_path / "related.csv"
+    assert score_to_file(small_model, out, k=3) == 41
+    with open(out, encoding="utf-8", newline="") as fh:
+        rows = list(csv.reader(fh))
+    assert rows[0] == ["id", "rank", "related_id", "score"]
+    by_source: dict[str, list] = {}
+    for source, rank, other, score in rows[1:]:
+        by_source.setdefault(source, []).append((int(rank), other, float(score)))
+    assert set(by_source) == set(small_model.ids_.tolist())
+    for source, items in by_source.items():
+        assert [rank for rank, _, _ in items] == list(range(1, len(items) + 1))
+        related = [{"id": other, "score": score} for _, other, score in items]
+        assert_row_is_recommend(small_model, source, related, 3)
+
+
+def test_time_filters_restrict_candidates_not_sources(tmp_path, small_model, published):
+    out = tmp_path / "related.jsonl"
+    as_of, max_age = "2020-06-01", 30
+    assert score_to_file(small_model, out, k=10, as_of=as_of, max_age=max_age) == 41
+    rows = read_jsonl(out)
+    assert len(rows) == 41
+    lower = datetime(2020, 6, 1, tzinfo=timezone.utc) - timedelta(days=30)
+    upper = datetime(2020, 6, 1, tzinfo=timezone.utc)
+    in_window = {i for i, t in published.items() if lower <= t < upper}
+    # The sample's four articles of May 2020 (checked by hand in tests/data/articles.jsonl).
+    assert in_window == {"CNT000001qiHFZ", "CNT000001q02vP", "CNT000001pZBiy", "CNT000001qork3"}
+    found = {r["id"] for row in rows for r in row["related"]}
+    assert found == in_window
+    for row in rows:
+        assert_row_is_recommend(small_model, row["id"], row["related"], 10, as_of=as_of,
+                                max_age=max_age)
+
+
+def test_per_id_as_of(tmp_path, small_model, published):
+    out = tmp_path / "related.jsonl"
+    ids = ["CNT000001r4edC", "CNT000001r2yqP", "CNT000001qSzVN"]
+    as_of = ["2020-06-25T00:00:00+02:00", None, "2020-06-23T00:00:00+02:00"]
+    score_to_file(small_model, out, k=40, ids=ids, as_of=as_of)
+    rows = read_jsonl(out)
+    assert [r["id"] for r in rows] == ids
+    for row, when in zip(rows, as_of):
+        assert_row_is_recommend(small_model, row["id"], row["related"], 40, as_of=when)
+        if when is not None:
+            limit = datetime.fromisoformat(when)
+            assert all(published[r["id"]] < limit for r in row["related"])
+    # rdIhh (June 29) is after the first as-of, the second row has no limit.
+    assert "CNT000001rdIhh" not in [r["id"] for r in rows[0]["related"]]
+    assert "CNT000001rdIhh" in [r["id"] for r in rows[1]["related"]]
+    assert len(rows[1]["related"]) > len(rows[2]["related"])
+
+
+def test_unknown_id_fails_before_writing(tmp_path, small_model):
+    out = tmp_path / "related.jsonl"
+    with pytest.raises(UnknownArticleError, match=r"Unknown article id 'CNT_NOPE': not among the "
+                                                  r"41 articles"):
+        score_to_file(small_model, out, ids=["CNT000001r4edC", "CNT_NOPE"])
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("name", ["related.txt", "related.json", "related"])
+def test_bad_suffix(tmp_path, small_model, name):
+    with pytest.raises(ValueError, match=rf"cannot write .*{name}: the output must end in "
+                                         rf"\.jsonl or \.csv"):
+        score_to_file(small_model, tmp_path / name)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_output_file_mode_follows_umask_regression(tmp_path, small_model):
+    # mkstemp creates 0600 files, and the rename kept that mode: other users and services
+    # could not read the batch output.
+    old = os.umask(0o022)
+    try:
+        out = tmp_path / "related.jsonl"
+        score_to_file(small_model, out, k=1, ids=["CNT000001r4edC"])
+    finally:
+        os.umask(old)
+    assert out.stat().st_mode & 0o777 == 0o644
+
+
+def test_k_larger_than_the_catalogue(tmp_path, small_model):
+    out = tmp_path / "related.jsonl"
+    assert score_to_file(small_model, out, k=1000) == 41
+    rows = read_jsonl(out)
+    assert max(len(r["related"]) for r in rows) <= 40  # 41 articles, never itself
+    for row in rows:
+        assert_row_is_recommend(small_model, row["id"], row["related"], 1000)

@@ -1,0 +1,255 @@
+"""Tests for recommender.evaluate: ground truth from a corpus and from a TSV, and metrics
+computed by hand on six hand-written articles, as of the moment each list was shown."""
+
+from __future__ import annotations
+
+import json
+import math
+import warnings
+from datetime import datetime
+
+import numpy as np
+import pytest
+
+from recommender import ArticleRecommender, CorpusError, CorpusWarning
+from recommender.evaluate import _random_lists, evaluate, read_ground_truth
+
+# -- the sample ---------------------------------------------------------------------------
+
+
+def links_of(truth) -> set:
+    return set(zip(truth.sources.tolist(), truth.targets.tolist(), truth.shown_at.tolist()))
+
+
+@pytest.fixture(scope="module")
+def sample_truth(related_path):
+    return read_ground_truth(related_path)
+
+
+def test_corpus_and_tsv_give_the_same_links(articles_path, sample_truth):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CorpusWarning)  # 10 targets outside the sample
+        from_corpus = read_ground_truth(articles_path)
+    assert len(from_corpus) == len(sample_truth) == 47
+    assert links_of(from_corpus) == links_of(sample_truth)
+    # one link read by hand: the tiger story's box, rendered 2020-07-03T12:55:58+02:00
+    shown = int(datetime.fromisoformat("2020-07-03T12:55:58+02:00").timestamp())
+    assert ("CNT000001r4edC", "CNT000001rdIhh", shown) in links_of(sample_truth)
+
+
+def test_missing_targets_are_counted_not_scored(small_model, sample_truth, articles_path,
+                                                related_path):
+    report = evaluate(small_model, sample_truth, baselines=False)
+    # by hand (tests/data/README.md): 10 of the 47 links point outside the sample, and
+    # 5 of the 29 sources have no link left
+    assert report["missing_targets"] == 10
+    assert report["missing_sources"] == 0 and report["duplicate_links"] == 0
+    assert report["n_links"] == 37 and report["n_sources"] == 24
+    ids = {json.loads(line)["id"] for line in articles_path.read_text("utf-8").splitlines()}
+    rows = [line.split("\t") for line in related_path.read_text("utf-8").splitlines()[1:]]
+    assert sum(target not in ids for _, target, *_ in rows) == 10
+    assert len({source for source, target, *_ in rows if target in ids}) == 24
+
+
+def test_sample_report_keys_and_ranges(small_model, sample_truth):
+    report = evaluate(small_model, sample_truth, ks=(10, 2, 5, 2))
+    keys = ([f"recall@{k}" for k in (2, 5, 10)] + [f"precision@{k}" for k in (2, 5, 10)]
+            + [f"hit_rate@{k}" for k in (2, 5, 10)] + ["mrr", "ndcg@10"])
+    for key in keys + ["coverage"]:
+        assert 0 <= report[key] <= 1
+        for name in ("random", "recent_same_category"):
+            assert 0 <= report["baselines"][name][key] <= 1
+    assert set(report["baselines"]) == {"random", "recent_same_category"}
+    assert report["recall@2"] <= report["recall@5"] <= report["recall@10"]
+    assert report["max_age"] is None
+
+
+def test_random_baseline_is_reproducible(small_model, sample_truth):
+    a = evaluate(small_model, sample_truth, seed=7)["baselines"]
+    b = evaluate(small_model, sample_truth, seed=7)["baselines"]
+    assert a == b
+    sources = np.unique(sample_truth.sources)
+    sources = sources[np.isin(sources, small_model.ids_)]
+    pools = (np.zeros(len(sources), np.int64), np.full(len(sources), 41, np.int64),
+             small_model.rows_of(list(sources)))
+    lists = [_random_lists(small_model, pools, sources, np.random.default_rng(seed))
+             for seed in (0, 0, 1)]
+    np.testing.assert_array_equal(lists[0], lists[1])
+    assert not np.array_equal(lists[0], lists[2])
+    for row, source in zip(lists[0], sources):  # a permutation of the pool, never the source
+        picked = row[row != ""]
+        assert source not in picked and len(set(picked)) == len(picked) == 40
+
+
+# -- six hand-written articles ------------------------------------------------------------
+# Each title's words are distinct stems. T2, T3 and T6 hold ever smaller subsets of T1's
+# words, so whatever the idf: cos(T1, X) = |X| / |T1| for a subset X, which ranks T2 > T3
+# > T6 for T1; T4 and T5 (volcanoes) share no word with the tiger articles.
+TINY = [
+    ("T1", "2020-06-01", "societe/environnement", "tigre sumatra braconnage empoisonnement"),
+    ("T2", "2020-06-02", "societe/environnement", "tigre sumatra braconnage"),
+    ("T3", "2020-06-03", "societe/environnement", "tigre sumatra"),
+    ("T4", "2020-06-04", "monde", "volcan islande"),
+    ("T5", "2020-06-05", "monde", "volcan islande éruption"),
+    ("T6", "2020-06-10", "societe/environnement", "tigre"),
+]
+SHOWN = "2020-06-20T12:00:00+02:00"
+# link                          as of   hand-computed rank (model)
+# T1 -> T2                      06-20   1  (T2, T3, T6 all subsets of T1)
+# T1 -> T6                      06-20   3
+# T5 -> T4                      06-20   1  (the only article sharing a word)
+# T3 -> T6                      06-08   miss: T6 is published on 06-10, after the box
+# T4 -> T1                      06-20   miss: no shared word
+LINKS = [("T1", "T2", SHOWN), ("T1", "T6", SHOWN), ("T5", "T4", SHOWN),
+         ("T3", "T6", "2020-06-08T12:00:00+02:00"), ("T4", "T1", SHOWN)]
+
+
+@pytest.fixture(scope="module")
+def tiny_model():
+    articles = [{"id": i, "title": title, "category": category,
+                 "published": f"{day}T12:00:00+02:00"} for i, day, category, title in TINY]
+    model = ArticleRecommender(min_df=1, max_df=1.0).fit(articles)
+    assert model.n_articles == 6 and model.info_["n_terms"] == 7  # every word is a term
+    return model
+
+
+def write_tsv(tmp_path, links, header=True, name="links.tsv"):
+    lines = ["source_id\ttarget_id\trank\tshown_at"] if header else []
+    lines += [f"{s}\t{t}\t1\t{when}" for s, t, when in links]
+    path = tmp_path / name
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_tiny_metrics_by_hand(tiny_model, tmp_path):
+    report = evaluate(tiny_model, read_ground_truth(write_tsv(tmp_path, LINKS)))
+    # ranks: 1, 3, 1, miss, miss over 5 links from 4 sources (T1 twice, T5, T3, T4)
+    assert report["n_links"] == 5 and report["n_sources"] == 4
+    assert report["recall@2"] == 2 / 5
+    assert report["recall@5"] == report["recall@10"] == 3 / 5
+    assert report["mrr"] == pytest.approx((1 + 1 / 3 + 1) / 5)  # 7/15
+    assert report["precision@2"] == pytest.approx((1 / 2 + 1 / 2) / 4)  # T1, T5: one each
+    assert report["precision@5"] == pytest.approx((2 / 5 + 1 / 5) / 4)
+    assert report["hit_rate@2"] == report["hit_rate@10"] == 2 / 4
+    ndcg_t1 = (1 + 1 / math.log2(4)) / (1 + 1 / math.log2(3))
+    assert report["ndcg@10"] == pytest.approx((ndcg_t1 + 1) / 4)
+    # lists: T1 [T2 T3 T6], T5 [T4], T3 [T2 T1], T4 [T5]: all six articles appear
+    assert report["coverage"] == 1.0
+    assert report["missing_targets"] == report["missing_sources"] == 0
+
+
+def test_pool_is_as_of_the_box(tiny_model, tmp_path):
+    """The same link T3 -> T6 is a miss when the box was shown before T6 existed, and is
+    found (T6 is one of three candidates sharing a word) when shown after."""
+    before = evaluate(tiny_model, read_ground_truth(write_tsv(tmp_path, LINKS)),
+                      baselines=False)
+    later = [link if link[:2] != ("T3", "T6") else ("T3", "T6", "2020-06-11T12:00:00+02:00")
+             for link in LINKS]
+    after = evaluate(tiny_model, read_ground_truth(write_tsv(tmp_path, later, name="b.tsv")),
+                     baselines=False)
+    assert before["recall@10"] == 3 / 5 and after["recall@10"] == 4 / 5
+    assert after["recall@5"] == 4 / 5
+    # a box shown one second before T6's publication still misses it
+    edge = [link if link[:2] != ("T3", "T6") else ("T3", "T6", "2020-06-10T11:59:59+02:00")
+            for link in LINKS]
+    edge_report = evaluate(tiny_model, read_ground_truth(write_tsv(tmp_path, edge,
+                                                                   name="c.tsv")),
+                           baselines=False)
+    assert edge_report["recall@10"] == 3 / 5
+
+
+def test_max_age_narrows_the_pool(tiny_model, tmp_path):
+    # 12 days back from 06-20 12:00 leaves T6 only; from 06-08, T1 and T2
+    report = evaluate(tiny_model, read_ground_truth(write_tsv(tmp_path, LINKS)), max_age=12)
+    assert report["recall@2"] == report["mrr"] == 1 / 5  # T1 -> T6 at rank 1, nothing else
+    assert report["max_age"] == 12
+    assert report["baselines"]["random"]["recall@10"] == 1 / 5  # T6 is the only target left
+
+
+def test_baselines_by_hand(tiny_model, tmp_path):
+    report = evaluate(tiny_model, read_ground_truth(write_tsv(tmp_path, LINKS)), seed=3)
+    recent = report["baselines"]["recent_same_category"]
+    # newest first, the source's section first:
+    # T1 (06-20): T6 T3 T2 | T5 T4   -> T2 at 3, T6 at 1
+    # T5 (06-20): T4 | T6 T3 T2 T1   -> T4 at 1
+    # T3 (06-08): T2 T1 | T5 T4      -> T6 not yet published: miss
+    # T4 (06-20): T5 | T6 T3 T2 T1   -> T1 at 5
+    assert recent["recall@2"] == 2 / 5
+    assert recent["recall@5"] == recent["recall@10"] == 4 / 5
+    assert recent["mrr"] == pytest.approx((1 / 3 + 1 + 1 + 1 / 5) / 5)  # 38/75
+    # random: each pool (5 or 4 articles) is listed whole, so a link is found at @5 and @10
+    # exactly when its target is in the pool: all but T3 -> T6
+    random = report["baselines"]["random"]
+    assert random["recall@5"] == random["recall@10"] == 4 / 5
+    assert report["baselines"] == evaluate(
+        tiny_model, read_ground_truth(write_tsv(tmp_path, LINKS)), seed=3)["baselines"]
+
+
+def test_duplicates_and_unknown_ids_are_counted(tiny_model, tmp_path):
+    extra = LINKS + [("T1", "T2", SHOWN), ("T1", "NOPE", SHOWN), ("GONE", "T1", SHOWN),
+                     ("T5", "T4", SHOWN), ("GONE", "NOPE", SHOWN)]
+    report = evaluate(tiny_model, read_ground_truth(write_tsv(tmp_path, extra)))
+    assert report["duplicate_links"] == 2
+    # each link left out is counted once: by its source when that is unknown
+    assert report["missing_targets"] == 1 and report["missing_sources"] == 2
+    assert (report["n_links"] + report["duplicate_links"] + report["missing_targets"]
+            + report["missing_sources"]) == len(extra) == 10
+    plain = evaluate(tiny_model, read_ground_truth(write_tsv(tmp_path, LINKS, name="p.tsv")))
+    for key in ("recall@2", "recall@10", "mrr", "precision@2", "ndcg@10", "n_links"):
+        assert report[key] == plain[key]
+
+
+def test_tsv_without_header_or_shown_at(tiny_model, tmp_path):
+    path = tmp_path / "bare.tsv"
+    path.write_text("T1\tT2\nT5\tT4\t1\n\n", encoding="utf-8")
+    truth = read_ground_truth(path)
+    assert links_of(truth) == {("T1", "T2", np.iinfo(np.int64).max),
+                               ("T5", "T4", np.iinfo(np.int64).max)}
+    report = evaluate(tiny_model, truth, baselines=False)  # no shown_at: every article
+    assert report["recall@2"] == 1.0
+
+
+# -- bad input ------------------------------------------------------------------------------
+def test_bad_tsv_line_names_the_line(tmp_path):
+    path = tmp_path / "links.tsv"
+    path.write_text("source_id\ttarget_id\trank\tshown_at\nT1\tT2\t1\t2020-06-20\nT1\n",
+                    encoding="utf-8")
+    with pytest.raises(CorpusError, match=r"links\.tsv, line 3: expected 'source_id<TAB>"
+                                          r"target_id\[<TAB>rank\[<TAB>shown_at\]\]', got 'T1'"):
+        read_ground_truth(path)
+
+
+def test_bad_shown_at_names_the_line(tmp_path):
+    path = tmp_path / "links.tsv"
+    path.write_text("source_id\ttarget_id\trank\tshown_at\nT1\tT2\t1\tdemain\n",
+                    encoding="utf-8")
+    with pytest.raises(CorpusError, match=r"links\.tsv, line 2: cannot read shown_at "
+                                          r"'demain': expected ISO 8601"):
+        read_ground_truth(path)
+
+
+def test_tsv_without_links(tmp_path):
+    path = tmp_path / "links.tsv"
+    path.write_text("source_id\ttarget_id\trank\tshown_at\n", encoding="utf-8")
+    with pytest.raises(CorpusError, match=r"links\.tsv: no links in this file"):
+        read_ground_truth(path)
+
+
+def test_missing_ground_truth_file(tmp_path):
+    with pytest.raises(FileNotFoundError, match=r"ground-truth file not found: .*nope\.tsv"):
+        read_ground_truth(tmp_path / "nope.tsv")
+
+
+def test_no_usable_link(tiny_model, tmp_path):
+    truth = read_ground_truth(write_tsv(tmp_path, [("GONE", "T1", SHOWN), ("T1", "NOPE", SHOWN)]))
+    with pytest.raises(ValueError, match=r"none of the 2 ground-truth links has both its source "
+                                         r"and its target in the model \(1 unknown sources, "
+                                         r"1 unknown targets\); is it the same corpus\?"):
+        evaluate(tiny_model, truth)
+
+
+@pytest.mark.parametrize("ks, shown", [((0,), "0"), ((2, -1), "-1"), ((2.5,), "2.5")])
+def test_bad_ks(tiny_model, tmp_path, ks, shown):
+    truth = read_ground_truth(write_tsv(tmp_path, LINKS))
+    with pytest.raises(ValueError, match=rf"^k must be a positive integer, got {shown}$"):
+        evaluate(tiny_model, truth, ks=ks)

@@ -1,0 +1,104 @@
+"""Quality and consistency on the full OrangeSum corpus (minutes; run with ``-m slow``).
+
+The full corpus is ``../shared/corpus/orangesum`` next to the checkout (CI and the team's
+machines); these tests skip when it is absent. The thresholds are the 60-day row of the
+baselines in ``../shared/corpus/README.md`` (R@10 0.620, MRR 0.360), rounded down.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from recommender import ArticleRecommender, CorpusWarning, read_corpus
+from recommender.evaluate import evaluate, read_ground_truth
+
+pytestmark = pytest.mark.slow
+
+FULL = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "orangesum"
+SHIPPED = Path(__file__).resolve().parents[1] / "corpus" / "orangesum-2020.jsonl.gz"
+MIN_RECALL_10, MIN_MRR = 0.60, 0.35
+N_CHECKED = 200
+
+
+def _fit(path) -> ArticleRecommender:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CorpusWarning)
+        return ArticleRecommender().fit(read_corpus(path))
+
+
+@pytest.fixture(scope="module")
+def full_model() -> ArticleRecommender:
+    """One model fitted on the 34,178 articles of the shared corpus, for every test here."""
+    corpus = FULL / "articles.jsonl.gz"
+    if not corpus.is_file():
+        pytest.skip(f"{corpus} is absent: the full corpus is in ../shared beside the checkout "
+                    f"(CI and the team's machines), not in a user's clone")
+    return _fit(corpus)
+
+
+@pytest.fixture(scope="module")
+def checked_ids(full_model) -> np.ndarray:
+    rng = np.random.default_rng(2020)
+    return rng.choice(full_model.ids_, size=N_CHECKED, replace=False)
+
+
+def assert_quality(report):
+    assert report["recall@10"] >= MIN_RECALL_10, report
+    assert report["mrr"] >= MIN_MRR, report
+    for name, baseline in report["baselines"].items():
+        assert report["recall@10"] > baseline["recall@10"], name
+        assert report["mrr"] > baseline["mrr"], name
+
+
+def test_full_corpus_on_dev_links(full_model):
+    truth = read_ground_truth(FULL / "related_dev.tsv")
+    report = evaluate(full_model, truth, max_age=60)
+    # ../shared/corpus/README.md: 17,227 links from 10,765 sources, all targets in the file
+    assert report["n_links"] == 17_227 and report["n_sources"] == 10_765
+    assert report["missing_targets"] == report["missing_sources"] == 0
+    assert_quality(report)
+
+
+def test_shipped_corpus_on_its_own_links():
+    model = _fit(SHIPPED)
+    assert model.n_articles == 9_418  # corpus/README.md
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CorpusWarning)
+        truth = read_ground_truth(SHIPPED)
+    report = evaluate(model, truth, max_age=60)
+    # corpus/README.md: 7,777 links from 4,232 articles, every target in the file
+    assert report["n_links"] == 7_777 and report["n_sources"] == 4_232
+    assert report["missing_targets"] == 0
+    assert_quality(report)
+
+
+def test_batch_over_all_articles_equals_single_calls(full_model, checked_ids):
+    batch = full_model.recommend_batch(full_model.ids_, k=10)
+    assert batch.ids.shape == (full_model.n_articles, 10)
+    rows = full_model.rows_of(list(checked_ids))
+    X = full_model.matrix_
+    brute = (X[rows].astype(np.float64) @ X.T.astype(np.float64)).toarray()
+    brute[np.arange(len(rows)), rows] = -np.inf  # never itself
+    for row, article_id, cosines in zip(rows, checked_ids, brute):
+        ids, scores = full_model.recommend(article_id, k=10)
+        np.testing.assert_array_equal(batch.ids[row, :len(ids)], ids)
+        np.testing.assert_array_equal(batch.scores[row, :len(ids)], scores)
+        best = np.sort(cosines[cosines > 0])[::-1][:10]  # brute force
+        np.testing.assert_allclose(scores, best, rtol=0, atol=1e-6)
+
+
+def test_saved_and_loaded_full_model_gives_the_same_lists(full_model, checked_ids,
+                                                          tmp_path_factory):
+    path = tmp_path_factory.mktemp("full") / "model"
+    full_model.save(path)
+    loaded = ArticleRecommender.load(path)
+    assert loaded.n_articles == full_model.n_articles == 34_178
+    for kwargs in ({}, {"as_of": "2020-07-03T12:00:00+02:00", "max_age": 60}):
+        a = full_model.recommend_batch(list(checked_ids), k=10, **kwargs)
+        b = loaded.recommend_batch(list(checked_ids), k=10, **kwargs)
+        np.testing.assert_array_equal(a.ids, b.ids)
+        np.testing.assert_array_equal(a.scores, b.scores)

@@ -1,0 +1,229 @@
+"""Tests for recommender.index: the blocked top-k against a brute-force ``Q @ X.T`` oracle."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from recommender.index import _BYTES_PER_CELL, DEFAULT_BLOCK_BYTES, _plan_blocks, check_k, top_k
+
+N_ROWS, N_QUERIES, N_TERMS = 70, 60, 40
+TIE = 1e-6
+
+
+def unit_rows(n, n_terms, rng, density=0.12, signed=False, empty=()):
+    """Random CSR rows of unit L2 norm (float32); rows in ``empty`` are all zero."""
+    X = sp.random(n, n_terms, density=density, format="csr", dtype=np.float64,
+                  random_state=rng)
+    if signed:  # negative entries give negative cosines, which must never be returned
+        X.data = X.data * rng.choice([-1.0, 1.0], size=X.nnz)
+    X = X.tolil()
+    for i in empty:
+        X.rows[i], X.data[i] = [], []
+    X = X.tocsr()
+    norms = np.sqrt(np.asarray(X.multiply(X).sum(axis=1))).ravel()
+    norms[norms == 0] = 1
+    return sp.csr_matrix(sp.diags(1 / norms) @ X, dtype=np.float32)
+
+
+def brute_force(Q, X, k, lo, hi, skip, allowed):
+    """The oracle: dense ``Q @ X.T`` in float64, filters applied, full sort per query."""
+    S = (Q.astype(np.float64) @ X.astype(np.float64).T).toarray()
+    expected = []
+    for i in range(Q.shape[0]):
+        cands = [j for j in range(X.shape[0])
+                 if lo[i] <= j < hi[i] and j != skip[i] and allowed[j] and S[i, j] > 0]
+        cands.sort(key=lambda j: -S[i, j])
+        expected.append(cands[:k])
+    return S, expected
+
+
+def assert_matches_oracle(indices, scores, S, expected, k):
+    n_queries = S.shape[0]
+    assert indices.shape == scores.shape == (n_queries, k)
+    assert indices.dtype == np.int64 and scores.dtype == np.float32
+    for i in range(n_queries):
+        want = expected[i]
+        n = len(want)
+        got_ids, got = indices[i, :n], scores[i, :n]
+        # padding: -1 / -inf exactly after the n results, nowhere else
+        assert (indices[i, n:] == -1).all() and np.isneginf(scores[i, n:]).all()
+        assert (got_ids >= 0).all() and np.isfinite(got).all()
+        assert (got > 0).all()
+        assert len(set(got_ids.tolist())) == n
+        np.testing.assert_allclose(got, S[i, want], rtol=0, atol=TIE)
+        np.testing.assert_allclose(got, S[i, got_ids], rtol=0, atol=TIE)
+        for p, (g, w) in enumerate(zip(got_ids, want)):
+            if g != w:  # allowed only among near-ties
+                assert abs(S[i, g] - S[i, w]) < TIE, (i, p, g, w)
+        assert (np.diff(scores[i][np.isfinite(scores[i])]) <= 0).all()
+
+
+def random_case(seed, *, windows=True, skip=True, allowed=True):
+    rng = np.random.default_rng(seed)
+    X = unit_rows(N_ROWS, N_TERMS, rng, signed=True, empty=(3, 40))
+    Q = unit_rows(N_QUERIES, N_TERMS, rng, signed=True, empty=(7,))
+    lo = np.zeros(N_QUERIES, np.int64)
+    hi = np.full(N_QUERIES, N_ROWS, np.int64)
+    if windows:
+        a = rng.integers(0, N_ROWS, N_QUERIES)
+        b = rng.integers(0, N_ROWS + 1, N_QUERIES)
+        lo, hi = np.minimum(a, b), np.maximum(a, b)
+        hi[::9] = lo[::9]  # some empty windows
+        lo[5], hi[5] = 0, N_ROWS  # and a full one
+    sk = rng.integers(-1, N_ROWS, N_QUERIES) if skip else np.full(N_QUERIES, -1)
+    ok = rng.random(N_ROWS) < 0.75 if allowed else np.ones(N_ROWS, bool)
+    return Q, X, lo, hi, sk, ok
+
+
+# Budgets: one query per block; blocks of 5 and of 17 full-width queries; everything at once.
+BUDGETS = {
+    "one-per-block": 1,
+    "blocks-of-5": 5 * N_ROWS * _BYTES_PER_CELL,
+    "blocks-of-17": 17 * N_ROWS * _BYTES_PER_CELL,
+    "huge": DEFAULT_BLOCK_BYTES,
+}
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("budget", BUDGETS.values(), ids=BUDGETS.keys())
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_top_k_equals_brute_force_with_filters(seed, budget, n_jobs):
+    Q, X, lo, hi, skip, allowed = random_case(seed)
+    k = 7
+    indices, scores = top_k(Q, X, k, lo=lo, hi=hi, skip=skip, allowed=allowed,
+                            max_block_bytes=budget, n_jobs=n_jobs)
+    S, expected = brute_force(Q, X, k, lo, hi, skip, allowed)
+    assert_matches_oracle(indices, scores, S, expected, k)
+    # the case is not trivial: some queries have a full list, some a short one, some none
+    lengths = [len(e) for e in expected]
+    assert max(lengths) == k and min(lengths) == 0 and any(0 < n < k for n in lengths)
+
+
+@pytest.mark.parametrize("seed", [3, 4])
+@pytest.mark.parametrize("budget", BUDGETS.values(), ids=BUDGETS.keys())
+def test_top_k_without_filters_equals_brute_force(seed, budget):
+    Q, X, *_ = random_case(seed)
+    k = 10
+    indices, scores = top_k(Q, X, k, max_block_bytes=budget)
+    everything = np.ones(N_ROWS, bool)
+    S, expected = brute_force(Q, X, k, np.zeros(N_QUERIES, int), np.full(N_QUERIES, N_ROWS),
+                              np.full(N_QUERIES, -1), everything)
+    assert_matches_oracle(indices, scores, S, expected, k)
+
+
+@pytest.mark.parametrize("budget", BUDGETS.values(), ids=BUDGETS.keys())
+def test_k_larger_than_index_is_clipped(budget):
+    Q, X, lo, hi, skip, allowed = random_case(5)
+    indices, scores = top_k(Q, X, N_ROWS + 25, lo=lo, hi=hi, skip=skip, allowed=allowed,
+                            max_block_bytes=budget, n_jobs=2)
+    assert indices.shape == (N_QUERIES, N_ROWS)
+    S, expected = brute_force(Q, X, N_ROWS, lo, hi, skip, allowed)
+    assert_matches_oracle(indices, scores, S, expected, N_ROWS)
+
+
+def test_blocks_have_the_planned_sizes():
+    """The budgets above do make blocks of 1, 5, 17 and all queries (every boundary hit)."""
+    lo, hi = np.zeros(N_QUERIES, np.int64), np.full(N_QUERIES, N_ROWS, np.int64)
+    sizes = {name: [len(b) for b in _plan_blocks(lo, hi, budget)]
+             for name, budget in BUDGETS.items()}
+    assert sizes == {"one-per-block": [1] * 60, "blocks-of-5": [5] * 12,
+                     "blocks-of-17": [17, 17, 17, 9], "huge": [60]}
+    _, _, lo, hi, _, _ = random_case(0)
+    blocks = _plan_blocks(lo, hi, BUDGETS["blocks-of-5"])
+    assert sorted(np.concatenate(blocks).tolist()) == list(range(N_QUERIES))
+    assert all(len(b) >= 1 for b in blocks) and len(blocks) > 1
+
+
+def test_only_positive_scores_and_padding():
+    # Row 0 of X is the query itself, row 1 its opposite (cosine -1), row 2 orthogonal.
+    X = sp.csr_matrix(np.array([[1, 0, 0], [-1, 0, 0], [0, 1, 0], [0.6, 0.8, 0]], np.float32))
+    Q = X[[0]]
+    indices, scores = top_k(Q, X, 4)
+    assert indices.tolist() == [[0, 3, -1, -1]]
+    np.testing.assert_allclose(scores[0, :2], [1.0, 0.6], rtol=1e-6)
+    assert np.isneginf(scores[0, 2:]).all()
+
+
+def test_empty_windows_give_only_padding():
+    Q, X, *_ = random_case(6)
+    lo = np.full(N_QUERIES, 10)
+    indices, scores = top_k(Q, X, 3, lo=lo, hi=lo, max_block_bytes=1)
+    assert (indices == -1).all() and np.isneginf(scores).all()
+    indices, scores = top_k(Q, X, 3, lo=lo, hi=lo - 4)  # lo > hi is empty too
+    assert (indices == -1).all()
+
+
+def test_empty_query_row_and_empty_index():
+    Q, X, *_ = random_case(7)
+    indices, scores = top_k(Q[[7]], X, 5)  # row 7 of Q has no terms
+    assert (indices == -1).all() and np.isneginf(scores).all()
+    empty = sp.csr_matrix((0, N_TERMS), dtype=np.float32)
+    indices, scores = top_k(Q, empty, 5)
+    assert indices.shape == scores.shape == (N_QUERIES, 0)
+    indices, scores = top_k(empty, X, 5)
+    assert indices.shape == (0, 5)
+
+
+def test_windows_outside_the_index_are_cut_to_it():
+    """Regression: a negative ``lo`` wrapped around (``X[-3:]``) and a ``hi`` past the end
+    broke the block's shapes."""
+    Q, X, *_ = random_case(8)
+    lo = np.full(N_QUERIES, -3)
+    hi = np.full(N_QUERIES, N_ROWS + 5)
+    got = top_k(Q, X, 6, lo=lo, hi=hi)
+    want = top_k(Q, X, 6)
+    np.testing.assert_array_equal(got[0], want[0])
+    np.testing.assert_array_equal(got[1], want[1])
+
+
+def test_skip_removes_only_that_row():
+    X = sp.csr_matrix(np.array([[1, 0], [1, 0], [0.8, 0.6]], np.float32))
+    indices, _ = top_k(X[[0, 1]], X, 3, skip=[0, -1])
+    assert indices[0].tolist() == [1, 2, -1]
+    assert sorted(indices[1].tolist()) == [0, 1, 2]
+
+
+@pytest.mark.parametrize("bad, shown", [(0, "0"), (-1, "-1"), (2.5, "2.5"), (True, "True"),
+                                        ("3", "'3'"), (np.bool_(True), "True"), (None, "None")])
+def test_check_k_rejects(bad, shown):
+    with pytest.raises(ValueError, match=rf"^k must be a positive integer, got {shown}$"):
+        check_k(bad)
+    Q, X, *_ = random_case(0)
+    with pytest.raises(ValueError, match="k must be a positive integer"):
+        top_k(Q, X, bad)
+    with pytest.raises(ValueError, match="k must be a positive integer"):  # even on no rows
+        top_k(Q, X[:0], bad)
+
+
+def test_check_k_accepts_numpy_ints():
+    assert check_k(np.int32(3)) == 3 and type(check_k(np.int64(4))) is int
+
+
+def test_bad_shapes_are_named():
+    Q, X, *_ = random_case(0)
+    with pytest.raises(ValueError, match=f"queries have 39 terms but the index has {N_TERMS}"):
+        top_k(Q[:, :39], X, 3)
+    with pytest.raises(ValueError, match=rf"lo must have one value per query, shape \(60,\), "
+                                         rf"got shape \(2,\)"):
+        top_k(Q, X, 3, lo=[0, 1])
+    with pytest.raises(ValueError, match=r"skip must have one value per query"):
+        top_k(Q, X, 3, skip=[0])
+    with pytest.raises(ValueError, match=r"allowed must have shape \(70,\), got \(3,\)"):
+        top_k(Q, X, 3, allowed=[True, False, True])
+
+
+@pytest.mark.parametrize("bad", [0, -2, 1.5, True])
+def test_bad_n_jobs(bad):
+    Q, X, *_ = random_case(0)
+    with pytest.raises(ValueError, match=rf"n_jobs must be a positive integer or -1 .*got "
+                                         rf"{bad!r}"):
+        top_k(Q, X, 3, n_jobs=bad)
+
+
+def test_n_jobs_minus_one_means_every_cpu():
+    Q, X, *_ = random_case(9)
+    got = top_k(Q, X, 4, n_jobs=-1, max_block_bytes=1)
+    want = top_k(Q, X, 4)
+    np.testing.assert_array_equal(got[1], want[1])
