@@ -16,7 +16,7 @@ from pathlib import Path
 
 from .corpus import CorpusError, parse_time, read_corpus
 from .model import ArticleRecommender, UnknownArticleError
-from .store import ModelFormatError
+from .store import ModelFormatError, check_replaceable
 
 __all__ = ["main"]
 
@@ -171,9 +171,7 @@ def _train(args) -> int:
     from tqdm import tqdm
 
     started = time.perf_counter()
-    out = Path(args.out)
-    if out.exists() and not out.is_dir():  # fail now, not after an hour of training
-        raise UsageError(f"{out} exists and is not a model folder; choose another --out")
+    check_replaceable(Path(args.out))  # fail now, not after an hour of training
     corpus = read_corpus(args.corpus, skip_invalid=args.skip_invalid)
     model = ArticleRecommender(max_age=args.max_age, n_jobs=args.jobs)
     model.fit(tqdm(corpus, unit=" articles", desc="reading",

@@ -381,7 +381,7 @@ class ArticleRecommender:
         """Read a model folder written by :meth:`save`; nothing is unpickled."""
         from .store import load_model
 
-        return load_model(path)
+        return load_model(path, cls=cls)
 
 
 class _Metadata:

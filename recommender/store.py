@@ -55,7 +55,7 @@ def save_model(model, path) -> Path:
     from . import __version__
 
     path = Path(path)
-    _check_replaceable(path)  # before any work: never write over a folder of other files
+    check_replaceable(path)  # before any work: never write over a folder of other files
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.tmp-", dir=path.parent))
     try:
@@ -117,7 +117,7 @@ def _umask() -> int:
     return mask
 
 
-def _check_replaceable(path: Path) -> None:
+def check_replaceable(path: Path) -> None:
     """``path`` is free, an empty folder, or a model folder (which a save may replace)."""
     if not path.exists():
         return
@@ -134,7 +134,7 @@ def _replace_folder(tmp: Path, path: Path) -> None:
     if not path.exists():
         os.replace(tmp, path)
         return
-    _check_replaceable(path)
+    check_replaceable(path)
     old = Path(tempfile.mkdtemp(prefix=f".{path.name}.old-", dir=path.parent))
     os.replace(path, old / "model")
     try:
@@ -154,10 +154,15 @@ def _file_facts(file: Path) -> dict:
     return {"bytes": file.stat().st_size, "sha256": digest.hexdigest()}
 
 
-def load_model(path, *, verify: bool = True):
-    """Read a model folder. ``verify`` checks each file's sha256 against the manifest."""
+def load_model(path, *, verify: bool = True, cls=None):
+    """Read a model folder. ``verify`` checks each file's sha256 against the manifest.
+
+    ``cls`` is the class to build (``ArticleRecommender`` or a subclass of it).
+    """
     from .model import ArticleRecommender
     from .vectorize import FieldTfidfVectorizer
+
+    cls = ArticleRecommender if cls is None else cls
 
     path = Path(path)
     if not path.is_dir():
@@ -216,7 +221,7 @@ def load_model(path, *, verify: bool = True):
                                f"Retrain the model.")
 
     params = manifest["params"]
-    model = ArticleRecommender(**params)
+    model = cls(**params)
     vec = FieldTfidfVectorizer(**{k: v for k, v in manifest["vectorizer"].items()})
     vec.vocabulary_ = {t: i for i, t in enumerate(vocabulary)}
     vec.idf_ = idf.astype(np.float32)

@@ -273,7 +273,7 @@ def test_train_out_is_a_file_regression(capsys, tmp_path, articles_path):
     # after the whole corpus was read and fitted.
     (tmp_path / "m").write_text("not a folder")
     assert_user_error(capsys, "train", r"m exists and is not a model folder; choose another "
-                                       r"--out$", articles_path, "--out", tmp_path / "m")
+                                       r"path$", articles_path, "--out", tmp_path / "m")
     assert (tmp_path / "m").read_text() == "not a folder"
 
 
