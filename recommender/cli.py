@@ -121,6 +121,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="models/default", help="model folder (default: %(default)s)")
     p.add_argument("--max-age", type=_days, metavar="DAYS",
                    help="the model's default freshness, in days")
+    p.add_argument("--min-df", type=_positive_int, default=5,
+                   help="ignore words in fewer articles (default: %(default)s)")
+    p.add_argument("--stem", action="store_true",
+                   help="match Snowball French stems instead of whole words")
     p.add_argument("--skip-invalid", action="store_true",
                    help="skip bad lines and duplicate ids, and report them, instead of failing")
     p.add_argument("--jobs", type=_positive_int, default=2, help="threads for scoring")
@@ -173,7 +177,8 @@ def _train(args) -> int:
     started = time.perf_counter()
     check_replaceable(Path(args.out))  # fail now, not after an hour of training
     corpus = read_corpus(args.corpus, skip_invalid=args.skip_invalid)
-    model = ArticleRecommender(max_age=args.max_age, n_jobs=args.jobs)
+    model = ArticleRecommender(max_age=args.max_age, min_df=args.min_df, n_jobs=args.jobs,
+                               analyzer={"stem": True} if args.stem else None)
     model.fit(tqdm(corpus, unit=" articles", desc="reading",
                    disable=True if args.quiet else None))
     model.save(args.out)

@@ -59,12 +59,15 @@ class ArticleRecommender:
     field_weights : dict, optional
         Weight of ``title``, ``heading`` (lead) and ``body`` in an article's vector;
         default :data:`~recommender.vectorize.DEFAULT_FIELD_WEIGHTS`.
-    min_df : int, default=2
+    min_df : int, default=5
         Terms in fewer articles are ignored.
     max_df : float, default=0.5
         Terms in more than this share of the articles are ignored.
     sublinear_tf : bool, default=True
         Use ``1 + ln(count)`` for term counts.
+    analyzer : dict, optional
+        Parameters of :class:`~recommender.text.FrenchAnalyzer`, e.g. ``{"stem": True}`` for
+        Snowball stems (off by default: whole words matched the site's lists better).
     max_age : float, optional
         Default freshness, in days: recommend only articles at most this old, counted
         back from ``as_of`` (or from the newest article). ``None`` for no limit.
@@ -88,12 +91,13 @@ class ArticleRecommender:
         Article count, corpus checksum, creation time and other facts saved with the model.
     """
 
-    def __init__(self, *, field_weights=None, min_df=2, max_df=0.5, sublinear_tf=True,
-                 max_age=None, max_block_bytes=DEFAULT_BLOCK_BYTES, n_jobs=1):
+    def __init__(self, *, field_weights=None, min_df=5, max_df=0.5, sublinear_tf=True,
+                 analyzer=None, max_age=None, max_block_bytes=DEFAULT_BLOCK_BYTES, n_jobs=1):
         self.field_weights = field_weights
         self.min_df = min_df
         self.max_df = max_df
         self.sublinear_tf = sublinear_tf
+        self.analyzer = analyzer
         self.max_age = max_age
         self.max_block_bytes = max_block_bytes
         self.n_jobs = n_jobs
@@ -101,6 +105,7 @@ class ArticleRecommender:
     def get_params(self) -> dict:
         return {"field_weights": self.field_weights, "min_df": self.min_df,
                 "max_df": self.max_df, "sublinear_tf": self.sublinear_tf,
+                "analyzer": self.analyzer,
                 "max_age": self.max_age, "max_block_bytes": self.max_block_bytes,
                 "n_jobs": self.n_jobs}
 
@@ -125,6 +130,7 @@ class ArticleRecommender:
         self.max_age_days_ = _days(self.max_age, "max_age")
         meta = _Metadata()
         vectorizer = FieldTfidfVectorizer(field_weights=self.field_weights, min_df=self.min_df,
+                                          analyzer=self.analyzer,
                                           max_df=self.max_df, sublinear_tf=self.sublinear_tf)
         try:
             X = vectorizer.fit_transform(meta.collect(articles))

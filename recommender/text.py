@@ -4,8 +4,8 @@ The path of a text: :func:`clean_page` removes the blocks that a scraped news pa
 into the article ("À lire :", "Aller plus loin", "Ces articles devraient vous intéresser",
 ...), :func:`normalize` fixes Unicode forms, apostrophes and paragraphs glued without a
 space, :func:`tokenize` lower-cases, drops elided articles and splits words, and
-:class:`FrenchAnalyzer` removes stop words and maps each word to an accent-free Snowball
-stem. Everything is a plain function or a small object with no state but its caches, so an
+:class:`FrenchAnalyzer` removes stop words and maps each word to an accent-free term (the
+word itself, or its Snowball stem with ``stem=True``). Everything is a plain function or a small object with no state but its caches, so an
 analyzer can be rebuilt from its parameters alone.
 """
 
@@ -151,14 +151,17 @@ def french_stop_words() -> frozenset[str]:
 
 
 class FrenchAnalyzer:
-    """Turn French text into accent-free Snowball stems, stop words and short words removed.
+    """Turn French text into accent-free terms, stop words and short words removed.
 
     Parameters
     ----------
     stop_words : bool, default=True
         Remove :func:`french_stop_words`.
-    stem : bool, default=True
-        Map each word to its Snowball French stem.
+    stem : bool, default=False
+        Map each word to its Snowball French stem. Off by default: on the held-out half of
+        the shared corpus's dev lists, whole words (accents removed) found more of the
+        site's related articles than Snowball stems (MRR 0.376 against 0.356, same other
+        settings) and than a light plural-only stemmer (0.385 against 0.373).
     min_length : int, default=2
         Shortest word kept (in characters, before stemming).
     keep_numbers : bool, default=True
@@ -173,7 +176,7 @@ class FrenchAnalyzer:
     The analyzer keeps a cache of words it has seen, so it is cheap on a large corpus.
     """
 
-    def __init__(self, *, stop_words=True, stem=True, min_length=2, keep_numbers=True,
+    def __init__(self, *, stop_words=True, stem=False, min_length=2, keep_numbers=True,
                  clean=True):
         self.stop_words = stop_words
         self.stem = stem

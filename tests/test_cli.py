@@ -69,7 +69,7 @@ def sample_records(articles_path) -> dict:
 # -- happy paths -----------------------------------------------------------------------------
 def test_train_writes_a_model_equal_to_fit(capsys, tmp_path, articles_path, small_model):
     out = tmp_path / "models" / "m"
-    code, stdout, err = run(capsys, "train", articles_path, "--out", out)
+    code, stdout, err = run(capsys, "train", articles_path, "--out", out, "--min-df", "2")
     assert code == 0
     assert (out / "manifest.json").is_file()
     assert "INFO: trained on 41 articles (0 without text)" in err

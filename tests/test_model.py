@@ -263,7 +263,7 @@ class TestTinyBlocksTwoThreads(RecommenderContract):
 def _fit_sample(path, **params):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", CorpusWarning)
-        return ArticleRecommender(**params).fit(read_corpus(path))
+        return ArticleRecommender(**{"min_df": 2, **params}).fit(read_corpus(path))
 
 
 @pytest.fixture(scope="module")
@@ -307,9 +307,6 @@ def test_explain_words_are_readable_and_shared(small_model, articles):
     assert {"tigre", "sumatra"} <= {w for w, _ in terms[:3]}
 
 
-@pytest.mark.xfail(strict=True, reason="explain shows the corpus' most frequent word of each "
-                   "stem ('mort', 'enregistrés'), which may be in neither article; the model "
-                   "does not keep the articles' own word forms")
 def test_explain_words_are_written_in_the_two_articles(small_model, articles):
     by_id = {a.id: a for a in articles}
     written = set(tokenize(by_id[TIGER].text)) | set(tokenize(by_id["CNT000001r2yqP"].text))
@@ -369,7 +366,7 @@ def odd_corpus(tmp_path_factory, articles_path, sample):
 def odd_model(odd_corpus):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        model = ArticleRecommender().fit(read_corpus(odd_corpus))
+        model = ArticleRecommender(min_df=2).fit(read_corpus(odd_corpus))
     messages = [str(w.message) for w in caught if issubclass(w.category, CorpusWarning)]
     assert any("1 articles have no text; they are kept but never recommended: 'EMPTY'" in m
                for m in messages), messages
