@@ -4,14 +4,16 @@
 
 Trains on corpus/orangesum-2020.jsonl.gz, prints the evaluation table (as of when each
 "À lire aussi" list was shown, 60-day freshness) against the random and most-recent
-baselines, then the related articles, with the words that explain them, of one article and
-of a scraped page (examples/page.txt, and ../shared/seed/page.txt when it is there).
+baselines, then the related articles, with the words that explain them, of one article (as
+of when its page was shown, beside the site's own box) and of scraped pages
+(examples/page.txt, and ../shared/seed/page.txt when it is there).
 """
 
 import argparse
 import sys
 from pathlib import Path
 
+from recommender import read_corpus
 from recommender.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -29,12 +31,24 @@ def run(argv: list[str]) -> None:
 
 def demo(model: str, quiet: bool) -> None:
     q = ["--quiet"] if quiet else []
-    run(["train", str(CORPUS), "--out", model, "--max-age", "60", *q])
-    run(["evaluate", model, str(CORPUS), "-k", "2,5,10", *q])
-    run(["recommend", model, ARTICLE, "-k", "5", "--explain", *q])
-    for page in PAGES:
-        if page.is_file():
-            run(["similar", model, "--text-file", str(page), "-k", "5", "--explain", *q])
+    run(["train", str(CORPUS), "--out", model, *q])
+    run(["evaluate", model, str(CORPUS), "-k", "2,5,10", "--max-age", "60", *q])
+
+    articles = {a.id: a for a in read_corpus(CORPUS)}
+    source = articles[ARTICLE]
+    shown = source.related_at.isoformat()
+    run(["recommend", model, ARTICLE, "-k", "5", "--as-of", shown, "--max-age", "60",
+         "--explain", *q])
+    print(f"The site's own box on that page, shown {shown}:")
+    for rank, target in enumerate(source.related, start=1):
+        print(f"{rank:>3}. {target}  {articles[target].title}")
+
+    # The example page is CNT000001r4edC's text (2020-06-23) wrapped in other articles'
+    # teasers: rank what was published before it.
+    run(["similar", model, "--text-file", str(PAGES[0]), "-k", "5", "--until", "2020-06-23",
+         "--explain", *q])
+    if PAGES[1].is_file():
+        run(["similar", model, "--text-file", str(PAGES[1]), "-k", "5", "--explain", *q])
 
 
 if __name__ == "__main__":
