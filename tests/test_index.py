@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from recommender.index import _BYTES_PER_CELL, DEFAULT_BLOCK_BYTES, _plan_blocks, check_k, top_k
+from recommender.index import (_BYTES_PER_CELL, DEFAULT_BLOCK_BYTES, _plan_blocks, _Products,
+                               check_k, top_k)
 
 N_ROWS, N_QUERIES, N_TERMS = 70, 60, 40
 TIE = 1e-6
@@ -89,10 +90,12 @@ BUDGETS = {
 @pytest.mark.parametrize("seed", [0, 1, 2])
 @pytest.mark.parametrize("budget", BUDGETS.values(), ids=BUDGETS.keys())
 @pytest.mark.parametrize("n_jobs", [1, 2])
-def test_top_k_equals_brute_force_with_filters(seed, budget, n_jobs):
+@pytest.mark.parametrize("postings", [False, True], ids=["rows", "postings"])
+def test_top_k_equals_brute_force_with_filters(seed, budget, n_jobs, postings):
     Q, X, lo, hi, skip, allowed = random_case(seed)
     k = 7
     indices, scores = top_k(Q, X, k, lo=lo, hi=hi, skip=skip, allowed=allowed,
+                            XT=X.T.tocsr() if postings else None,
                             max_block_bytes=budget, n_jobs=n_jobs)
     S, expected = brute_force(Q, X, k, lo, hi, skip, allowed)
     assert_matches_oracle(indices, scores, S, expected, k)
@@ -103,10 +106,12 @@ def test_top_k_equals_brute_force_with_filters(seed, budget, n_jobs):
 
 @pytest.mark.parametrize("seed", [3, 4])
 @pytest.mark.parametrize("budget", BUDGETS.values(), ids=BUDGETS.keys())
-def test_top_k_without_filters_equals_brute_force(seed, budget):
+@pytest.mark.parametrize("postings", [False, True], ids=["rows", "postings"])
+def test_top_k_without_filters_equals_brute_force(seed, budget, postings):
     Q, X, *_ = random_case(seed)
     k = 10
-    indices, scores = top_k(Q, X, k, max_block_bytes=budget)
+    indices, scores = top_k(Q, X, k, XT=X.T.tocsr() if postings else None,
+                            max_block_bytes=budget)
     everything = np.ones(N_ROWS, bool)
     S, expected = brute_force(Q, X, k, np.zeros(N_QUERIES, int), np.full(N_QUERIES, N_ROWS),
                               np.full(N_QUERIES, -1), everything)
@@ -227,3 +232,37 @@ def test_n_jobs_minus_one_means_every_cpu():
     got = top_k(Q, X, 4, n_jobs=-1, max_block_bytes=1)
     want = top_k(Q, X, 4)
     np.testing.assert_array_equal(got[1], want[1])
+
+
+def test_one_query_is_scored_from_postings_and_a_narrow_window_from_rows():
+    """Both ways to a block's scores are taken, and they give the same scores."""
+    Q, X, *_ = random_case(6, windows=False)
+    products = _Products(X, X.T.tocsr(), DEFAULT_BLOCK_BYTES)
+    one = Q[[0]]
+    assert products.by_terms(one, 0, N_ROWS)  # a few postings against every row
+    assert not products.by_terms(one, 10, 12)  # two rows against the full postings
+    assert not _Products(X, None, DEFAULT_BLOCK_BYTES).by_terms(one, 0, N_ROWS)
+    assert not _Products(X, X.T.tocsr(), 1).by_terms(one, 0, N_ROWS)  # over the budget
+    exact = (one @ X.T).toarray()
+    for a, z in ((0, N_ROWS), (10, 12), (30, 55)):
+        np.testing.assert_allclose(products(one, a, z), exact[:, a:z], atol=1e-6)
+
+
+def test_postings_of_another_shape_are_refused():
+    Q, X, *_ = random_case(7, windows=False)
+    with pytest.raises(ValueError, match=r"^XT must be X\.T, shape \(40, 70\), got \(70, 40\)$"):
+        top_k(Q, X, 3, XT=X)
+
+
+def test_scipy_product_when_scikit_learn_has_no_dense_kernel(monkeypatch):
+    """An older scikit-learn lacks the dense-output kernel: scipy's product gives the same."""
+    import recommender.index as index
+
+    Q, X, lo, hi, skip, allowed = random_case(8)
+    with_kernel = top_k(Q, X, 7, lo=lo, hi=hi, skip=skip, allowed=allowed, XT=X.T.tocsr())
+    monkeypatch.setattr(index, "_sparse_matmul_to_dense", None)
+    for XT in (None, X.T.tocsr()):
+        indices, scores = top_k(Q, X, 7, lo=lo, hi=hi, skip=skip, allowed=allowed, XT=XT)
+        S, expected = brute_force(Q, X, 7, lo, hi, skip, allowed)
+        assert_matches_oracle(indices, scores, S, expected, 7)
+        np.testing.assert_allclose(scores, with_kernel[1], atol=TIE)
