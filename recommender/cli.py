@@ -284,10 +284,17 @@ def format_report(report: dict, ks) -> str:
     rows = [("model", report)] + list(report.get("baselines", {}).items())
     width = max(len(name) for name, _ in rows)
     age = report.get("max_age")
+    untimed = report.get("sources_without_time", 0)
+    untimed = f" ({untimed:,} lists without a time: against every article)" if untimed else ""
+    left_out = f"{report['missing_targets']:,} links with a target not in the model"
+    if report.get("missing_sources"):
+        left_out += f" and {report['missing_sources']:,} with a source not in it"
+    if report.get("duplicate_links"):
+        left_out += f" and {report['duplicate_links']:,} repeated links"
     lines = [
         f"{report['n_links']:,} links from {report['n_sources']:,} source articles, ranked as "
-        f"of when each list was shown, max age {f'{age:g} days' if age else 'none'}; "
-        f"{report['missing_targets']:,} links with a target not in the model left out",
+        f"of when each list was shown{untimed}, max age {f'{age:g} days' if age else 'none'}; "
+        f"{left_out} left out",
         "  ".join([" " * width] + [f"{c:>9}" for c in columns]),
     ]
     for name, values in rows:

@@ -108,6 +108,8 @@ def evaluate(model: ArticleRecommender, truth: GroundTruth, *, ks=(2, 5, 10), ma
 
     Returns a dict with ``n_sources``, ``n_links``, ``missing_targets`` (links whose target
     is not in the model, left out and counted), ``missing_sources``, ``duplicate_links``,
+    ``sources_without_time`` (sources whose list has no ``shown_at``: ranked against the
+    whole catalogue),
     ``recall@K``, ``precision@K``, ``hit_rate@K`` for each K, ``mrr``, ``ndcg@10``,
     ``coverage`` and ``baselines`` (the same keys for ``random`` and
     ``recent_same_category``).
@@ -141,6 +143,7 @@ def evaluate(model: ArticleRecommender, truth: GroundTruth, *, ks=(2, 5, 10), ma
         "missing_targets": int((known & ~target_known).sum()),
         "missing_sources": int((~known).sum()),
         "duplicate_links": n_duplicates,
+        "sources_without_time": int((as_of == UNDATED).sum()),
         "max_age": model.max_age_days_ if max_age is None else max_age,
         **_scores(lists.ids, link_source, tgt, ks),
         "coverage": metrics.catalogue_coverage(lists.ids[:, :max(ks)],

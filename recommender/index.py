@@ -57,7 +57,7 @@ def top_k(Q: sp.csr_matrix, X: sp.csr_matrix, k: int, *, lo=None, hi=None, skip=
     XT : csr_matrix of shape (n_terms, n_rows), optional
         ``X.T`` as CSR (the posting lists). With it, a block of few queries is scored from
         the postings of its terms (``Q @ XT``) instead of a pass over every row of its
-        window (``X[a:z] @ Q.T``), whichever costs less: one article in about a
+        window (``Q @ X[a:z].T``), whichever costs less: one article in about a
         millisecond instead of a pass over the whole index.
     max_block_bytes : int
         Memory for one block of dense scores; a block holds at least one query.
@@ -152,8 +152,8 @@ def _plan_blocks(lo, hi, max_block_bytes) -> list[np.ndarray]:
 class _Products:
     """Dense scores of a block of queries against a window of rows, the cheaper way.
 
-    ``X[a:z] @ Qb.T`` reads every non-zero of the window; ``Qb @ XT`` reads the postings of
-    the block's terms over all rows (then keeps the window). Both do the same
+    ``Qb @ X[a:z].T`` reads (and transposes) every non-zero of the window; ``Qb @ XT``
+    reads the postings of the block's terms over all rows, then keeps the window. Both do the same
     multiply-adds inside the window; the estimate compares what each reads and fills.
     """
 

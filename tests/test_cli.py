@@ -413,3 +413,21 @@ def test_console_script_error_has_no_traceback(tmp_path):
     assert result.stderr.splitlines() == [
         f"recommender recommend: error: model folder not found: {tmp_path / 'nomodel'}. Train "
         f"one with 'recommender train CORPUS --out {tmp_path / 'nomodel'}'"]
+
+
+def test_evaluate_table_says_what_was_left_out(capsys, tmp_path, model_dir):
+    """A TSV without shown_at, a repeated link, an unknown source and an unknown target:
+    the table's first line counts each, and says the lists were ranked without a time."""
+    tsv = tmp_path / "links.tsv"
+    tsv.write_text("source_id\ttarget_id\n"
+                   "CNT000001r4edC\tCNT000001r2yqP\n"
+                   "CNT000001r4edC\tCNT000001r2yqP\n"
+                   "NOT-AN-ID\tCNT000001r2yqP\n"
+                   "CNT000001r4edC\tNOT-A-TARGET\n", encoding="utf-8")
+    code, out, _ = run(capsys, "evaluate", model_dir, tsv, "--no-baselines", "-q")
+    assert code == 0
+    first = out.splitlines()[0]
+    assert first.startswith("1 links from 1 source articles, ranked as of when each list was "
+                            "shown (1 lists without a time: against every article), max age "
+                            "none; 1 links with a target not in the model and 1 with a source "
+                            "not in it and 1 repeated links left out")
