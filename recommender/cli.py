@@ -130,22 +130,23 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--jobs", type=_positive_int, default=2, help="threads for scoring")
     p.set_defaults(run=_train)
 
-    p = sub.add_parser("recommend", parents=[common, filters],
+    listing = argparse.ArgumentParser(add_help=False)  # one list, printed
+    listing.add_argument("-k", type=_positive_int, default=5,
+                         help="how many (default: %(default)s)")
+    listing.add_argument("--explain", action="store_true",
+                         help="show the shared words behind each")
+    listing.add_argument("--json", action="store_true", help="print JSON")
+
+    p = sub.add_parser("recommend", parents=[common, filters, listing],
                        help="related articles of one article of the model")
     p.add_argument("model", help="model folder")
     p.add_argument("article_id")
-    p.add_argument("-k", type=_positive_int, default=5, help="how many (default: %(default)s)")
-    p.add_argument("--explain", action="store_true", help="show the shared words behind each")
-    p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(run=_recommend)
 
-    p = sub.add_parser("similar", parents=[common, filters],
+    p = sub.add_parser("similar", parents=[common, filters, listing],
                        help="related articles of a text that is not in the model")
     p.add_argument("model", help="model folder")
     p.add_argument("--text-file", required=True, help="UTF-8 text; first line is the title")
-    p.add_argument("-k", type=_positive_int, default=5, help="how many (default: %(default)s)")
-    p.add_argument("--explain", action="store_true", help="show the shared words behind each")
-    p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(run=_similar)
 
     p = sub.add_parser("batch", parents=[common, filters],
