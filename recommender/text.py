@@ -86,7 +86,7 @@ def clean_page(text: str) -> str:
         teasers = {_teaser_key(line) for line in cut if line.strip()}
         kept = [line for line in kept if _teaser_key(line) not in teasers]
     cleaned = "\n".join(kept)
-    if "ire" in cleaned:  # "À lire", "Lire aussi": a cheap test before the regex
+    if "lire" in cleaned or "Lire" in cleaned:  # a cheap test before the regex
         cleaned = _INLINE_GLUED.sub(" ", cleaned)
     return "\n".join(line.strip() for line in cleaned.splitlines() if line.strip())
 
