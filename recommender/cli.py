@@ -27,19 +27,12 @@ USER_ERRORS = (CorpusError, ModelFormatError, UnknownArticleError, FileNotFoundE
                ValueError, TypeError)
 
 
-class UsageError(Exception):
-    """A bad option value, reported like argparse's own errors."""
-
-
 def main(argv=None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     _configure_logging(args.quiet)
     try:
         return args.run(args) or 0
-    except UsageError as exc:
-        print(f"recommender {args.command}: error: {exc}", file=sys.stderr)
-        return 2
     except USER_ERRORS as exc:
         message = str(exc) or type(exc).__name__
         print(f"recommender {args.command}: error: {message}", file=sys.stderr)
@@ -195,13 +188,8 @@ def _filters(args) -> dict:
             "until": args.until, "categories": args.category}
 
 
-def _load(path) -> ArticleRecommender:
-    model = ArticleRecommender.load(path)
-    return model
-
-
 def _recommend(args) -> int:
-    model = _load(args.model)
+    model = ArticleRecommender.load(args.model)
     ids, scores = model.recommend(args.article_id, args.k, **_filters(args))
     explain = (lambda other: model.explain(args.article_id, other)) if args.explain else None
     _show(model, model.article_info(args.article_id), ids, scores, explain, args.json)
@@ -209,7 +197,7 @@ def _recommend(args) -> int:
 
 
 def _similar(args) -> int:
-    model = _load(args.model)
+    model = ArticleRecommender.load(args.model)
     path = Path(args.text_file)
     if not path.is_file():
         raise FileNotFoundError(f"text file not found: {path}")
@@ -251,7 +239,7 @@ def _show(model, source, ids, scores, explain, as_json) -> None:
 def _batch(args) -> int:
     from .batch import read_ids_file, score_to_file
 
-    model = _load(args.model)
+    model = ArticleRecommender.load(args.model)
     ids, as_of = None, args.as_of
     if args.ids:
         ids, per_id = read_ids_file(args.ids)
@@ -268,7 +256,7 @@ def _batch(args) -> int:
 def _evaluate(args) -> int:
     from .evaluate import evaluate, read_ground_truth
 
-    model = _load(args.model)
+    model = ArticleRecommender.load(args.model)
     truth = read_ground_truth(args.ground_truth)
     report = evaluate(model, truth, ks=args.k, max_age=args.max_age,
                       baselines=not args.no_baselines)

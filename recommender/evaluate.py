@@ -18,8 +18,8 @@ from pathlib import Path
 import numpy as np
 
 from . import metrics
-from .corpus import CorpusError, _decoded_lines, _open_binary, parse_time, read_corpus
-from .model import UNDATED, ArticleRecommender, _seconds
+from .corpus import CorpusError, _decoded_lines, _open_binary, read_corpus
+from .model import UNDATED, ArticleRecommender, _iso, _seconds
 
 __all__ = ["GroundTruth", "evaluate", "read_ground_truth"]
 
@@ -134,7 +134,7 @@ def evaluate(model: ArticleRecommender, truth: GroundTruth, *, ks=(2, 5, 10), ma
     source_ids, link_source = np.unique(src, return_inverse=True)
     as_of = np.full(len(source_ids), UNDATED, np.int64)
     as_of[link_source] = shown  # one time per source (the lists carry one)
-    as_of_list = [None if t == UNDATED else _iso(t) for t in as_of]
+    as_of_list = [_iso(t) for t in as_of]
 
     lists = model.recommend_batch(source_ids, CUTOFF, as_of=as_of_list, max_age=max_age)
     report = {
@@ -153,10 +153,10 @@ def evaluate(model: ArticleRecommender, truth: GroundTruth, *, ks=(2, 5, 10), ma
         pools = _pools(model, source_ids, as_of_list, max_age)
         rng = np.random.default_rng(seed)
         report["baselines"] = {
-            name: _baseline_scores(model, ranker(model, pools, source_ids, rng),
+            name: _baseline_scores(model, _baseline_lists(model, pools, ranker),
                                    link_source, tgt, ks)
-            for name, ranker in (("random", _random_lists),
-                                 ("recent_same_category", _recent_lists))
+            for name, ranker in (("random", _random_order(rng)),
+                                 ("recent_same_category", _recent_order(model)))
         }
     return report
 
@@ -187,33 +187,27 @@ def _pools(model, source_ids, as_of_list, max_age):
     return lo, hi, model.rows_of(list(source_ids))
 
 
-def _random_lists(model, pools, source_ids, rng) -> np.ndarray:
+def _baseline_lists(model, pools, order) -> np.ndarray:
+    """Each source's list by ``order(pool, source_row)``: the pool holds the rows of its
+    window that can be recommended, the source left out, oldest first."""
     lo, hi, rows = pools
     ok = model_recommendable(model)
     out = np.full((len(rows), CUTOFF), "", dtype=model.ids_.dtype)
     for i, (a, z, r) in enumerate(zip(lo, hi, rows)):
         pool = np.arange(a, z)[ok[a:z]]
-        pool = pool[pool != r]
-        pick = rng.choice(pool, size=min(CUTOFF, len(pool)), replace=False)
+        pick = order(pool[pool != r], r)[:CUTOFF]
         out[i, :len(pick)] = model.ids_[pick]
     return out
 
 
-def _recent_lists(model, pools, source_ids, rng) -> np.ndarray:
+def _random_order(rng):
+    return lambda pool, source: rng.choice(pool, size=min(CUTOFF, len(pool)), replace=False)
+
+
+def _recent_order(model):
     """Newest first, the source's category before the others (rows are in time order)."""
-    lo, hi, rows = pools
-    ok = model_recommendable(model)
-    out = np.full((len(rows), CUTOFF), "", dtype=model.ids_.dtype)
-    for i, (a, z, r) in enumerate(zip(lo, hi, rows)):
-        pool = np.arange(a, z)[ok[a:z]][::-1]
-        pool = pool[pool != r]
-        same = model.categories_[pool] == model.categories_[r]
-        pick = np.concatenate([pool[same], pool[~same]])[:CUTOFF]
-        out[i, :len(pick)] = model.ids_[pick]
-    return out
-
-
-def _iso(seconds: int) -> str:
-    from datetime import datetime, timezone
-
-    return datetime.fromtimestamp(int(seconds), timezone.utc).isoformat()
+    def order(pool, source):
+        pool = pool[::-1]
+        same = model.categories_[pool] == model.categories_[source]
+        return np.concatenate([pool[same], pool[~same]])
+    return order

@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 
 from recommender import ArticleRecommender, CorpusError, CorpusWarning
-from recommender.evaluate import _random_lists, evaluate, read_ground_truth
+from recommender.evaluate import (_baseline_lists, _random_order, evaluate,
+                                  read_ground_truth)
 
 # -- the sample ---------------------------------------------------------------------------
 
@@ -72,7 +73,7 @@ def test_random_baseline_is_reproducible(small_model, sample_truth):
     sources = sources[np.isin(sources, small_model.ids_)]
     pools = (np.zeros(len(sources), np.int64), np.full(len(sources), 41, np.int64),
              small_model.rows_of(list(sources)))
-    lists = [_random_lists(small_model, pools, sources, np.random.default_rng(seed))
+    lists = [_baseline_lists(small_model, pools, _random_order(np.random.default_rng(seed)))
              for seed in (0, 0, 1)]
     np.testing.assert_array_equal(lists[0], lists[1])
     assert not np.array_equal(lists[0], lists[2])

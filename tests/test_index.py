@@ -210,8 +210,8 @@ def test_bad_shapes_are_named():
     Q, X, *_ = random_case(0)
     with pytest.raises(ValueError, match=f"queries have 39 terms but the index has {N_TERMS}"):
         top_k(Q[:, :39], X, 3)
-    with pytest.raises(ValueError, match=rf"lo must have one value per query, shape \(60,\), "
-                                         rf"got shape \(2,\)"):
+    with pytest.raises(ValueError, match=r"lo must have one value per query, shape \(60,\), "
+                                         r"got shape \(2,\)"):
         top_k(Q, X, 3, lo=[0, 1])
     with pytest.raises(ValueError, match=r"skip must have one value per query"):
         top_k(Q, X, 3, skip=[0])
