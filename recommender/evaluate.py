@@ -113,6 +113,11 @@ def evaluate(model: ArticleRecommender, truth: GroundTruth, *, ks=(2, 5, 10), ma
     ``recall@K``, ``precision@K``, ``hit_rate@K`` for each K, ``mrr``, ``ndcg@10``,
     ``coverage`` and ``baselines`` (the same keys for ``random`` and
     ``recent_same_category``).
+
+    A learned model (:meth:`~recommender.ArticleRecommender.learn`) is scored only on the
+    sources whose lists it did not learn from; the report then adds ``learned`` (what it
+    learned from, and ``links_left_out``) and ``content_only`` (the same links ranked by
+    the model without its re-ranker).
     """
     ks = tuple(sorted({metrics._check_positive_int(k, "k") for k in ks}))
     known = np.isin(truth.sources, model.ids_)
@@ -125,11 +130,19 @@ def evaluate(model: ArticleRecommender, truth: GroundTruth, *, ks=(2, 5, 10), ma
     unique[first] = True
     n_duplicates = int((keep & ~unique).sum())
     keep &= unique
+    reranker = getattr(model, "reranker_", None)
+    n_learned = 0
+    if reranker is not None:
+        # A learned model is never scored on the lists it learned from.
+        learned = np.isin(truth.sources, reranker.sources_)
+        n_learned = int((keep & learned).sum())
+        keep &= ~learned
     if not keep.any():
         raise ValueError(
             f"none of the {len(truth):,} ground-truth links has both its source and its "
             f"target in the model ({int((~known).sum()):,} unknown sources, "
-            f"{int((known & ~target_known).sum()):,} unknown targets); is it the same corpus?")
+            f"{int((known & ~target_known).sum()):,} unknown targets, {n_learned:,} links of "
+            f"lists the model learned from); is it the same corpus?")
     src, tgt, shown = truth.sources[keep], truth.targets[keep], truth.shown_at[keep]
     source_ids, link_source = np.unique(src, return_inverse=True)
     as_of = np.full(len(source_ids), UNDATED, np.int64)
@@ -149,6 +162,14 @@ def evaluate(model: ArticleRecommender, truth: GroundTruth, *, ks=(2, 5, 10), ma
         "coverage": metrics.catalogue_coverage(lists.ids[:, :max(ks)],
                                                int(model_recommendable(model).sum())),
     }
+    if reranker is not None:
+        report["learned"] = {**reranker.info_, "links_left_out": n_learned}
+        plain = model.content_only().recommend_batch(source_ids, CUTOFF, as_of=as_of_list,
+                                                     max_age=max_age)
+        report["content_only"] = {
+            **_scores(plain.ids, link_source, tgt, ks),
+            "coverage": metrics.catalogue_coverage(plain.ids[:, :max(ks)],
+                                                   int(model_recommendable(model).sum()))}
     if baselines:
         pools = _pools(model, source_ids, as_of_list, max_age)
         rng = np.random.default_rng(seed)

@@ -67,7 +67,8 @@ def top_k(Q: sp.csr_matrix, X: sp.csr_matrix, k: int, *, lo=None, hi=None, skip=
     Returns
     -------
     indices : int64 array of shape (n_queries, k)
-        Best first; -1 where fewer than ``k`` rows have a positive score.
+        Best first, equal scores in row order; -1 where fewer than ``k`` rows have a
+        positive score.
     scores : float32 array of shape (n_queries, k)
         Cosine similarities, non-increasing along each row; -inf with the -1 padding.
     """
@@ -225,7 +226,7 @@ def _block_top_k(Qb, products, k, lo, hi, skip, allowed):
     else:
         part = np.broadcast_to(np.arange(width), (n, width))
     best = np.take_along_axis(S, part, axis=1)
-    order = np.argsort(-best, axis=1, kind="stable")
+    order = np.lexsort((part, -best), axis=1)  # best first; equal scores: the lower row
     best = np.take_along_axis(best, order, axis=1)
     part = np.take_along_axis(part, order, axis=1) + a
     part[~np.isfinite(best)] = -1

@@ -18,7 +18,7 @@ import scipy.sparse as sp
 
 from .corpus import Article, as_article, parse_time
 from .index import DEFAULT_BLOCK_BYTES, check_k, top_k
-from .vectorize import FieldTfidfVectorizer
+from .vectorize import FieldTfidfVectorizer, keep_strongest, l2_normalize
 
 __all__ = ["ArticleRecommender", "NotFittedError", "Recommendations", "UnknownArticleError"]
 
@@ -54,6 +54,11 @@ class Recommendations(NamedTuple):
 class ArticleRecommender:
     """Related articles by cosine similarity of French TF-IDF vectors.
 
+    An article's score for a query is the cosine of their vectors (the query keeps only
+    its ``query_terms`` strongest terms) times the article's length prior. The defaults were
+    chosen on half of the shared corpus's dev lists and confirmed on the other half
+    (``EVALUATION.md``).
+
     Parameters
     ----------
     field_weights : dict, optional
@@ -68,6 +73,16 @@ class ArticleRecommender:
     analyzer : dict, optional
         Parameters of :class:`~recommender.text.FrenchAnalyzer`, e.g. ``{"stem": True}`` for
         Snowball stems (off by default: whole words matched the site's lists better).
+    idf_power : float, default=0.5
+        Exponent of the idf in the term weights (1 for plain TF-IDF). Plain idf lets one
+        rare word (a name cited once) decide a match; 0.5 found more of the site's links.
+    query_terms : int or None, default=40
+        Score with only the strongest terms of the query article, as Elasticsearch's
+        "More Like This" does (``None`` for all): its main words, not every word it cites.
+    length_prior : float, default=0.15
+        Scores are multiplied by ``(n / mean n) ** length_prior``, where ``n`` is the number
+        of distinct terms of the recommended article: cosine favours short texts; the site's
+        lists favour fuller articles. 0 for plain cosine.
     max_age : float, optional
         Default freshness, in days: recommend only articles at most this old, counted
         back from ``as_of`` (or from the newest article). ``None`` for no limit.
@@ -85,19 +100,24 @@ class ArticleRecommender:
     categories_ : ndarray of str
     titles_ : ndarray of object (str)
     matrix_ : csr_matrix of float32, shape (n_articles, n_terms)
-        L2-normalised TF-IDF rows.
+        TF-IDF rows, L2-normalised, then scaled by the length prior (so that one sparse
+        product gives the scores).
     vectorizer_ : FieldTfidfVectorizer
     info_ : dict
         Article count, corpus checksum, creation time and other facts saved with the model.
     """
 
     def __init__(self, *, field_weights=None, min_df=5, max_df=0.5, sublinear_tf=True,
-                 analyzer=None, max_age=None, max_block_bytes=DEFAULT_BLOCK_BYTES, n_jobs=1):
+                 analyzer=None, idf_power=0.5, query_terms=40, length_prior=0.15,
+                 max_age=None, max_block_bytes=DEFAULT_BLOCK_BYTES, n_jobs=1):
         self.field_weights = field_weights
         self.min_df = min_df
         self.max_df = max_df
         self.sublinear_tf = sublinear_tf
         self.analyzer = analyzer
+        self.idf_power = idf_power
+        self.query_terms = query_terms
+        self.length_prior = length_prior
         self.max_age = max_age
         self.max_block_bytes = max_block_bytes
         self.n_jobs = n_jobs
@@ -105,7 +125,8 @@ class ArticleRecommender:
     def get_params(self) -> dict:
         return {"field_weights": self.field_weights, "min_df": self.min_df,
                 "max_df": self.max_df, "sublinear_tf": self.sublinear_tf,
-                "analyzer": self.analyzer,
+                "analyzer": self.analyzer, "idf_power": self.idf_power,
+                "query_terms": self.query_terms, "length_prior": self.length_prior,
                 "max_age": self.max_age, "max_block_bytes": self.max_block_bytes,
                 "n_jobs": self.n_jobs}
 
@@ -128,9 +149,10 @@ class ArticleRecommender:
             raise TypeError("An iterable of articles was expected, a single article "
                             "received; pass a list of them.")
         self.max_age_days_ = _days(self.max_age, "max_age")
+        self._check_scoring_params()
         meta = _Metadata()
         vectorizer = FieldTfidfVectorizer(field_weights=self.field_weights, min_df=self.min_df,
-                                          analyzer=self.analyzer,
+                                          analyzer=self.analyzer, idf_power=self.idf_power,
                                           max_df=self.max_df, sublinear_tf=self.sublinear_tf)
         try:
             X = vectorizer.fit_transform(meta.collect(articles))
@@ -144,8 +166,10 @@ class ArticleRecommender:
             raise ValueError(self._too_few(meta.n))
         order = np.lexsort((np.arange(meta.n), np.asarray(meta.published, np.int64)))
         self.vectorizer_ = vectorizer
-        self.matrix_ = X[order].tocsr()
-        self.matrix_.sort_indices()
+        self.reranker_ = None
+        X = X[order].tocsr()
+        X.sort_indices()
+        self.matrix_ = apply_length_prior(X, self.length_prior)
         self.ids_ = np.asarray(meta.ids, dtype=str)[order]
         self.published_ = np.asarray(meta.published, np.int64)[order]
         self.categories_ = np.asarray(meta.categories, dtype=str)[order]
@@ -161,6 +185,19 @@ class ArticleRecommender:
         self._reset_caches()
         logger.info("fitted %d articles, %d terms, %d non-zeros", meta.n, X.shape[1], X.nnz)
         return self
+
+    def _check_scoring_params(self) -> None:
+        terms = self.query_terms
+        if terms is not None and (isinstance(terms, (bool, np.bool_)) or
+                                  not isinstance(terms, (int, np.integer)) or terms < 1):
+            raise ValueError(f"query_terms must be a positive integer or None (all terms), "
+                             f"got {terms!r}")
+        prior = self.length_prior
+        if isinstance(prior, (bool, np.bool_)) or \
+                not isinstance(prior, (int, float, np.integer, np.floating)) or \
+                not 0 <= prior <= 2:
+            raise ValueError(f"length_prior must be a number between 0 and 2 (0 for plain "
+                             f"cosine), got {prior!r}")
 
     @staticmethod
     def _too_few(n: int) -> str:
@@ -256,7 +293,7 @@ class ArticleRecommender:
             raise TypeError(f"a list of article ids was expected, got the string "
                             f"{article_ids!r}; use recommend() for one article")
         rows = self.rows_of(list(article_ids))
-        Q = self.matrix_[rows]
+        Q = self.query_vectors(self.matrix_[rows])
         return self._search(Q, k, skip=rows, as_of=as_of, max_age=max_age, since=since,
                             until=until, categories=categories, exclude=exclude)
 
@@ -268,32 +305,93 @@ class ArticleRecommender:
         "À lire aussi" are removed), or an :class:`~recommender.corpus.Article` or dict.
         Filters are those of :meth:`recommend`. Returns ``(ids, scores)``.
         """
-        Q = self.vectorize(text)
+        article = self._as_article(text)
+        Q = self.query_vectors(self.vectorizer_.transform([article]))
+        titles = self.vectorizer_.transform([Article(id=article.id, title=article.title)])
         ids, scores = self._search(Q, k, skip=None, as_of=as_of, max_age=max_age, since=since,
-                                   until=until, categories=categories, exclude=exclude)
+                                   until=until, categories=categories, exclude=exclude,
+                                   source_titles=titles)
         keep = np.isfinite(scores[0])
         return ids[0][keep], scores[0][keep]
 
+    def query_vectors(self, X: sp.csr_matrix) -> sp.csr_matrix:
+        """Rows of ``X`` as the model scores them as queries: their ``query_terms``
+        strongest terms, L2-normalised (a copy)."""
+        Q = sp.csr_matrix(X, dtype=np.float32, copy=True)
+        if self.query_terms is not None:
+            Q = keep_strongest(Q, self.query_terms)
+        return l2_normalize(Q)
+
     def vectorize(self, text) -> sp.csr_matrix:
         """The model's TF-IDF row (1, n_terms) of a text, an Article or a dict."""
+        return self.vectorizer_.transform([self._as_article(text)])
+
+    def _as_article(self, text) -> Article:
+        """A text (first line: the title), an Article or a dict, as an Article."""
         self._check_fitted()
         if isinstance(text, str):
             title, _, rest = text.strip().partition("\n")
-            article = Article(id="(text)", title=title, body=rest)
-        else:
-            article = as_article(text if not isinstance(text, dict) else {"id": "(text)", **text})
-        return self.vectorizer_.transform([article])
+            return Article(id="(text)", title=title, body=rest)
+        return as_article(text if not isinstance(text, dict) else {"id": "(text)", **text})
 
-    def _search(self, Q, k, *, skip, as_of, max_age, since, until, categories, exclude):
+    def _search(self, Q, k, *, skip, as_of, max_age, since, until, categories, exclude,
+                source_titles=None):
         k = min(check_k(k), max(self.n_articles - 1, 1))
         n = Q.shape[0]
         lo, hi = self._windows(n, as_of=as_of, max_age=max_age, since=since, until=until)
         allowed = self._allowed(categories, exclude)
-        idx, scores = top_k(Q, self.matrix_, k, lo=lo, hi=hi, skip=skip, allowed=allowed,
+        reranker = getattr(self, "reranker_", None)
+        width = k if reranker is None else max(k, reranker.n_candidates)
+        idx, scores = top_k(Q, self.matrix_, width, lo=lo, hi=hi, skip=skip, allowed=allowed,
                             XT=self._postings(),
                             max_block_bytes=self.max_block_bytes, n_jobs=self.n_jobs)
+        if reranker is not None:
+            source_rows = np.full(n, -1, np.int64) if skip is None else skip
+            idx, scores = reranker.rerank(self, source_rows, idx, scores,
+                                          self._reference_times(n, as_of), source_titles)
+            idx, scores = idx[:, :k], scores[:, :k]
         ids = np.where(idx >= 0, self.ids_[np.maximum(idx, 0)], "")
         return Recommendations(ids, scores)
+
+    def _reference_times(self, n, as_of) -> np.ndarray:
+        """Each query's time: its ``as_of``, else the newest article's publication."""
+        as_of = self._as_of_seconds(n, as_of)
+        newest = self.published_[self._dated - 1] if self._dated else UNDATED
+        return np.where(as_of == UNDATED, newest, as_of)
+
+    def _content_candidates(self, rows, n_candidates, as_of):
+        """The content model's best ``n_candidates`` rows for model ``rows`` as of the
+        times ``as_of`` (seconds), with the model's own filters: ``(rows, scores)``."""
+        times = [_iso(t) for t in as_of]
+        Q = self.query_vectors(self.matrix_[rows])
+        lo, hi = self._windows(len(rows), as_of=times, max_age=None, since=None, until=None)
+        return top_k(Q, self.matrix_, n_candidates, lo=lo, hi=hi, skip=rows,
+                     XT=self._postings(), max_block_bytes=self.max_block_bytes,
+                     n_jobs=self.n_jobs)
+
+    def learn(self, truth, **params) -> "ArticleRecommender":
+        """Learned mode: re-rank candidates as the site's own lists in ``truth`` teach.
+
+        ``truth`` is a :class:`~recommender.evaluate.GroundTruth` (see
+        :func:`~recommender.read_ground_truth`); ``params`` go to
+        :class:`~recommender.rerank.LinkReranker`. The sources of these lists are kept in
+        ``reranker_.sources_``: :func:`~recommender.evaluate` never scores a learned model
+        on them. Returns the model.
+        """
+        from .rerank import LinkReranker
+
+        self._check_fitted()
+        self.reranker_ = None  # the candidates are the content model's
+        self.reranker_ = LinkReranker(**params).fit(self, truth)
+        return self
+
+    def content_only(self) -> "ArticleRecommender":
+        """This model without its learned re-ranker (a shallow copy sharing the arrays)."""
+        import copy
+
+        other = copy.copy(self)
+        other.reranker_ = None
+        return other
 
     def _postings(self) -> sp.csr_matrix:
         """``matrix_.T`` as CSR, made on first use: scores a few queries from their terms'
@@ -322,16 +420,19 @@ class ArticleRecommender:
         except UnknownArticleError:
             return None
 
-    def _windows(self, n, *, as_of, max_age, since, until):
-        """Row ranges ``[lo, hi)`` of the candidates of ``n`` queries (None: all rows)."""
-        max_age = self.max_age_days_ if max_age is None else _days(max_age, "max_age")
+    def _as_of_seconds(self, n, as_of) -> np.ndarray:
+        """One time per query, in seconds (:data:`UNDATED` where none is given)."""
         if as_of is not None and not isinstance(as_of, (str, datetime)) and np.ndim(as_of) == 1:
             if len(as_of) != n:
                 raise ValueError(f"as_of has {len(as_of)} times for {n} articles; give one "
                                  f"time for all or one per article")
-            as_of = np.array([_seconds(t, "as_of") for t in as_of], dtype=np.int64)
-        else:
-            as_of = np.full(n, _seconds(as_of, "as_of"), dtype=np.int64)
+            return np.array([_seconds(t, "as_of") for t in as_of], dtype=np.int64)
+        return np.full(n, _seconds(as_of, "as_of"), dtype=np.int64)
+
+    def _windows(self, n, *, as_of, max_age, since, until):
+        """Row ranges ``[lo, hi)`` of the candidates of ``n`` queries (None: all rows)."""
+        max_age = self.max_age_days_ if max_age is None else _days(max_age, "max_age")
+        as_of = self._as_of_seconds(n, as_of)
         has_as_of = as_of != UNDATED
         if max_age is None and since is None and until is None and not has_as_of.any():
             return None, None
@@ -360,16 +461,18 @@ class ArticleRecommender:
         """The shared words that weigh most in the score of ``recommended_id`` for ``article_id``.
 
         Returns a list of ``(word, contribution)``, largest first; the contributions of all
-        shared terms add up to the cosine score. Words are shown as the most frequent word
-        behind each stem in the corpus, not as stems.
+        shared terms add up to the score that :meth:`recommend` gives. Words are shown as
+        the most frequent word behind each stem in the corpus, not as stems.
         """
         self._check_fitted()
         q = self.matrix_[self.rows_of([article_id])[0]]
         return self.explain_vector(q, recommended_id, n_terms)
 
     def explain_vector(self, q: sp.csr_matrix, recommended_id: str, n_terms: int = 5):
-        """:meth:`explain` for a query vector (such as ``vectorize(text)``)."""
+        """:meth:`explain` for a vector (such as ``vectorize(text)``), taken as a query
+        (see :meth:`query_vectors`)."""
         n_terms = check_k(n_terms, "n_terms")
+        q = self.query_vectors(q)
         x = self.matrix_[self.rows_of([recommended_id])[0]]
         shared = q.multiply(x).tocsr()
         order = np.argsort(-shared.data, kind="stable")[:n_terms]
@@ -431,6 +534,18 @@ class _Metadata:
                 self.sha.update(b"\x1f")
             yield article
         self.finished = True
+
+
+def apply_length_prior(X: sp.csr_matrix, power: float) -> sp.csr_matrix:
+    """Scale each unit row of ``X`` by ``(n / mean n) ** power`` in place, ``n`` being its
+    number of terms (the mean over rows with terms)."""
+    if power == 0:
+        return X
+    lengths = np.diff(X.indptr)
+    mean = lengths[lengths > 0].mean() if (lengths > 0).any() else 1.0
+    scale = (np.maximum(lengths, 1) / mean) ** float(power)
+    X.data *= np.repeat(scale, lengths).astype(X.dtype)
+    return X
 
 
 def _seconds(value, what: str) -> int:

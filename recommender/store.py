@@ -220,7 +220,8 @@ def load_model(path, *, verify: bool = True, cls=None):
                                f"({n:,} articles, {n_terms:,} terms): {bad or 'matrix'}. "
                                f"Retrain the model.")
 
-    params = manifest["params"]
+    # Folders written before these settings existed scored with plain cosine over all terms.
+    params = {**_LEGACY_SCORING, **manifest["params"]}
     model = cls(**params)
     vec = FieldTfidfVectorizer(**{k: v for k, v in manifest["vectorizer"].items()})
     vec.vocabulary_ = {t: i for i, t in enumerate(vocabulary)}
@@ -239,6 +240,10 @@ def load_model(path, *, verify: bool = True, cls=None):
     model.info_.update({k: manifest[k] for k in manifest if k.startswith("learned")})
     model._reset_caches()
     return model
+
+
+#: Scoring settings of a folder that does not name them: plain TF-IDF cosine.
+_LEGACY_SCORING = {"idf_power": 1.0, "query_terms": None, "length_prior": 0.0}
 
 
 def _read_manifest(path: Path) -> dict:

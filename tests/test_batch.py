@@ -151,7 +151,8 @@ def test_per_id_as_of(tmp_path, small_model, published):
     # rdIhh (June 29) is after the first as-of, the second row has no limit.
     assert "CNT000001rdIhh" not in [r["id"] for r in rows[0]["related"]]
     assert "CNT000001rdIhh" in [r["id"] for r in rows[1]["related"]]
-    assert len(rows[1]["related"]) > len(rows[2]["related"])
+    unlimited = small_model.recommend("CNT000001qSzVN", 40)[0]
+    assert len(unlimited) > len(rows[2]["related"])
 
 
 def test_unknown_id_fails_before_writing(tmp_path, small_model):

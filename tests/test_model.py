@@ -52,11 +52,33 @@ def sample(articles_path) -> dict:
     return out
 
 
+def length_prior(model) -> np.ndarray:
+    """Each row's ``(n_terms / mean n_terms) ** length_prior``, from its number of terms."""
+    n_terms = np.diff(model.matrix_.indptr)
+    return (np.maximum(n_terms, 1) / n_terms[n_terms > 0].mean()) ** model.length_prior
+
+
+def oracle_scores(model, u: np.ndarray) -> np.ndarray:
+    """Brute force from the definition, in dense float64: the query ``u`` (a unit TF-IDF
+    row) keeps its ``query_terms`` largest weights (ties: lowest column), renormalised; a
+    row's score is its cosine with that query times its length prior."""
+    X = model.matrix_.toarray().astype(np.float64)
+    norms = np.linalg.norm(X, axis=1)
+    units = X / np.where(norms > 0, norms, 1)[:, None]
+    q = np.asarray(u, np.float64).ravel().copy()
+    nonzero = np.flatnonzero(q)
+    if model.query_terms is not None and len(nonzero) > model.query_terms:
+        strongest = nonzero[np.lexsort((nonzero, -q[nonzero]))][:model.query_terms]
+        q[np.setdiff1d(nonzero, strongest)] = 0
+    q /= np.linalg.norm(q) or 1
+    return (units @ q) * length_prior(model)
+
+
 def oracle(model, source, k, keep=lambda article_id: True):
-    """Brute force: every other kept article with a positive cosine, best first."""
+    """Brute force: every other kept article with a positive score, best first."""
     row = {a: i for i, a in enumerate(model.ids_.tolist())}
-    X = model.matrix_.astype(np.float64)
-    cosine = (X @ X[row[source]].T).toarray().ravel()
+    x = model.matrix_[row[source]].toarray().ravel()
+    cosine = oracle_scores(model, x / np.linalg.norm(x))
     score = {a: cosine[i] for a, i in row.items()}
     found = sorted((a for a in row if a != source and keep(a) and score[a] > 0),
                    key=lambda a: -score[a])
@@ -86,11 +108,14 @@ class RecommenderContract:
         raise NotImplementedError
 
     def test_rows_are_the_articles_own_vectors(self, model, sample, articles):
+        """Each row is the article's unit TF-IDF vector times its length prior."""
         by_id = {a.id: a for a in articles}
         assert sorted(model.ids_.tolist()) == sorted(sample)
+        prior = length_prior(model)
         for i, article_id in enumerate(model.ids_):
             want = model.vectorize(by_id[article_id]).toarray()
-            np.testing.assert_allclose(model.matrix_[i].toarray(), want, atol=1e-6)
+            assert np.linalg.norm(want) == pytest.approx(1, abs=1e-6)
+            np.testing.assert_allclose(model.matrix_[i].toarray(), want * prior[i], atol=1e-6)
 
     def test_recommend_equals_brute_force(self, model, sample):
         n = len(sample)
@@ -297,7 +322,9 @@ def test_explain_words_are_readable_and_shared(small_model, articles):
     analyzer = small_model.vectorizer_.build_analyzer()
     vocabulary = small_model.vectorizer_.vocabulary_
     rows = small_model.rows_of([TIGER, "CNT000001r2yqP"])
-    both = set(small_model.matrix_[rows[0]].indices) & set(small_model.matrix_[rows[1]].indices)
+    query = small_model.query_vectors(small_model.matrix_[rows[0]])
+    assert query.nnz == small_model.query_terms < small_model.matrix_[rows[0]].nnz
+    both = set(query.indices) & set(small_model.matrix_[rows[1]].indices)
     terms = small_model.explain(TIGER, "CNT000001r2yqP", n_terms=10_000)
     assert len(terms) == len(both)
     for word, _ in terms:
@@ -333,7 +360,9 @@ def test_similar_accepts_articles_and_dicts(small_model, articles):
                                            "heading": by_id[TIGER].heading,
                                            "body": by_id[TIGER].body}, k=3)
     np.testing.assert_array_equal(ids_a, ids_d)
-    assert ids_a[0] == TIGER and scores_a[0] == pytest.approx(1, abs=1e-5)
+    want = oracle_scores(small_model, small_model.vectorize(by_id[TIGER]).toarray())
+    assert ids_a[0] == TIGER
+    assert scores_a[0] == pytest.approx(want[small_model.rows_of([TIGER])[0]], abs=1e-5)
 
 
 def test_similar_to_nothing_is_empty(small_model):

@@ -1,0 +1,297 @@
+"""Learned mode: re-rank the content model's candidates with what a site's own lists teach.
+
+A site already has related lists for its past articles. :class:`LinkReranker` learns from
+them which of the content model's candidates the site would have shown: for each source
+of the given lists, the model's top ``n_candidates`` as of when the list was shown are
+described by pair features (:data:`FEATURES`) and a gradient-boosted classifier
+(scikit-learn's ``HistGradientBoostingClassifier``) learns to tell the site's targets from
+the rest. Its trees are then kept as plain arrays (:class:`Trees`), so a model folder still
+loads without unpickling anything.
+
+The re-ranker only ever learns from the lists it is given; :func:`recommender.evaluate`
+leaves the sources of those lists out when it scores a learned model.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import scipy.sparse as sp
+
+from .corpus import Article
+
+__all__ = ["FEATURES", "LinkReranker", "Trees", "pair_features"]
+
+logger = logging.getLogger(__name__)
+
+#: The pair features, in column order.
+FEATURES = (
+    "score",            # the content model's score of the candidate
+    "rank",             # its rank in the content list (0 = best)
+    "score_ratio",      # score / best score of the list
+    "candidate_age",    # days from the candidate's publication to the list's time
+    "source_age",       # days from the source's publication to the list's time
+    "same_category",    # 1 when source and candidate share a category
+    "category_share",   # share of the learned links whose target has the candidate's category
+    "candidate_terms",  # number of distinct terms of the candidate
+    "title_cosine",     # cosine of the two titles alone
+    "links",            # log(1 + links the site's lists made to the candidate)
+)
+_SECONDS_PER_DAY = 86_400.0
+
+
+def pair_features(model, source_rows, candidates, scores, as_of, *, links, category_share,
+                  source_titles=None) -> np.ndarray:
+    """Features of the pairs ``(source_rows[i], candidates[i, j])``, shape ``(n, N, F)``.
+
+    ``candidates`` holds model rows (-1 for padding), ``scores`` the content scores,
+    ``as_of`` the time of each list (seconds, or the model's ``UNDATED``). ``links`` counts
+    the site's links to each model row; ``category_share`` maps a category to the share of
+    the links that went to it. ``source_titles`` gives the title vectors of sources that
+    are not rows of the model (``source_rows[i] == -1``), as from :func:`similar`.
+    """
+    from .model import UNDATED
+
+    n, width = candidates.shape
+    valid = candidates >= 0
+    rows = np.where(valid, candidates, 0)
+    scores = np.where(valid, scores, 0).astype(np.float64)
+    out = np.full((n, width, len(FEATURES)), np.nan)
+    out[..., 0] = scores
+    out[..., 1] = np.arange(width)[None, :]
+    best = np.maximum(scores[:, :1], 1e-12)
+    out[..., 2] = scores / best
+    published = model.published_.astype(np.float64)
+    published[model.published_ == UNDATED] = np.nan
+    when = np.where(as_of == UNDATED, np.nan, as_of).astype(np.float64)
+    out[..., 3] = (when[:, None] - published[rows]) / _SECONDS_PER_DAY
+    known = source_rows >= 0
+    source_published = np.where(known, published[np.maximum(source_rows, 0)], np.nan)
+    out[..., 4] = ((when - source_published) / _SECONDS_PER_DAY)[:, None]
+    categories = model.categories_
+    source_category = np.where(known, categories[np.maximum(source_rows, 0)], "")
+    out[..., 5] = np.where(known[:, None],
+                           categories[rows] == source_category[:, None], np.nan)
+    share = np.array([category_share.get(c, 0.0) for c in categories.tolist()])
+    out[..., 6] = share[rows]
+    out[..., 7] = np.diff(model.matrix_.indptr)[rows]
+    titles = title_vectors(model)
+    source_vectors = titles[np.maximum(source_rows, 0)]
+    if source_titles is not None and not known.all():
+        source_vectors = sp.vstack([source_titles[i] if not known[i] else source_vectors[i]
+                                    for i in range(n)]).tocsr()
+    out[..., 8] = _row_dots(source_vectors, titles, rows)
+    out[..., 9] = np.log1p(links[rows])
+    out[~valid] = np.nan
+    return out
+
+
+def _row_dots(A: sp.csr_matrix, B: sp.csr_matrix, rows: np.ndarray) -> np.ndarray:
+    """``A[i] . B[rows[i, j]]`` for every ``i, j``, in chunks of bounded memory."""
+    n, width = rows.shape
+    out = np.zeros((n, width))
+    step = max(1, 200_000 // max(width, 1))
+    for a in range(0, n, step):
+        z = min(n, a + step)
+        left = A[np.repeat(np.arange(a, z), width)]
+        right = B[rows[a:z].ravel()]
+        out[a:z] = np.asarray(left.multiply(right).sum(axis=1)).reshape(z - a, width)
+    return out
+
+
+def title_vectors(model) -> sp.csr_matrix:
+    """Unit TF-IDF vectors of the titles alone (made on first use, then kept)."""
+    cached = getattr(model, "_title_matrix", None)
+    if cached is None or cached.shape[0] != model.n_articles:
+        titles = [Article(id=str(i), title=str(t)) for i, t in enumerate(model.titles_)]
+        cached = model.vectorizer_.transform(titles)
+        model._title_matrix = cached
+    return cached
+
+
+class Trees:
+    """The trees of a fitted ``HistGradientBoostingClassifier`` as plain arrays.
+
+    ``decision_function(X)`` walks them with numpy and gives the classifier's raw score
+    (log-odds); the arrays save as ``.npy`` files without pickling.
+    """
+
+    FIELDS = ("feature", "threshold", "left", "right", "missing_left", "is_leaf", "value")
+
+    def __init__(self, feature, threshold, left, right, missing_left, is_leaf, value, roots,
+                 baseline: float):
+        self.feature = np.asarray(feature, np.int32)
+        self.threshold = np.asarray(threshold, np.float64)
+        self.left = np.asarray(left, np.int32)
+        self.right = np.asarray(right, np.int32)
+        self.missing_left = np.asarray(missing_left, bool)
+        self.is_leaf = np.asarray(is_leaf, bool)
+        self.value = np.asarray(value, np.float64)
+        self.roots = np.asarray(roots, np.int32)
+        self.baseline = float(baseline)
+
+    @classmethod
+    def from_classifier(cls, clf) -> "Trees":
+        """Read the trees of a fitted binary ``HistGradientBoostingClassifier``."""
+        if getattr(clf, "n_trees_per_iteration_", None) != 1:
+            raise ValueError("only a binary HistGradientBoostingClassifier can be kept")
+        parts, roots, offset = [], [], 0
+        for (predictor,) in clf._predictors:
+            nodes = predictor.nodes
+            if nodes["is_categorical"].any():
+                raise ValueError("categorical splits are not supported; give numbers")
+            roots.append(offset)
+            parts.append({
+                "feature": nodes["feature_idx"], "threshold": nodes["num_threshold"],
+                "left": nodes["left"] + offset, "right": nodes["right"] + offset,
+                "missing_left": nodes["missing_go_to_left"].astype(bool),
+                "is_leaf": nodes["is_leaf"].astype(bool), "value": nodes["value"],
+            })
+            offset += len(nodes)
+        arrays = {f: np.concatenate([p[f] for p in parts]) for f in cls.FIELDS}
+        return cls(**arrays, roots=roots, baseline=float(np.ravel(clf._baseline_prediction)[0]))
+
+    def decision_function(self, X: np.ndarray) -> np.ndarray:
+        X = np.asarray(X, np.float64)
+        total = np.full(X.shape[0], self.baseline)
+        rows = np.arange(X.shape[0])
+        for root in self.roots:
+            node = np.full(X.shape[0], root, np.int32)
+            active = ~self.is_leaf[node]
+            while active.any():
+                at = node[active]
+                x = X[rows[active], self.feature[at]]
+                left = np.where(np.isnan(x), self.missing_left[at], x <= self.threshold[at])
+                node[active] = np.where(left, self.left[at], self.right[at])
+                active = ~self.is_leaf[node]
+            total += self.value[node]
+        return total
+
+    def arrays(self) -> dict:
+        return {**{f: getattr(self, f) for f in self.FIELDS}, "roots": self.roots}
+
+
+class LinkReranker:
+    """Learns, from a site's own related lists, to re-rank the content model's candidates.
+
+    Parameters
+    ----------
+    n_candidates : int, default=100
+        How many of the content model's best candidates are re-ranked.
+    max_iter, learning_rate, max_leaf_nodes, min_samples_leaf, l2_regularization :
+        Those of scikit-learn's ``HistGradientBoostingClassifier``.
+    random_state : int, default=0
+
+    Attributes
+    ----------
+    trees_ : Trees
+    links_ : float array, shape (n_articles,)
+        Links the learned lists made to each article of the model.
+    category_share_ : dict
+        Share of the learned links whose target had each category.
+    sources_ : ndarray of str
+        The source articles whose lists were learned (never to be evaluated on).
+    info_ : dict
+        ``n_lists``, ``n_links``, ``n_targets_in_candidates``, ``n_candidates``.
+    """
+
+    def __init__(self, *, n_candidates=100, max_iter=200, learning_rate=0.05,
+                 max_leaf_nodes=31, min_samples_leaf=40, l2_regularization=1.0,
+                 random_state=0):
+        self.n_candidates = n_candidates
+        self.max_iter = max_iter
+        self.learning_rate = learning_rate
+        self.max_leaf_nodes = max_leaf_nodes
+        self.min_samples_leaf = min_samples_leaf
+        self.l2_regularization = l2_regularization
+        self.random_state = random_state
+
+    def get_params(self) -> dict:
+        return {"n_candidates": self.n_candidates, "max_iter": self.max_iter,
+                "learning_rate": self.learning_rate, "max_leaf_nodes": self.max_leaf_nodes,
+                "min_samples_leaf": self.min_samples_leaf,
+                "l2_regularization": self.l2_regularization,
+                "random_state": self.random_state}
+
+    def fit(self, model, truth) -> "LinkReranker":
+        """Learn from ``truth`` (a :class:`~recommender.evaluate.GroundTruth`) on ``model``.
+
+        Links whose source or target is not in the model are left out. Each source's
+        candidates are ranked as of its list's time, with the model's filters.
+        """
+        from sklearn.ensemble import HistGradientBoostingClassifier
+
+        from .index import check_k
+
+        check_k(self.n_candidates, "n_candidates")
+        sources, targets, as_of, link_source = _known_links(model, truth)
+        rows = model.rows_of(list(sources))
+        target_rows = model.rows_of(list(targets))
+        links = np.bincount(target_rows, minlength=model.n_articles).astype(np.float64)
+        categories = model.categories_[target_rows]
+        names, counts = np.unique(categories, return_counts=True)
+        self.category_share_ = {str(c): float(k / len(target_rows))
+                                for c, k in zip(names, counts)}
+        candidates, scores = model._content_candidates(rows, self.n_candidates, as_of)
+        label = np.zeros(candidates.shape, bool)
+        for s, t in zip(link_source, target_rows):
+            label[s] |= candidates[s] == t
+        features = pair_features(model, rows, candidates, scores, as_of, links=links,
+                                 category_share=self.category_share_)
+        # A source's own links are no evidence about its candidates: leave them out.
+        features[..., FEATURES.index("links")] = np.log1p(
+            np.maximum(links[np.maximum(candidates, 0)] - label, 0))
+        valid = candidates >= 0
+        X, y = features[valid], label[valid]
+        if y.sum() == 0:
+            raise ValueError(
+                f"none of the {len(target_rows):,} learned links has its target among the "
+                f"{self.n_candidates} candidates of its source; check that the lists come "
+                f"from this corpus and raise n_candidates")
+        clf = HistGradientBoostingClassifier(
+            max_iter=self.max_iter, learning_rate=self.learning_rate,
+            max_leaf_nodes=self.max_leaf_nodes, min_samples_leaf=self.min_samples_leaf,
+            l2_regularization=self.l2_regularization, random_state=self.random_state,
+            early_stopping=False)
+        clf.fit(X, y)
+        self.trees_ = Trees.from_classifier(clf)
+        self.links_ = links
+        self.sources_ = np.unique(sources)
+        self.info_ = {"n_lists": int(len(self.sources_)), "n_links": int(len(target_rows)),
+                      "n_targets_in_candidates": int(y.sum()),
+                      "n_candidates": int(self.n_candidates)}
+        logger.info("learned from %d lists (%d links, %d targets among the candidates)",
+                    self.info_["n_lists"], self.info_["n_links"], int(y.sum()))
+        return self
+
+    def rerank(self, model, source_rows, candidates, scores, as_of, source_titles=None):
+        """Candidates re-ordered by the learned probability; returns ``(rows, probabilities)``
+        of the same shape, -1 / -inf padding last."""
+        features = pair_features(model, source_rows, candidates, scores, as_of,
+                                 links=self.links_, category_share=self.category_share_,
+                                 source_titles=source_titles)
+        valid = candidates >= 0
+        raw = np.full(candidates.shape, -np.inf)
+        raw[valid] = self.trees_.decision_function(features[valid])
+        probability = np.where(valid, 1 / (1 + np.exp(-raw)), -np.inf).astype(np.float32)
+        order = np.lexsort((candidates, -probability), axis=1)
+        return (np.take_along_axis(candidates, order, 1),
+                np.take_along_axis(probability, order, 1))
+
+
+def _known_links(model, truth):
+    """The links whose source and target are in the model, one per (source, target)."""
+    keep = np.isin(truth.sources, model.ids_) & np.isin(truth.targets, model.ids_)
+    pairs = np.char.add(np.char.add(truth.sources[keep], "\t"), truth.targets[keep])
+    _, first = np.unique(pairs, return_index=True)
+    src = truth.sources[keep][first]
+    tgt = truth.targets[keep][first]
+    shown = truth.shown_at[keep][first]
+    if len(src) == 0:
+        raise ValueError(f"none of the {len(truth):,} links has both its source and its "
+                         f"target in the model; are they lists of this corpus?")
+    sources, link_source = np.unique(src, return_inverse=True)
+    as_of = np.zeros(len(sources), np.int64)
+    as_of[link_source] = shown
+    return sources, tgt, as_of, link_source
