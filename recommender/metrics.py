@@ -29,6 +29,8 @@ __all__ = [
     "ndcg_at_k",
     "catalogue_coverage",
     "summarize",
+    "recall_curve",
+    "mrr_curve",
 ]
 
 
@@ -270,6 +272,34 @@ def catalogue_coverage(recommended_ids, n_catalogue: int) -> float:
             f"more than n_catalogue = {n_catalogue}"
         )
     return n_distinct / n_catalogue
+
+
+def _hits_by_rank(ranks, max_k: int) -> tuple[np.ndarray, int]:
+    """``(hits, n_links)``: ``hits[k - 1]`` is the number of links at rank k, for k = 1..max_k."""
+    max_k = _check_positive_int(max_k, "max_k")
+    r = _as_ranks(ranks)
+    top = r[r <= max_k].astype(np.int64)
+    return np.bincount(top, minlength=max_k + 1)[1:].astype(float), len(r)
+
+
+def recall_curve(ranks, max_k: int) -> np.ndarray:
+    """``recall_at_k(ranks, k)`` for every k = 1..max_k, in one pass.
+
+    ``ranks``: (n_links,) 1-based ranks, ``np.inf`` for misses.
+    Returns a float array of shape (max_k,); entry ``k - 1`` is recall@k.
+    """
+    hits, n = _hits_by_rank(ranks, max_k)
+    return np.cumsum(hits) / n
+
+
+def mrr_curve(ranks, max_k: int) -> np.ndarray:
+    """``mean_reciprocal_rank(ranks, cutoff=k)`` for every k = 1..max_k, in one pass.
+
+    ``ranks``: (n_links,) 1-based ranks, ``np.inf`` for misses; a rank beyond k counts 0.
+    Returns a float array of shape (max_k,); entry ``k - 1`` is MRR@k.
+    """
+    hits, n = _hits_by_rank(ranks, max_k)
+    return np.cumsum(hits / np.arange(1, len(hits) + 1)) / n
 
 
 def summarize(ranks, sources, ks=(2, 5, 10), cutoff: int = 100) -> dict[str, float]:

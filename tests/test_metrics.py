@@ -11,9 +11,11 @@ from recommender.metrics import (
     hit_rate_at_k,
     mean_reciprocal_rank,
     ndcg_at_k,
+    mrr_curve,
     precision_at_k,
     rank_of_targets,
     recall_at_k,
+    recall_curve,
     summarize,
 )
 
@@ -384,3 +386,39 @@ def test_catalogue_coverage_errors():
 def test_summarize_needs_ks():
     with pytest.raises(ValueError, match="ks must hold at least one k, got an empty sequence"):
         summarize(RANKS, SOURCES, ks=())
+
+
+# ---------------------------------------------------------------- curves over k
+
+
+def test_recall_curve_hand_computed():
+    # RANKS = 1, 3, miss, 12: k=1 -> 1/4, k=2 -> 1/4, k=3..11 -> 2/4, k=12 -> 3/4
+    curve = recall_curve(RANKS, 12)
+    assert curve.shape == (12,)
+    assert curve.tolist() == [0.25, 0.25] + [0.5] * 9 + [0.75]
+
+
+def test_mrr_curve_hand_computed():
+    # k=1,2: 1/4; k=3..11: (1 + 1/3)/4; k=12: (1 + 1/3 + 1/12)/4
+    curve = mrr_curve(RANKS, 12)
+    assert curve.shape == (12,)
+    assert curve[:2] == pytest.approx([0.25, 0.25])
+    assert curve[2:11] == pytest.approx([(1 + 1 / 3) / 4] * 9)
+    assert curve[11] == pytest.approx((1 + 1 / 3 + 1 / 12) / 4)
+
+
+def test_curves_equal_the_single_metrics():
+    ranks = np.array([1, 2, 2, 5, 7, 20, 21, 99, 100, 101, INF, INF, 3])
+    recall, mrr = recall_curve(ranks, 100), mrr_curve(ranks, 100)
+    for k in range(1, 101):
+        assert recall[k - 1] == pytest.approx(recall_at_k(ranks, k))
+        assert mrr[k - 1] == pytest.approx(mean_reciprocal_rank(ranks, cutoff=k))
+
+
+def test_curves_check_their_input():
+    with pytest.raises(ValueError, match="max_k must be a positive integer, got 0"):
+        recall_curve(RANKS, 0)
+    with pytest.raises(ValueError, match="no links to evaluate"):
+        mrr_curve([], 10)
+    with pytest.raises(ValueError, match="ranks must be whole numbers >= 1"):
+        mrr_curve([0, 1], 10)
