@@ -15,7 +15,8 @@ import warnings
 from pathlib import Path
 
 from .corpus import CorpusError, parse_time, read_corpus
-from .model import ArticleRecommender, UnknownArticleError
+from .evaluate import half_of, read_ground_truth
+from .model import DEFAULT_MAX_AGE, ArticleRecommender, UnknownArticleError
 from .store import ModelFormatError, check_replaceable
 
 __all__ = ["main"]
@@ -112,10 +113,21 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("train", parents=[common], help="fit a model on a corpus file")
     p.add_argument("corpus", help="articles: .jsonl, .jsonl.gz, .jsonl.xz or .csv")
     p.add_argument("--out", default="models/default", help="model folder (default: %(default)s)")
-    p.add_argument("--max-age", type=_days, metavar="DAYS",
-                   help="the model's default freshness, in days")
-    p.add_argument("--min-df", type=_positive_int, default=5,
+    age = p.add_mutually_exclusive_group()
+    age.add_argument("--max-age", type=_days, metavar="DAYS", default=DEFAULT_MAX_AGE,
+                     help="the model's default freshness, in days (default: %(default)s, "
+                          "chosen on the shared corpus's lists)")
+    age.add_argument("--no-max-age", dest="max_age", action="store_const", const=None,
+                     help="no freshness limit by default")
+    p.add_argument("--min-df", type=_positive_int, default=ArticleRecommender().min_df,
                    help="ignore words in fewer articles (default: %(default)s)")
+    p.add_argument("--learn-from", metavar="GROUND_TRUTH",
+                   help="learned mode: re-rank with what these related lists teach (a corpus "
+                        "with 'related', or a TSV of links as for evaluate)")
+    p.add_argument("--learn-half", choices=("even", "odd"),
+                   help="learn only from the sources whose id falls in this half (crc32 of "
+                        "the id, even or odd), so that evaluating on the same lists measures "
+                        "the other half")
     p.add_argument("--stem", action="store_true",
                    help="match Snowball French stems instead of whole words")
     p.add_argument("--skip-invalid", action="store_true",
@@ -159,6 +171,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--max-age", type=_days, metavar="DAYS",
                    help="freshness for the candidates (default: the model's)")
     p.add_argument("--no-baselines", action="store_true", help="skip the two baselines")
+    p.add_argument("--report", metavar="DIR",
+                   help="also write an HTML report (curves, ablations, example lists) to DIR")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(run=_evaluate)
     return parser
@@ -171,10 +185,22 @@ def _train(args) -> int:
     started = time.perf_counter()
     check_replaceable(Path(args.out))  # fail now, not after an hour of training
     corpus = read_corpus(args.corpus, skip_invalid=args.skip_invalid)
+    truth = None
+    if args.learn_from:
+        truth = read_ground_truth(args.learn_from)  # a bad file fails before the training
+        if args.learn_half:
+            truth = half_of(truth, args.learn_half)
+    elif args.learn_half:
+        raise ValueError("--learn-half needs --learn-from GROUND_TRUTH")
     model = ArticleRecommender(max_age=args.max_age, min_df=args.min_df, n_jobs=args.jobs,
                                analyzer={"stem": True} if args.stem else None)
     model.fit(tqdm(corpus, unit=" articles", desc="reading",
                    disable=True if args.quiet else None))
+    if truth is not None:
+        model.learn(truth)
+        learned = model.reranker_.info_
+        logger.info("learned from %s lists (%s links) of %s", f"{learned['n_lists']:,}",
+                    f"{learned['n_links']:,}", args.learn_from)
     model.save(args.out)
     info = model.info_
     logger.info("trained on %s articles (%s without text), %s terms, in %.1f s -> %s",
@@ -254,12 +280,24 @@ def _batch(args) -> int:
 
 
 def _evaluate(args) -> int:
-    from .evaluate import evaluate, read_ground_truth
+    from .evaluate import evaluate
 
     model = ArticleRecommender.load(args.model)
     truth = read_ground_truth(args.ground_truth)
-    report = evaluate(model, truth, ks=args.k, max_age=args.max_age,
-                      baselines=not args.no_baselines)
+    if args.report:
+        from .study import study
+
+        if args.no_baselines:
+            raise ValueError("--report shows the baselines; leave out --no-baselines")
+        command = " ".join(["recommender", "evaluate", args.model, args.ground_truth,
+                            "--report", args.report]
+                           + (["--max-age", f"{args.max_age:g}"] if args.max_age else []))
+        page, report = study(model, truth, args.report, ks=args.k, max_age=args.max_age,
+                             ground_truth=args.ground_truth, command=command)
+        logger.info("report written to %s", page)
+    else:
+        report = evaluate(model, truth, ks=args.k, max_age=args.max_age,
+                          baselines=not args.no_baselines)
     if args.json:
         print(json.dumps(report, indent=2))
     else:
@@ -270,7 +308,10 @@ def _evaluate(args) -> int:
 def format_report(report: dict, ks) -> str:
     """The evaluation as a plain-text table, the model first, then the baselines."""
     columns = [f"recall@{k}" for k in ks] + ["mrr", "ndcg@10", "coverage"]
-    rows = [("model", report)] + list(report.get("baselines", {}).items())
+    rows = [("model", report)]
+    if "content_only" in report:
+        rows.append(("content only", report["content_only"]))
+    rows += list(report.get("baselines", {}).items())
     width = max(len(name) for name, _ in rows)
     age = report.get("max_age")
     untimed = report.get("sources_without_time", 0)
@@ -288,6 +329,11 @@ def format_report(report: dict, ks) -> str:
     ]
     for name, values in rows:
         lines.append("  ".join([f"{name:<{width}}"] + [f"{values[c]:>9.3f}" for c in columns]))
+    learned = report.get("learned")
+    if learned:
+        lines.append(f"model = learned re-ranker, trained on {learned['n_lists']:,} lists "
+                     f"({learned['n_links']:,} links); the {learned['links_left_out']:,} links "
+                     f"of those lists are left out here, so every row is on lists it never saw")
     return "\n".join(lines)
 
 

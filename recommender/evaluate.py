@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import logging
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from . import metrics
 from .corpus import CorpusError, _decoded_lines, _open_binary, read_corpus
 from .model import UNDATED, ArticleRecommender, _iso, _seconds
 
-__all__ = ["GroundTruth", "evaluate", "read_ground_truth"]
+__all__ = ["GroundTruth", "evaluate", "half_of", "read_ground_truth"]
 
 logger = logging.getLogger(__name__)
 
@@ -66,6 +67,18 @@ def read_ground_truth(path) -> GroundTruth:
     return _truth(sources, targets, shown)
 
 
+def half_of(truth: GroundTruth, which: str) -> GroundTruth:
+    """The links whose source id falls in one half: ``"even"`` or ``"odd"`` crc32 of the
+    id (UTF-8). A split by source, stable across runs and machines: tune or learn on one
+    half, measure on the other."""
+    if which not in ("even", "odd"):
+        raise ValueError(f"which half: 'even' or 'odd', got {which!r}")
+    parity = np.array([zlib.crc32(s.encode("utf-8")) % 2 for s in truth.sources.tolist()],
+                      dtype=np.int64)
+    keep = parity == (0 if which == "even" else 1)
+    return GroundTruth(truth.sources[keep], truth.targets[keep], truth.shown_at[keep])
+
+
 def _looks_like_corpus(path: Path) -> bool:
     with _open_binary(path) as fh:
         first = fh.readline().decode("utf-8", "replace").lower().split("\t")
@@ -103,7 +116,7 @@ def _read_tsv(path: Path) -> GroundTruth:
 
 
 def evaluate(model: ArticleRecommender, truth: GroundTruth, *, ks=(2, 5, 10), max_age=None,
-             baselines: bool = True, seed: int = 0) -> dict:
+             baselines: bool = True, seed: int = 0, details: bool = False) -> dict:
     """Metrics of ``model`` on ``truth``, with the two baselines on the same pool.
 
     Returns a dict with ``n_sources``, ``n_links``, ``missing_targets`` (links whose target
@@ -118,6 +131,11 @@ def evaluate(model: ArticleRecommender, truth: GroundTruth, *, ks=(2, 5, 10), ma
     sources whose lists it did not learn from; the report then adds ``learned`` (what it
     learned from, and ``links_left_out``) and ``content_only`` (the same links ranked by
     the model without its re-ranker).
+
+    With ``details``, ``report["details"]`` holds arrays for a report: ``source_ids``,
+    ``as_of`` (ISO times), ``link_source`` and ``targets`` (one per link), ``lists`` (the
+    model's lists, one row per source) and ``ranks`` (for each run, the 0-based rank of each
+    link's target in its list, -1 when absent).
     """
     ks = tuple(sorted({metrics._check_positive_int(k, "k") for k in ks}))
     known = np.isin(truth.sources, model.ids_)
@@ -141,8 +159,9 @@ def evaluate(model: ArticleRecommender, truth: GroundTruth, *, ks=(2, 5, 10), ma
         raise ValueError(
             f"none of the {len(truth):,} ground-truth links has both its source and its "
             f"target in the model ({int((~known).sum()):,} unknown sources, "
-            f"{int((known & ~target_known).sum()):,} unknown targets, {n_learned:,} links of "
-            f"lists the model learned from); is it the same corpus?")
+            f"{int((known & ~target_known).sum()):,} unknown targets"
+            + (f", {n_learned:,} links of lists the model learned from" if reranker else "")
+            + "); is it the same corpus?")
     src, tgt, shown = truth.sources[keep], truth.targets[keep], truth.shown_at[keep]
     source_ids, link_source = np.unique(src, return_inverse=True)
     as_of = np.full(len(source_ids), UNDATED, np.int64)
@@ -170,16 +189,31 @@ def evaluate(model: ArticleRecommender, truth: GroundTruth, *, ks=(2, 5, 10), ma
             **_scores(plain.ids, link_source, tgt, ks),
             "coverage": metrics.catalogue_coverage(plain.ids[:, :max(ks)],
                                                    int(model_recommendable(model).sum()))}
+    all_lists = {"model": lists.ids}
+    if reranker is not None:
+        all_lists["content_only"] = plain.ids
     if baselines:
         pools = _pools(model, source_ids, as_of_list, max_age)
         rng = np.random.default_rng(seed)
-        report["baselines"] = {
-            name: _baseline_scores(model, _baseline_lists(model, pools, ranker),
-                                   link_source, tgt, ks)
-            for name, ranker in (("random", _random_order(rng)),
-                                 ("recent_same_category", _recent_order(model)))
+        report["baselines"] = {}
+        for name, ranker in (("random", _random_order(rng)),
+                             ("recent_same_category", _recent_order(model))):
+            all_lists[name] = _baseline_lists(model, pools, ranker)
+            report["baselines"][name] = _baseline_scores(model, all_lists[name], link_source,
+                                                         tgt, ks)
+    if details:
+        report["details"] = {
+            "source_ids": source_ids, "as_of": as_of_list, "link_source": link_source,
+            "targets": tgt, "lists": lists.ids,
+            "ranks": {name: _zero_based(metrics.rank_of_targets(ids[link_source], tgt))
+                      for name, ids in all_lists.items()},
         }
     return report
+
+
+def _zero_based(ranks: np.ndarray) -> np.ndarray:
+    """1-based ranks with ``inf`` for a miss, as 0-based ints with -1 for a miss."""
+    return np.where(np.isinf(ranks), -1, ranks - 1).astype(np.int64)
 
 
 def model_recommendable(model: ArticleRecommender) -> np.ndarray:

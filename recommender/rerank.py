@@ -153,19 +153,67 @@ class Trees:
         return cls(**arrays, roots=roots, baseline=float(np.ravel(clf._baseline_prediction)[0]))
 
     def decision_function(self, X: np.ndarray) -> np.ndarray:
+        """The raw score (log-odds) of each row of ``X``.
+
+        The trees are handed to scikit-learn's compiled tree walker when this version of it
+        has the one they came from (ten times faster); otherwise numpy walks them.
+        """
         X = np.asarray(X, np.float64)
+        predictors = self._compiled()
+        if predictors:
+            X = np.ascontiguousarray(X)
+            empty_bitsets = np.zeros((0, 8), np.uint32)
+            total = np.full(X.shape[0], self.baseline)
+            for predictor in predictors:
+                total += predictor.predict(X, empty_bitsets, np.zeros(0, np.uint32), 1)
+            return total
+        return self._walk(X)
+
+    def _compiled(self) -> list:
+        """scikit-learn ``TreePredictor`` objects of the trees, or [] when not available."""
+        if getattr(self, "_predictors", None) is None:
+            self._predictors = []
+            try:
+                from sklearn.ensemble._hist_gradient_boosting.common import (
+                    PREDICTOR_RECORD_DTYPE)
+                from sklearn.ensemble._hist_gradient_boosting.predictor import TreePredictor
+
+                ends = np.append(self.roots[1:], len(self.feature))
+                for start, end in zip(self.roots, ends):
+                    nodes = np.zeros(end - start, dtype=PREDICTOR_RECORD_DTYPE)
+                    nodes["value"] = self.value[start:end]
+                    nodes["feature_idx"] = self.feature[start:end]
+                    nodes["num_threshold"] = self.threshold[start:end]
+                    nodes["missing_go_to_left"] = self.missing_left[start:end]
+                    nodes["is_leaf"] = self.is_leaf[start:end]
+                    inner = ~self.is_leaf[start:end]
+                    nodes["left"][inner] = self.left[start:end][inner] - start
+                    nodes["right"][inner] = self.right[start:end][inner] - start
+                    self._predictors.append(TreePredictor(nodes, np.zeros((0, 8), np.uint32),
+                                                          np.zeros((0, 8), np.uint32)))
+            except Exception:  # another scikit-learn: numpy walks the trees
+                logger.debug("scikit-learn's tree walker is not usable here", exc_info=True)
+                self._predictors = []
+        return self._predictors
+
+    def _walk(self, X: np.ndarray) -> np.ndarray:
+        """:meth:`decision_function` in numpy: all trees walked together, one level per
+        step, in chunks of rows."""
         total = np.full(X.shape[0], self.baseline)
-        rows = np.arange(X.shape[0])
-        for root in self.roots:
-            node = np.full(X.shape[0], root, np.int32)
-            active = ~self.is_leaf[node]
-            while active.any():
-                at = node[active]
-                x = X[rows[active], self.feature[at]]
+        step = max(1, 2_000_000 // max(len(self.roots), 1))
+        for a in range(0, X.shape[0], step):
+            chunk = X[a:a + step]
+            node = np.broadcast_to(self.roots, (chunk.shape[0], len(self.roots))).copy()
+            row = np.arange(chunk.shape[0])[:, None]
+            while True:
+                inner = ~self.is_leaf[node]
+                if not inner.any():
+                    break
+                x = chunk[np.broadcast_to(row, node.shape)[inner], self.feature[node[inner]]]
+                at = node[inner]
                 left = np.where(np.isnan(x), self.missing_left[at], x <= self.threshold[at])
-                node[active] = np.where(left, self.left[at], self.right[at])
-                active = ~self.is_leaf[node]
-            total += self.value[node]
+                node[inner] = np.where(left, self.left[at], self.right[at])
+            total[a:a + step] += self.value[node].sum(axis=1)
         return total
 
     def arrays(self) -> dict:
@@ -254,7 +302,12 @@ class LinkReranker:
             max_leaf_nodes=self.max_leaf_nodes, min_samples_leaf=self.min_samples_leaf,
             l2_regularization=self.l2_regularization, random_state=self.random_state,
             early_stopping=False)
-        clf.fit(X, y)
+        # scikit-learn's OpenMP threads spin while they wait: on a busy machine more threads
+        # than the model's n_jobs made this fit seven times slower.
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(limits=_jobs(model.n_jobs), user_api="openmp"):
+            clf.fit(X, y)
         self.trees_ = Trees.from_classifier(clf)
         self.links_ = links
         self.sources_ = np.unique(sources)
@@ -278,6 +331,12 @@ class LinkReranker:
         order = np.lexsort((candidates, -probability), axis=1)
         return (np.take_along_axis(candidates, order, 1),
                 np.take_along_axis(probability, order, 1))
+
+
+def _jobs(n_jobs) -> int:
+    import os
+
+    return (os.cpu_count() or 1) if n_jobs == -1 else int(n_jobs)
 
 
 def _known_links(model, truth):

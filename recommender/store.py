@@ -15,6 +15,11 @@ A model folder holds::
     category_codes.npy     int32 (n_articles,), index into categories.json
     titles.json            the titles
 
+A model with a learned re-ranker (``train --learn-from``) adds the ``reranker.*.npy`` arrays
+of its trees, the link counts it learned (``reranker.links.npy``) and the ids of the sources
+whose lists it learned from (``reranker.sources.npy``); the manifest's ``learned`` entry
+says from how many lists, and its settings.
+
 Arrays are read with ``allow_pickle=False`` and JSON with ``json``, so a model file cannot
 run code. A folder is written under a temporary name and renamed into place: a crash
 leaves the old model whole.
@@ -78,6 +83,11 @@ def save_model(model, path) -> Path:
             "categories.json": categories.tolist(),
             "titles.json": [str(t) for t in model.titles_],
         }
+        reranker = getattr(model, "reranker_", None)
+        if reranker is not None:
+            arrays.update({f"reranker.{k}.npy": v for k, v in reranker.trees_.arrays().items()})
+            arrays["reranker.links.npy"] = reranker.links_.astype(np.float64)
+            arrays["reranker.sources.npy"] = np.asarray(reranker.sources_, dtype=str)
         for name, array in arrays.items():
             np.save(tmp / name, array, allow_pickle=False)
         for name, doc in documents.items():
@@ -92,7 +102,11 @@ def save_model(model, path) -> Path:
             "vectorizer": vec.get_params(),
             "shape": list(X.shape),
             "nnz": int(X.nnz),
-            **model.info_,
+            **{k: v for k, v in model.info_.items() if k != "learned"},
+            **({} if reranker is None else {"learned": {
+                **reranker.info_, "params": reranker.get_params(),
+                "features": list(_features()), "baseline": reranker.trees_.baseline,
+                "category_share": reranker.category_share_}}),
             "files": {name: _file_facts(tmp / name) for name in (*arrays, *documents)},
         }
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False,
@@ -237,9 +251,38 @@ def load_model(path, *, verify: bool = True, cls=None):
     model.info_ = {k: manifest[k] for k in
                    ("n_articles", "n_without_text", "n_undated", "n_terms", "corpus_sha256",
                     "created") if k in manifest}
-    model.info_.update({k: manifest[k] for k in manifest if k.startswith("learned")})
+    model.reranker_ = None
+    if "learned" in manifest:
+        model.reranker_ = _load_reranker(manifest["learned"], array, path, n)
+        model.info_["learned"] = {k: v for k, v in manifest["learned"].items()
+                                  if k not in ("category_share", "baseline")}
     model._reset_caches()
     return model
+
+
+def _load_reranker(learned: dict, array, path: Path, n_articles: int):
+    from .rerank import FEATURES, LinkReranker, Trees
+
+    if list(learned.get("features", ())) != list(FEATURES):
+        raise ModelFormatError(f"{path}: the re-ranker was trained on other features "
+                               f"({learned.get('features')}); retrain it with this version")
+    try:
+        trees = Trees(**{k: array(f"reranker.{k}.npy") for k in (*Trees.FIELDS, "roots")},
+                      baseline=learned["baseline"])
+        reranker = LinkReranker(**learned["params"])
+        reranker.trees_ = trees
+        reranker.links_ = array("reranker.links.npy")
+        reranker.sources_ = array("reranker.sources.npy")
+        reranker.category_share_ = dict(learned["category_share"])
+        reranker.info_ = {k: learned[k] for k in
+                          ("n_lists", "n_links", "n_targets_in_candidates", "n_candidates")}
+    except (KeyError, TypeError, FileNotFoundError) as exc:
+        raise ModelFormatError(f"{path}: the learned re-ranker is incomplete ({exc}); "
+                               f"retrain it") from None
+    if len(reranker.links_) != n_articles:
+        raise ModelFormatError(f"{path}: reranker.links.npy has {len(reranker.links_):,} "
+                               f"values for {n_articles:,} articles; retrain the model")
+    return reranker
 
 
 #: Scoring settings of a folder that does not name them: plain TF-IDF cosine.
@@ -266,3 +309,9 @@ def _read_manifest(path: Path) -> dict:
         raise ModelFormatError(f"{path}: {MANIFEST} lacks {', '.join(missing)}; the model is "
                                f"damaged. Retrain it.")
     return manifest
+
+
+def _features():
+    from .rerank import FEATURES
+
+    return FEATURES
