@@ -110,7 +110,18 @@ def _parser() -> argparse.ArgumentParser:
     filters.add_argument("--category", action="append", metavar="NAME",
                          help="only articles of this category (repeat for several)")
 
-    p = sub.add_parser("train", parents=[common], help="fit a model on a corpus file")
+    controls = argparse.ArgumentParser(add_help=False)
+    group = controls.add_argument_group("newsroom controls (default: the model's; see EVALUATION.md)")
+    group.add_argument("--half-life", type=_days, metavar="DAYS",
+                       help="freshness decay: a score halves every DAYS of age")
+    group.add_argument("--dedupe", type=float, metavar="COSINE",
+                       help="drop an item whose text has this cosine with one shown above it")
+    group.add_argument("--diversity", type=float, metavar="WEIGHT",
+                       help="maximal marginal relevance, 0 (none) to 1 (novelty only)")
+    group.add_argument("--min-score", type=float, metavar="SCORE",
+                       help="show fewer items rather than any below this score")
+
+    p = sub.add_parser("train", parents=[common, controls], help="fit a model on a corpus file")
     p.add_argument("corpus", help="articles: .jsonl, .jsonl.gz, .jsonl.xz or .csv")
     p.add_argument("--out", default="models/default", help="model folder (default: %(default)s)")
     age = p.add_mutually_exclusive_group()
@@ -142,19 +153,19 @@ def _parser() -> argparse.ArgumentParser:
                          help="show the shared words behind each")
     listing.add_argument("--json", action="store_true", help="print JSON")
 
-    p = sub.add_parser("recommend", parents=[common, filters, listing],
+    p = sub.add_parser("recommend", parents=[common, filters, listing, controls],
                        help="related articles of one article of the model")
     p.add_argument("model", help="model folder")
     p.add_argument("article_id")
     p.set_defaults(run=_recommend)
 
-    p = sub.add_parser("similar", parents=[common, filters, listing],
+    p = sub.add_parser("similar", parents=[common, filters, listing, controls],
                        help="related articles of a text that is not in the model")
     p.add_argument("model", help="model folder")
     p.add_argument("--text-file", required=True, help="UTF-8 text; first line is the title")
     p.set_defaults(run=_similar)
 
-    p = sub.add_parser("batch", parents=[common, filters],
+    p = sub.add_parser("batch", parents=[common, filters, controls],
                        help="related lists of every article, to a .jsonl or .csv file")
     p.add_argument("model", help="model folder")
     p.add_argument("--out", required=True, help="output file, .jsonl or .csv")
@@ -162,7 +173,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--ids", help="only these articles: one 'ID' or 'ID<TAB>AS_OF' a line")
     p.set_defaults(run=_batch)
 
-    p = sub.add_parser("evaluate", parents=[common],
+    p = sub.add_parser("evaluate", parents=[common, controls],
                        help="compare the model's lists with the site's own related lists")
     p.add_argument("model", help="model folder")
     p.add_argument("ground_truth", help="a corpus file with 'related', or a TSV of links")
@@ -194,6 +205,7 @@ def _train(args) -> int:
         raise ValueError("--learn-half needs --learn-from GROUND_TRUTH")
     model = ArticleRecommender(max_age=args.max_age, min_df=args.min_df, n_jobs=args.jobs,
                                analyzer={"stem": True} if args.stem else None)
+    _set_controls(model, args)
     model.fit(tqdm(corpus, unit=" articles", desc="reading",
                    disable=True if args.quiet else None))
     if truth is not None:
@@ -209,13 +221,31 @@ def _train(args) -> int:
     return 0
 
 
+def _load(args) -> ArticleRecommender:
+    """The model folder of the command, with the controls given on the command line."""
+    return _set_controls(ArticleRecommender.load(args.model), args)
+
+
+def _set_controls(model, args):
+    from .controls import check_controls
+
+    given = {name: getattr(args, name) for name in ("half_life", "dedupe", "diversity",
+                                                     "min_score")
+             if getattr(args, name, None) is not None}
+    current = {name: getattr(model, name) for name in ("half_life", "dedupe", "diversity",
+                                                       "min_score")}
+    for name, value in check_controls(**{**current, **given}).items():
+        setattr(model, name, value)
+    return model
+
+
 def _filters(args) -> dict:
     return {"as_of": args.as_of, "max_age": args.max_age, "since": args.since,
             "until": args.until, "categories": args.category}
 
 
 def _recommend(args) -> int:
-    model = ArticleRecommender.load(args.model)
+    model = _load(args)
     ids, scores = model.recommend(args.article_id, args.k, **_filters(args))
     explain = (lambda other: model.explain(args.article_id, other)) if args.explain else None
     _show(model, model.article_info(args.article_id), ids, scores, explain, args.json)
@@ -223,7 +253,7 @@ def _recommend(args) -> int:
 
 
 def _similar(args) -> int:
-    model = ArticleRecommender.load(args.model)
+    model = _load(args)
     path = Path(args.text_file)
     if not path.is_file():
         raise FileNotFoundError(f"text file not found: {path}")
@@ -265,7 +295,7 @@ def _show(model, source, ids, scores, explain, as_json) -> None:
 def _batch(args) -> int:
     from .batch import read_ids_file, score_to_file
 
-    model = ArticleRecommender.load(args.model)
+    model = _load(args)
     ids, as_of = None, args.as_of
     if args.ids:
         ids, per_id = read_ids_file(args.ids)
@@ -282,7 +312,7 @@ def _batch(args) -> int:
 def _evaluate(args) -> int:
     from .evaluate import evaluate
 
-    model = ArticleRecommender.load(args.model)
+    model = _load(args)
     truth = read_ground_truth(args.ground_truth)
     if args.report:
         from .study import study

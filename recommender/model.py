@@ -16,6 +16,7 @@ from typing import Iterable, NamedTuple, Sequence
 import numpy as np
 import scipy.sparse as sp
 
+from .controls import active, apply_controls, check_controls
 from .corpus import Article, as_article, parse_time
 from .index import DEFAULT_BLOCK_BYTES, check_k, top_k
 from .vectorize import FieldTfidfVectorizer, keep_strongest, l2_normalize
@@ -90,6 +91,13 @@ class ArticleRecommender:
         Scores are multiplied by ``(n / mean n) ** length_prior``, where ``n`` is the number
         of distinct terms of the recommended article: cosine favours short texts; the site's
         lists favour fuller articles. 0 for plain cosine.
+    half_life, dedupe, diversity, min_score : optional
+        Newsroom controls, off by default (:mod:`recommender.controls`): a freshness decay
+        with this half-life in days; dropping a candidate whose text has at least this
+        cosine with one shown above it (a republished story); maximal marginal relevance
+        with this weight on novelty (then the order is MMR's, and the scores stay the
+        similarity); showing fewer items rather than any scoring below ``min_score``. They
+        are plain attributes: set them on a loaded model to try other values.
     max_age : float, optional
         Default freshness, in days: recommend only articles at most this old, counted
         back from ``as_of`` (or from the newest article). ``None`` for no limit.
@@ -116,6 +124,7 @@ class ArticleRecommender:
 
     def __init__(self, *, field_weights=None, min_df=3, max_df=0.5, sublinear_tf=True,
                  analyzer=None, idf_power=0.25, query_terms=20, length_prior=0.2,
+                 half_life=None, dedupe=None, diversity=0.0, min_score=None,
                  max_age=None, max_block_bytes=DEFAULT_BLOCK_BYTES, n_jobs=1):
         self.field_weights = field_weights
         self.min_df = min_df
@@ -125,6 +134,10 @@ class ArticleRecommender:
         self.idf_power = idf_power
         self.query_terms = query_terms
         self.length_prior = length_prior
+        self.half_life = half_life
+        self.dedupe = dedupe
+        self.diversity = diversity
+        self.min_score = min_score
         self.max_age = max_age
         self.max_block_bytes = max_block_bytes
         self.n_jobs = n_jobs
@@ -134,6 +147,7 @@ class ArticleRecommender:
                 "max_df": self.max_df, "sublinear_tf": self.sublinear_tf,
                 "analyzer": self.analyzer, "idf_power": self.idf_power,
                 "query_terms": self.query_terms, "length_prior": self.length_prior,
+                **self._controls(),
                 "max_age": self.max_age, "max_block_bytes": self.max_block_bytes,
                 "n_jobs": self.n_jobs}
 
@@ -193,7 +207,12 @@ class ArticleRecommender:
         logger.info("fitted %d articles, %d terms, %d non-zeros", meta.n, X.shape[1], X.nnz)
         return self
 
+    def _controls(self) -> dict:
+        return check_controls(half_life=self.half_life, dedupe=self.dedupe,
+                              diversity=self.diversity, min_score=self.min_score)
+
     def _check_scoring_params(self) -> None:
+        self._controls()
         terms = self.query_terms
         if terms is not None and (isinstance(terms, (bool, np.bool_)) or
                                   not isinstance(terms, (int, np.integer)) or terms < 1):
@@ -213,6 +232,7 @@ class ArticleRecommender:
 
     def _reset_caches(self) -> None:
         self._row_of = None
+        self._units = None
         self._transposed = None
         self._dated = int(np.searchsorted(self.published_, UNDATED))
 
@@ -348,7 +368,11 @@ class ArticleRecommender:
         lo, hi = self._windows(n, as_of=as_of, max_age=max_age, since=since, until=until)
         allowed = self._allowed(categories, exclude)
         reranker = getattr(self, "reranker_", None)
+        controls = self._controls()
         width = k if reranker is None else max(k, reranker.n_candidates)
+        if active(controls):
+            width = max(width, 2 * k, k + 40)  # room for what the controls drop
+        width = min(width, self.n_articles)
         idx, scores = top_k(Q, self.matrix_, width, lo=lo, hi=hi, skip=skip, allowed=allowed,
                             XT=self._postings(),
                             max_block_bytes=self.max_block_bytes, n_jobs=self.n_jobs)
@@ -356,9 +380,19 @@ class ArticleRecommender:
             source_rows = np.full(n, -1, np.int64) if skip is None else skip
             idx, scores = reranker.rerank(self, source_rows, idx, scores,
                                           self._reference_times(n, as_of), source_titles)
-            idx, scores = idx[:, :k], scores[:, :k]
+        if active(controls):
+            idx, scores = apply_controls(idx, scores, k, controls, units=self._unit_rows(),
+                                         published=self.published_,
+                                         as_of=self._reference_times(n, as_of))
+        idx, scores = idx[:, :k], scores[:, :k]
         ids = np.where(idx >= 0, self.ids_[np.maximum(idx, 0)], "")
         return Recommendations(ids, scores)
+
+    def _unit_rows(self) -> sp.csr_matrix:
+        """The rows as unit vectors (without the length prior), made on first use."""
+        if getattr(self, "_units", None) is None:
+            self._units = l2_normalize(self.matrix_.copy())
+        return self._units
 
     def _reference_times(self, n, as_of) -> np.ndarray:
         """Each query's time: its ``as_of``, else the newest article's publication."""
