@@ -360,7 +360,8 @@ def test_manifest_contents(model_dir, small_model, articles_path):
                                     "scikit-learn": sklearn.__version__}
     assert manifest["params"] == {"field_weights": None, "min_df": 2, "max_df": 0.5,
                                   "sublinear_tf": True, "analyzer": None, "idf_power": 0.25,
-                                  "query_terms": 20, "length_prior": 0.2, "max_age": None,
+                                  "query_terms": 20, "length_prior": 0.2, "half_life": None,
+                                  "dedupe": None, "diversity": 0.0, "min_score": None, "max_age": None,
                                   "max_block_bytes": 256 * 2**20, "n_jobs": 1}
     assert manifest["n_articles"] == 41 and manifest["shape"][0] == 41
     assert manifest["nnz"] == small_model.matrix_.nnz
