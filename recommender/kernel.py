@@ -92,8 +92,11 @@ def top_k_postings(Q: sp.csr_matrix, X: sp.csr_matrix, XT: sp.csr_matrix, k: int
     if n_queries == 0 or k == 0:
         return indices, scores
     allowed = np.ones(n_rows, np.bool_) if allowed is None else allowed
-    args = (*_parts(Q), *_parts(X), *_parts(XT),
-            lo, hi, skip, allowed, buffer_k, dense_share, indices, scores)
+    parts = (*_parts(Q), *_parts(X), *_parts(XT))
+    if n_jobs > 1 and n_queries < n_jobs and n_rows >= n_jobs:
+        return _split_rows(parts, k, lo, hi, skip, allowed, n_jobs, buffer_k, dense_share,
+                           indices, scores)
+    args = (*parts, lo, hi, skip, allowed, buffer_k, dense_share, indices, scores)
 
     def run(span):
         _score_queries(span[0], span[1], *args)
@@ -104,6 +107,33 @@ def top_k_postings(Q: sp.csr_matrix, X: sp.csr_matrix, XT: sp.csr_matrix, k: int
     else:
         with ThreadPoolExecutor(max_workers=n_jobs) as pool:
             list(pool.map(run, spans))
+    return indices, scores
+
+
+def _split_rows(parts, k, lo, hi, skip, allowed, n_jobs, buffer_k, dense_share, indices,
+                scores):
+    """Fewer queries than threads (one request): each thread takes a range of rows, and
+    the ranges' lists are merged by (score, row), which is the list over all rows."""
+    n_queries, n_rows = lo.shape[0], allowed.shape[0]
+    bounds = np.linspace(0, n_rows, n_jobs + 1).astype(np.int64)
+    pieces = []
+
+    def run(r):
+        piece = (np.full((n_queries, k), -1, np.int64),
+                 np.full((n_queries, k), -np.inf, np.float32))
+        _score_queries(0, n_queries, *parts, np.clip(lo, bounds[r], bounds[r + 1]),
+                       np.clip(hi, bounds[r], bounds[r + 1]), skip, allowed, buffer_k,
+                       dense_share, *piece)
+        return piece
+
+    with ThreadPoolExecutor(max_workers=n_jobs) as pool:
+        pieces = list(pool.map(run, range(n_jobs)))
+    every_index = np.concatenate([p[0] for p in pieces], axis=1)
+    every_score = np.concatenate([p[1] for p in pieces], axis=1)
+    for i in range(n_queries):  # fewer than n_jobs rows
+        order = np.lexsort((every_index[i], -every_score[i]))[:k]
+        indices[i], scores[i] = every_index[i, order], every_score[i, order]
+    indices[~np.isfinite(scores)] = -1
     return indices, scores
 
 
@@ -127,8 +157,8 @@ def _spans(n: int, n_jobs: int) -> list[tuple[int, int]]:
 def _score_queries(first, last, q_indptr, q_indices, q_data, x_indptr, x_indices, x_data,
                    xt_indptr, xt_indices, xt_data, lo, hi, skip, allowed, buffer_k,
                    dense_share, out_indices, out_scores):
-    n_terms = xt_indptr.shape[0] - 1
     """Queries ``first <= i < last``: their top-k written into the output rows."""
+    n_terms = xt_indptr.shape[0] - 1
     n_rows = allowed.shape[0]
     k = out_indices.shape[1]
     acc = np.zeros(n_rows, np.float32)  # partial sums

@@ -99,6 +99,21 @@ def test_a_list_does_not_depend_on_the_batch_or_the_threads(sample_matrix, n_job
         np.testing.assert_array_equal(single[1][0], batch[1][i])
 
 
+@pytest.mark.parametrize("n_jobs", [2, 3, 5])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_one_query_on_several_threads_splits_the_rows(n_jobs, seed):
+    """Fewer queries than threads: each thread scores a range of rows, and the merged
+    list is the one-thread list exactly (windows, skip and allowed included)."""
+    Q, X, lo, hi, skip, allowed = random_case(seed)
+    for i in range(0, N_QUERIES, 7):
+        rows = list(range(i, min(i + n_jobs - 1, N_QUERIES)))  # fewer than n_jobs
+        args = dict(lo=lo[rows], hi=hi[rows], skip=skip[rows], allowed=allowed)
+        one = kernel(Q[rows], X, 6, **args)
+        split = kernel(Q[rows], X, 6, n_jobs=n_jobs, **args)
+        np.testing.assert_array_equal(split[0], one[0])
+        np.testing.assert_array_equal(split[1], one[1])
+
+
 @pytest.mark.parametrize("path", PATHS)
 def test_ties_go_to_the_lower_row(path):
     # rows 1, 2 and 4 are one vector; row 3 is orthogonal to the query
@@ -106,6 +121,7 @@ def test_ties_go_to_the_lower_row(path):
                                 [0.6, 0.8, 0]], np.float32))
     indices, scores = kernel(X[[0]], X, 3, skip=[0], path=path)
     assert indices.tolist() == [[1, 2, 4]]
+    assert kernel(X[[0]], X, 3, skip=[0], path=path, n_jobs=2)[0].tolist() == [[1, 2, 4]]
     assert scores[0, 0] == scores[0, 1] == scores[0, 2] == np.float32(0.6)
 
 
