@@ -50,7 +50,7 @@ BUFFER_K = 128
 #: Float32 partial sums are within this of the exact score (float32 rounding of a sum of
 #: products whose absolute values add up to at most 1: unit rows)...
 _MARGIN = 1e-4
-#: ...plus this per query term.
+#: ...plus this per query term; times the query's norm when it is above 1.
 _ROUNDING = 1.2e-7
 #: When a query's postings times this pass its window's rows, they are added without a
 #: list of the touched rows: a pass over the window is then cheaper than the bookkeeping
@@ -206,9 +206,12 @@ def _score_queries(first, last, q_indptr, q_indices, q_data, x_indptr, x_indices
                         n_touched += 1
                     acc[j] += w * xt_data[e]
         # the exact top-k among the rows whose partial sum is near the k-th best
+        norm = 0.0
         for p in range(q0, q1):
             query[q_indices[p]] = q_data[p]
-        margin = _MARGIN + (q1 - q0) * _ROUNDING
+            norm += np.float64(q_data[p]) ** 2
+        # a score's products add up to at most |q| in absolute value (unit rows of X)
+        margin = (_MARGIN + (q1 - q0) * _ROUNDING) * max(1.0, np.sqrt(norm))
         count = z - a if dense else n_touched
         if k <= buffer_k:
             n_near = _near_best(touched, count, a, dense, acc, skip[i], allowed, margin,

@@ -166,3 +166,19 @@ def test_postings_with_unsorted_indices_are_sorted_first(sample_matrix):
     want = top_k(X, X, 4, lo=lo, hi=hi, XT=XT, method="numba")
     np.testing.assert_array_equal(got[0], want[0])
     np.testing.assert_array_equal(got[1], want[1])
+
+
+def test_queries_that_are_not_unit_vectors(sample_matrix):
+    """A query that is not a unit vector (scaled by 1000) gets the same rows, its scores
+    scaled, and agrees with brute force."""
+    X = sample_matrix
+    skip = np.arange(X.shape[0])
+    unit = kernel(X, X, 8, skip=skip)
+    big = kernel(sp.csr_matrix(X * 1000, dtype=np.float32), X, 8, skip=skip)
+    np.testing.assert_array_equal(big[0], unit[0])
+    np.testing.assert_allclose(big[1], unit[1] * 1000, rtol=1e-5)
+    S, expected = brute_force(X * 1000, X, 8, np.zeros(len(skip), int),
+                              np.full(len(skip), len(skip)), skip, np.ones(len(skip), bool))
+    for i in range(len(skip)):  # the oracle, with ties at the scaled tolerance
+        n = len(expected[i])
+        np.testing.assert_allclose(big[1][i, :n], S[i, expected[i]], rtol=1e-5)
