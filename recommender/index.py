@@ -11,7 +11,8 @@ are returned; the rest is padding, ``-1`` for the index and ``-inf`` for the sco
 
 Two implementations give those results. When numba is installed (``pip install
 'recommender[fast]'``), :mod:`recommender.kernel` scores each query from the posting lists
-in compiled code, several times faster; otherwise, or with ``method="scipy"``, the blocks
+in compiled code, several times faster (and :mod:`recommender.allpairs` scores every row
+of ``X`` against the others, the neighbour table's case, reading each pair once); otherwise, or with ``method="scipy"``, the blocks
 of dense scores described above. The scipy path stays as the fallback and as the oracle
 of the tests.
 """
@@ -113,6 +114,10 @@ def top_k(Q: sp.csr_matrix, X: sp.csr_matrix, k: int, *, lo=None, hi=None, skip=
         if not Q.has_canonical_format:  # the kernel needs each term of a query once
             Q = Q.copy()
             Q.sum_duplicates()
+        from . import allpairs
+
+        if allpairs.is_all_pairs(Q, X, k, lo, hi, skip, n_jobs):  # the neighbour table
+            return allpairs.top_k_all_pairs(X, XT, k, allowed, n_jobs)
         return kernel.top_k_postings(Q, X, XT, k, lo, hi, skip, allowed, n_jobs)
     products = _Products(X, XT, max_block_bytes)
 
