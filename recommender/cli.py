@@ -67,6 +67,17 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _table_size(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = None
+    if value is None or value < 0:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer (0 for no "
+                                         f"neighbour table), got {text!r}")
+    return value
+
+
 def _days(text: str) -> float:
     try:
         value = float(text)
@@ -144,6 +155,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--skip-invalid", action="store_true",
                    help="skip bad lines and duplicate ids, and report them, instead of failing")
     p.add_argument("--jobs", type=_positive_int, default=2, help="threads for scoring")
+    p.add_argument("--table-size", type=_table_size, default=50, metavar="N",
+                   help="precompute each article's top N for serving, 0 for none "
+                        "(default: %(default)s)")
     p.set_defaults(run=_train)
 
     listing = argparse.ArgumentParser(add_help=False)  # one list, printed
@@ -204,7 +218,8 @@ def _train(args) -> int:
     elif args.learn_half:
         raise ValueError("--learn-half needs --learn-from GROUND_TRUTH")
     model = ArticleRecommender(max_age=args.max_age, min_df=args.min_df, n_jobs=args.jobs,
-                               analyzer={"stem": True} if args.stem else None)
+                               analyzer={"stem": True} if args.stem else None,
+                               table_size=args.table_size)
     _set_controls(model, args)
     model.fit(tqdm(corpus, unit=" articles", desc="reading",
                    disable=True if args.quiet else None))

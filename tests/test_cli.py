@@ -96,6 +96,31 @@ def test_train_writes_a_model_equal_to_fit(capsys, tmp_path, articles_path, smal
         assert scores.tolist() == pytest.approx(expected_scores.tolist(), abs=1e-6)
 
 
+def test_train_table_size(capsys, tmp_path, articles_path):
+    code, _, _ = run(capsys, "train", articles_path, "--out", tmp_path / "m", "--min-df", "2",
+                     "--table-size", "7")
+    assert code == 0
+    assert ArticleRecommender.load(tmp_path / "m").table_indices_.shape == (41, 7)
+    code, _, _ = run(capsys, "train", articles_path, "--out", tmp_path / "m", "--min-df", "2",
+                     "--table-size", "0")
+    assert code == 0
+    assert ArticleRecommender.load(tmp_path / "m").table_indices_ is None
+    assert not (tmp_path / "m" / "table.indices.npy").exists()
+
+
+@pytest.mark.parametrize("bad", ["-1", "2.5", "many"])
+def test_train_bad_table_size(capsys, tmp_path, articles_path, bad):
+    with pytest.raises(SystemExit) as exc:
+        main(["train", str(articles_path), "--out", str(tmp_path / "m"), f"--table-size={bad}"])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert err.splitlines()[-1] == (f"recommender train: error: argument --table-size: "
+                                    f"expected a non-negative integer (0 for no neighbour "
+                                    f"table), got {bad!r}")
+    assert "Traceback" not in err
+    assert not (tmp_path / "m").exists()
+
+
 def test_train_skip_invalid(capsys, tmp_path, articles_path):
     corpus = tmp_path / "a.jsonl"
     lines = articles_path.read_text(encoding="utf-8").splitlines()
@@ -371,11 +396,12 @@ def test_missing_model_folder(capsys, tmp_path, command, extra):
 def test_model_folder_of_another_format_version(capsys, model_copy):
     manifest = model_copy / "manifest.json"
     data = json.loads(manifest.read_text(encoding="utf-8"))
-    assert data["format_version"] == 1
+    assert data["format_version"] == 2
     data["format_version"] = 99
     manifest.write_text(json.dumps(data), encoding="utf-8")
     assert_user_error(capsys, "recommend", r"model format_version 99, but this version of "
-                                           r"recommender reads format 1\. Retrain",
+                                           r"recommender reads formats 1 and 2\. "
+                                           r"Retrain",
                       model_copy, TIGER)
 
 

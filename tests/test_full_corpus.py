@@ -131,3 +131,20 @@ def test_saved_and_loaded_full_model_gives_the_same_lists(full_model, checked_id
         b = loaded.recommend_batch(list(checked_ids), k=10, **kwargs)
         np.testing.assert_array_equal(a.ids, b.ids)
         np.testing.assert_array_equal(a.scores, b.scores)
+
+
+def test_table_and_both_methods_agree_on_the_full_corpus(full_model, checked_ids):
+    """The neighbour table (numba) against the scipy method: same lists, ties aside."""
+    from recommender.index import top_k
+
+    table = full_model.table_indices_
+    assert table.shape == (full_model.n_articles, 50)
+    rows = full_model.rows_of(list(checked_ids))
+    X = full_model.matrix_
+    indices, scores = top_k(X[rows], X, 50, skip=rows, XT=full_model._postings(),
+                            method="scipy")
+    np.testing.assert_allclose(full_model.table_scores_[rows], scores, rtol=0, atol=1e-6)
+    differ = table[rows] != indices
+    assert differ.mean() < 0.01
+    i, p = np.nonzero(differ)  # only where the scores tie
+    np.testing.assert_allclose(full_model.table_scores_[rows][i, p], scores[i, p], atol=1e-6)
