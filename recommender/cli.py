@@ -25,7 +25,7 @@ logger = logging.getLogger("recommender")
 
 USER_ERRORS = (CorpusError, ModelFormatError, UnknownArticleError, FileNotFoundError,
                FileExistsError, PermissionError, IsADirectoryError, NotADirectoryError,
-               ValueError, TypeError)
+               ValueError, TypeError, ImportError)
 
 
 def main(argv=None) -> int:

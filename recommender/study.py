@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from .evaluate import evaluate
+from . import report as _report
 from .report import header_notes, write_report
 
 __all__ = ["ABLATIONS", "study"]
@@ -34,6 +35,7 @@ def study(model, truth, path, *, ks=(2, 5, 10), max_age=None, n_examples=12, see
     Returns ``(html_path, report)``, ``report`` being :func:`evaluate`'s dict for the model
     (without its details).
     """
+    _report._matplotlib()  # no matplotlib: say so now, not after the evaluation
     report = evaluate(model, truth, ks=ks, max_age=max_age, details=True)
     details = report.pop("details")
     link_source = details["link_source"]

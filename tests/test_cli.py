@@ -560,9 +560,6 @@ def test_evaluate_report_refuses_no_baselines(capsys, tmp_path, model_dir, relat
     assert not (tmp_path / "r").exists()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bug: cli.USER_ERRORS lacks ImportError, so without matplotlib 'evaluate --report' ends "
-    "in a traceback (exit 1), and only after the whole evaluation and its ablations"))
 def test_evaluate_report_without_matplotlib(capsys, monkeypatch, tmp_path, model_dir,
                                             related_path):
     import recommender.report
