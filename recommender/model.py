@@ -448,7 +448,9 @@ class ArticleRecommender:
         allowed = self._allowed(categories, exclude)
         reranker = getattr(self, "reranker_", None)
         controls = self._controls()
-        width = k if reranker is None else max(k, reranker.n_candidates)
+        # A learned model re-ranks the content model's best n_candidates, whatever k is, so
+        # that its first k items do not depend on k (the neighbour table relies on it).
+        width = k if reranker is None else reranker.n_candidates
         if active(controls):
             width = max(width, 2 * k, k + 40)  # room for what the controls drop
         width = min(width, self.n_articles)
@@ -463,6 +465,10 @@ class ArticleRecommender:
             idx, scores = apply_controls(idx, scores, k, controls, units=self._unit_rows(),
                                          published=self.published_,
                                          as_of=self._reference_times(n, as_of))
+        if idx.shape[1] < k:  # a learned model lists at most n_candidates
+            pad = k - idx.shape[1]
+            idx = np.hstack([idx, np.full((n, pad), -1, idx.dtype)])
+            scores = np.hstack([scores, np.full((n, pad), -np.inf, scores.dtype)])
         return idx[:, :k], scores[:, :k]
 
     def _unit_rows(self) -> sp.csr_matrix:
@@ -508,8 +514,10 @@ class ArticleRecommender:
     def with_scoring(self, *, idf_power=None, query_terms=_SAME,
                      length_prior=None) -> "ArticleRecommender":
         """A copy of this content model that scores with other settings, without refitting
-        (same vocabulary, same articles; no learned re-ranker): for ablations and tuning.
-        Settings left out keep their values."""
+        (same vocabulary, same articles; no learned re-ranker, no neighbour table): for
+        ablations and tuning. Settings left out keep their values. The weights equal a
+        refit's to float32 rounding, so terms of equal weight may be cut differently from
+        a query."""
         import copy
 
         self._check_fitted()

@@ -226,7 +226,8 @@ class LinkReranker:
     Parameters
     ----------
     n_candidates : int, default=100
-        How many of the content model's best candidates are re-ranked.
+        How many of the content model's best candidates are re-ranked; a learned model's
+        lists hold at most that many items.
     max_iter, learning_rate, max_leaf_nodes, min_samples_leaf, l2_regularization :
         Those of scikit-learn's ``HistGradientBoostingClassifier``.
     random_state : int, default=0
@@ -274,6 +275,11 @@ class LinkReranker:
 
         check_k(self.n_candidates, "n_candidates")
         sources, targets, as_of, link_source = _known_links(model, truth)
+        # Lists without a time are taken as shown now (after the newest article), as a
+        # request without as_of is served.
+        from .model import _iso
+
+        as_of = model._reference_times(len(sources), [_iso(t) for t in as_of])
         rows = model.rows_of(list(sources))
         target_rows = model.rows_of(list(targets))
         links = np.bincount(target_rows, minlength=model.n_articles).astype(np.float64)

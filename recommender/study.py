@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .evaluate import evaluate
+from .evaluate import GroundTruth, evaluate
 from . import report as _report
 from .report import header_notes, write_report
 
@@ -51,6 +51,9 @@ def study(model, truth, path, *, ks=(2, 5, 10), max_age=None, n_examples=12, see
                          link_source, figures))
     if ablations:
         content = model.content_only()
+        if learned:  # the same links as the learned model: not those of its own lists
+            kept = ~np.isin(truth.sources, model.reranker_.sources_)
+            truth = GroundTruth(truth.sources[kept], truth.targets[kept], truth.shown_at[kept])
         for name, change in ABLATIONS.items():
             scoring = {k: v for k, v in change.items() if k != "max_age"}
             variant_age = max_age
