@@ -134,6 +134,8 @@ class Trees:
     @classmethod
     def from_classifier(cls, clf) -> "Trees":
         """Read the trees of a fitted binary ``HistGradientBoostingClassifier``."""
+        if not hasattr(clf, "_predictors"):
+            raise ValueError("the classifier is not fitted yet; fit it first")
         if getattr(clf, "n_trees_per_iteration_", None) != 1:
             raise ValueError("only a binary HistGradientBoostingClassifier can be kept")
         parts, roots, offset = [], [], 0

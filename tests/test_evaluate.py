@@ -254,3 +254,126 @@ def test_bad_ks(tiny_model, tmp_path, ks, shown):
     truth = read_ground_truth(write_tsv(tmp_path, LINKS))
     with pytest.raises(ValueError, match=rf"^k must be a positive integer, got {shown}$"):
         evaluate(tiny_model, truth, ks=ks)
+
+
+# -- halves, learned models and details ---------------------------------------------------
+import zlib  # noqa: E402  (this section's own imports, kept with it)
+
+from recommender.evaluate import GroundTruth, half_of  # noqa: E402
+
+
+def crc_parity(source: str) -> int:
+    return zlib.crc32(source.encode("utf-8")) % 2
+
+
+@pytest.fixture(scope="module")
+def sample_links(articles_path, related_path) -> dict:
+    """{(source, target): shown_at ISO} of the TSV links with both ends in the sample."""
+    ids = {json.loads(line)["id"] for line in articles_path.read_text("utf-8").splitlines()}
+    out = {}
+    for line in related_path.read_text("utf-8").splitlines()[1:]:
+        source, target, _rank, shown = line.split("\t")
+        if source in ids and target in ids:
+            out.setdefault((source, target), shown)
+    return out
+
+
+@pytest.fixture(scope="module")
+def learned_even(small_model, sample_truth):
+    """The sample model that learned from the lists of the even half of the sources."""
+    return small_model.content_only().learn(half_of(sample_truth, "even"), n_candidates=10)
+
+
+def test_half_of_splits_by_the_crc32_of_the_source(sample_truth):
+    rows = list(zip(sample_truth.sources.tolist(), sample_truth.targets.tolist(),
+                    sample_truth.shown_at.tolist()))
+    even, odd = half_of(sample_truth, "even"), half_of(sample_truth, "odd")
+    for half, parity in ((even, 0), (odd, 1)):
+        assert isinstance(half, GroundTruth)
+        got = list(zip(half.sources.tolist(), half.targets.tolist(), half.shown_at.tolist()))
+        assert got == [r for r in rows if crc_parity(r[0]) == parity]  # in the file's order
+    assert len(even) + len(odd) == len(sample_truth) == 47
+    assert 0 < len(even) < 47
+    assert not set(even.sources.tolist()) & set(odd.sources.tolist())
+    # by hand: crc32(b"CNT000001r4edC") is odd, so the tiger story's list is in "odd"
+    assert zlib.crc32(b"CNT000001r4edC") % 2 == 1
+    assert "CNT000001r4edC" in odd.sources.tolist()
+
+
+@pytest.mark.parametrize("which", ["first", "EVEN", "", None, 0])
+def test_half_of_bad_half(sample_truth, which):
+    with pytest.raises(ValueError, match=rf"^which half: 'even' or 'odd', got {which!r}$"):
+        half_of(sample_truth, which)
+
+
+METRICS = ("recall@2", "recall@5", "recall@10", "precision@5", "hit_rate@5", "mrr", "ndcg@10",
+           "coverage")
+
+
+def test_learned_model_leaves_its_own_lists_out(learned_even, small_model, sample_truth,
+                                                sample_links):
+    left_out = sum(crc_parity(s) == 0 for s, _ in sample_links)
+    assert left_out == 15
+    report = evaluate(learned_even, sample_truth, baselines=False)
+    assert report["learned"] == {**learned_even.reranker_.info_, "links_left_out": left_out}
+    assert report["learned"]["n_lists"] == len({s for s, _ in sample_links
+                                                if crc_parity(s) == 0})
+    assert report["n_links"] == len(sample_links) - left_out == 22
+    assert report["n_sources"] == len({s for s, _ in sample_links if crc_parity(s) == 1})
+    # exactly the odd half: the same figures as when given only the odd lists
+    odd = evaluate(learned_even, half_of(sample_truth, "odd"), baselines=False)
+    assert odd["learned"]["links_left_out"] == 0
+    for key in METRICS + ("n_links", "n_sources"):
+        assert report[key] == odd[key], key
+    # and the content-only row is the content model on those lists
+    content = evaluate(small_model, half_of(sample_truth, "odd"), baselines=False)
+    for key in METRICS:
+        assert report["content_only"][key] == pytest.approx(content[key], abs=1e-12), key
+
+
+def test_learned_model_scored_on_its_own_lists_only(learned_even, sample_truth):
+    even = half_of(sample_truth, "even")
+    unknown_targets = 16 - 15  # by hand: the even half has 16 links, 15 with a known target
+    assert len(even) == 16
+    with pytest.raises(ValueError, match=rf"^none of the 16 ground-truth links has both its "
+                                         rf"source and its target in the model \(0 unknown "
+                                         rf"sources, {unknown_targets} unknown targets, 15 "
+                                         rf"links of lists the model learned from\); is it "
+                                         rf"the same corpus\?$"):
+        evaluate(learned_even, even)
+
+
+def test_details_ranks_agree_with_the_lists_and_the_recall(small_model, sample_truth,
+                                                           sample_links):
+    report = evaluate(small_model, sample_truth, details=True)
+    details = report["details"]
+    source_ids = details["source_ids"].tolist()
+    ranks = details["ranks"]
+    assert set(ranks) == {"model", "random", "recent_same_category"}
+    links = list(zip((source_ids[i] for i in details["link_source"]),
+                     details["targets"].tolist()))
+    assert sorted(links) == sorted(sample_links)
+    for i, (source, target) in enumerate(links):  # 0-based, -1 for a miss, by hand
+        listed = small_model.recommend(source, 100, as_of=sample_links[source, target])[0]
+        want = listed.tolist().index(target) if target in listed else -1
+        assert ranks["model"][i] == want, (source, target)
+    for name, figures in [("model", report)] + list(report["baselines"].items()):
+        r = np.asarray(ranks[name])
+        assert r.dtype.kind == "i" and r.shape == (37,)
+        assert ((r >= -1) & (r < 100)).all()
+        for k in (2, 5, 10):
+            assert np.mean((r >= 0) & (r < k)) == pytest.approx(figures[f"recall@{k}"],
+                                                                abs=1e-12), (name, k)
+
+
+def test_details_of_a_learned_model(learned_even, sample_truth):
+    report = evaluate(learned_even, sample_truth, baselines=False, details=True)
+    ranks = report["details"]["ranks"]
+    assert set(ranks) == {"model", "content_only"}
+    for name, figures in (("model", report), ("content_only", report["content_only"])):
+        r = np.asarray(ranks[name])
+        assert r.shape == (22,)
+        for k in (2, 5, 10):
+            assert np.mean((r >= 0) & (r < k)) == pytest.approx(figures[f"recall@{k}"],
+                                                                abs=1e-12), (name, k)
+    assert "details" not in evaluate(learned_even, sample_truth, baselines=False)

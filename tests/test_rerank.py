@@ -1,0 +1,485 @@
+"""Tests for the learned mode: :class:`~recommender.rerank.Trees` against scikit-learn's own
+scores, :class:`~recommender.rerank.LinkReranker` / ``model.learn`` on the sample's site
+lists (counts from tests/data/related.tsv read by hand), the re-ranked lists against the
+content model's candidates, and a learned model saved and loaded."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from datetime import datetime
+
+import numpy as np
+import pytest
+from sklearn.ensemble import HistGradientBoostingClassifier
+from threadpoolctl import threadpool_limits
+
+from recommender import ArticleRecommender, NotFittedError
+from recommender.evaluate import GroundTruth, read_ground_truth
+from recommender.rerank import FEATURES, LinkReranker, Trees
+from recommender.store import ModelFormatError
+
+TIGER = "CNT000001r4edC"
+NEWEST = "CNT000001tA9aa"  # published 2020-09-25T17:16:30+02:00, the newest of the sample
+N_CANDIDATES = 8
+TEXT = ("Tigre de Sumatra empoisonné\nUn tigre de Sumatra, espèce menacée, a été retrouvé "
+        "mort en Indonésie, empoisonné selon les autorités.")
+#: Filters of recommend(); the learned lists must re-rank the candidates they leave.
+FILTERS = [
+    {},
+    {"as_of": "2020-07-03T12:55:58+02:00"},
+    {"max_age": 30},
+    {"categories": ["france", "politique", "societe/environnement"]},
+    {"exclude": ["CNT000001rdIhh", "CNT000001r2yqP"]},
+    {"since": "2020-06-01T00:00:00+02:00", "until": "2020-08-01T00:00:00+02:00"},
+]
+RERANKER_FILES = [f"reranker.{name}.npy" for name in (*Trees.FIELDS, "roots", "links",
+                                                      "sources")]
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """One OpenMP thread for the classifiers these tests fit themselves: on a busy two-core
+    machine their thread pool spins (20 trees took 10 s instead of 0.1 s). ``learn`` limits
+    its own threads to the model's ``n_jobs``."""
+    with threadpool_limits(1):
+        yield
+
+
+# -- the sample's links, read without the package ------------------------------------------
+@pytest.fixture(scope="module")
+def sample_ids(articles_path) -> set:
+    return {json.loads(line)["id"] for line in articles_path.read_text("utf-8").splitlines()}
+
+
+@pytest.fixture(scope="module")
+def known_links(related_path, sample_ids) -> dict:
+    """{(source, target): shown_at ISO} of the TSV links whose two ends are in the sample."""
+    out = {}
+    for line in related_path.read_text("utf-8").splitlines()[1:]:
+        source, target, _rank, shown = line.split("\t")
+        if source in sample_ids and target in sample_ids:
+            out.setdefault((source, target), shown)
+    return out
+
+
+@pytest.fixture(scope="module")
+def truth(related_path):
+    return read_ground_truth(related_path)
+
+
+@pytest.fixture(scope="module")
+def learned(articles, truth) -> ArticleRecommender:
+    """The sample model (as ``small_model``) that learned from every site list."""
+    model = ArticleRecommender(min_df=2).fit(articles)
+    return model.learn(truth, n_candidates=N_CANDIDATES)
+
+
+def ids_of(result) -> list:
+    return result[0].tolist()
+
+
+# -- Trees ---------------------------------------------------------------------------------
+def walked_by(trees: Trees, walker: str) -> Trees:
+    """``trees`` scored by scikit-learn's compiled walker when it is usable (the default),
+    or by the numpy walk that other versions of scikit-learn fall back to."""
+    if walker == "numpy":
+        trees._predictors = []  # as when the compiled walker cannot be built
+    return trees
+
+
+WALKERS = pytest.mark.parametrize("walker", ["default", "numpy"])
+
+
+def noisy_data(rng, n, with_nan: bool):
+    X = rng.normal(size=(n, 6))
+    y = (X[:, 0] + X[:, 1] * X[:, 2] - 0.5 * X[:, 3] + rng.normal(scale=0.7, size=n)) > 0
+    if with_nan:
+        X[rng.random(X.shape) < 0.2] = np.nan
+    return X, y
+
+
+@WALKERS
+@pytest.mark.parametrize("depth, leaves", [(1, 31), (2, 31), (4, 31), (None, 5), (None, 31)])
+def test_trees_score_as_the_classifier(depth, leaves, walker):
+    rng = np.random.default_rng(depth or leaves)
+    X, y = noisy_data(rng, 800, with_nan=True)
+    test, _ = noisy_data(rng, 500, with_nan=True)
+    clf = HistGradientBoostingClassifier(max_iter=25, max_depth=depth, max_leaf_nodes=leaves,
+                                         min_samples_leaf=10, random_state=0).fit(X, y)
+    trees = walked_by(Trees.from_classifier(clf), walker)
+    assert len(trees.roots) == clf.n_iter_
+    np.testing.assert_allclose(trees.decision_function(test), clf.decision_function(test),
+                               rtol=0, atol=1e-9)
+    np.testing.assert_allclose(trees.decision_function(X), clf.decision_function(X),
+                               rtol=0, atol=1e-9)
+
+
+@WALKERS
+def test_trees_missing_values_seen_only_at_prediction(walker):
+    """A feature with no NaN in training: NaN at prediction goes where scikit-learn sends
+    it (the child that had most samples)."""
+    rng = np.random.default_rng(5)
+    X, y = noisy_data(rng, 800, with_nan=False)
+    test, _ = noisy_data(rng, 400, with_nan=True)
+    test[:20, :] = np.nan  # rows with nothing known
+    clf = HistGradientBoostingClassifier(max_iter=20, random_state=0).fit(X, y)
+    trees = walked_by(Trees.from_classifier(clf), walker)
+    np.testing.assert_allclose(trees.decision_function(test), clf.decision_function(test),
+                               rtol=0, atol=1e-9)
+
+
+@WALKERS
+def test_trees_over_several_chunks_of_rows(walker):
+    """Many trees make small chunks of rows: a classifier's trees repeated 50 times score
+    its baseline plus 50 times its trees' sum, on rows across several chunks."""
+    rng = np.random.default_rng(7)
+    X, y = noisy_data(rng, 600, with_nan=True)
+    clf = HistGradientBoostingClassifier(max_iter=40, max_depth=2, random_state=0).fit(X, y)
+    one = Trees.from_classifier(clf)
+    size, copies = len(one.feature), 50
+    offsets = np.repeat(np.arange(copies) * size, size)
+    tiled = {f: np.tile(getattr(one, f), copies) for f in Trees.FIELDS}
+    tiled["left"] = tiled["left"] + offsets
+    tiled["right"] = tiled["right"] + offsets
+    roots = (one.roots[None, :] + (np.arange(copies) * size)[:, None]).ravel()
+    many = walked_by(Trees(**tiled, roots=roots, baseline=one.baseline), walker)
+    rows = 2_000_000 // len(roots) * 3 + 17  # three chunks and a bit
+    test, _ = noisy_data(rng, rows, with_nan=True)
+    want = one.baseline + copies * (clf.decision_function(test) - one.baseline)
+    np.testing.assert_allclose(many.decision_function(test), want, rtol=0, atol=1e-7)
+
+
+@WALKERS
+def test_trees_of_single_leaf_trees_and_of_no_rows(walker):
+    X = np.ones((60, 3))
+    y = np.arange(60) % 3 == 0  # nothing to split on: each tree is one leaf
+    clf = HistGradientBoostingClassifier(max_iter=5).fit(X, y)
+    trees = walked_by(Trees.from_classifier(clf), walker)
+    assert trees.is_leaf.all()
+    np.testing.assert_allclose(trees.decision_function(X), clf.decision_function(X),
+                               rtol=0, atol=1e-9)
+    assert trees.decision_function(np.zeros((0, 3))).shape == (0,)
+
+
+def test_trees_refuse_a_multiclass_classifier():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(90, 3))
+    clf = HistGradientBoostingClassifier(max_iter=3).fit(X, np.arange(90) % 3)
+    with pytest.raises(ValueError, match=r"^only a binary HistGradientBoostingClassifier can "
+                                         r"be kept$"):
+        Trees.from_classifier(clf)
+
+
+def test_trees_refuse_categorical_splits():
+    rng = np.random.default_rng(0)
+    X = np.column_stack([rng.normal(size=200), rng.integers(0, 4, 200)])
+    clf = HistGradientBoostingClassifier(max_iter=3, categorical_features=[1],
+                                         min_samples_leaf=5).fit(X, X[:, 1] >= 2)
+    with pytest.raises(ValueError, match=r"^categorical splits are not supported; give "
+                                         r"numbers$"):
+        Trees.from_classifier(clf)
+
+
+# -- LinkReranker / learn -----------------------------------------------------------------
+def test_learned_sources_are_the_known_sources_of_the_lists(learned, known_links):
+    want = sorted({source for source, _ in known_links})
+    assert len(want) == 24  # tests/data/README.md: 5 of the 29 sources have no known link
+    assert learned.reranker_.sources_.tolist() == want
+
+
+def in_candidates(model, known_links, n) -> int:
+    """The links whose target is among the content model's ``n`` best as of when the list
+    was shown (with the model's own filters)."""
+    return sum(target in ids_of(model.recommend(source, n, as_of=shown))
+               for (source, target), shown in known_links.items())
+
+
+def test_info_counts(learned, known_links, small_model):
+    assert len(known_links) == 37
+    assert learned.reranker_.info_ == {
+        "n_lists": 24, "n_links": 37, "n_candidates": N_CANDIDATES,
+        "n_targets_in_candidates": in_candidates(small_model, known_links, N_CANDIDATES)}
+
+
+def test_info_counts_the_targets_within_the_cut(truth, known_links, small_model):
+    want = in_candidates(small_model, known_links, 2)
+    assert 0 < want < 37  # two candidates miss some targets on the sample
+    model = small_model.content_only().learn(truth, n_candidates=2)
+    assert model.reranker_.info_["n_targets_in_candidates"] == want
+    assert model.reranker_.info_["n_candidates"] == 2
+
+
+def test_links_and_category_share(learned, known_links, articles):
+    reranker = learned.reranker_
+    category = {a.id: a.category for a in articles}
+    targets = [target for _, target in known_links]
+    for row, article_id in enumerate(learned.ids_.tolist()):
+        assert reranker.links_[row] == targets.count(article_id)
+    shares = {c: sum(category[t] == c for t in targets) / len(targets)
+              for c in {category[t] for t in targets}}
+    assert reranker.category_share_ == pytest.approx(shares, abs=1e-12)
+    assert sum(reranker.category_share_.values()) == pytest.approx(1)
+
+
+def real(ids_row) -> list:
+    return [i for i in ids_row.tolist() if i]
+
+
+@pytest.mark.parametrize("filters", FILTERS, ids=lambda f: ",".join(f) or "none")
+def test_learned_lists_reorder_the_content_candidates(learned, filters):
+    """With k = n_candidates a learned list is a permutation of the content list (with the
+    same filters); a shorter one is its start; a longer one holds the same n_candidates."""
+    content = learned.content_only()
+    sources = learned.ids_.tolist()
+    best = content.recommend_batch(sources, N_CANDIDATES, **filters)
+    got = learned.recommend_batch(sources, N_CANDIDATES, **filters)
+    top = learned.recommend_batch(sources, 3, **filters)
+    wide = learned.recommend_batch(sources, N_CANDIDATES + 4, **filters)
+    assert wide.ids.shape == (41, N_CANDIDATES + 4)
+    for i, source in enumerate(sources):
+        ids = real(got.ids[i])
+        assert sorted(ids) == sorted(real(best.ids[i])), source
+        assert real(top.ids[i]) == ids[:3]
+        np.testing.assert_array_equal(top.scores[i], got.scores[i, :3])
+        assert real(wide.ids[i]) == ids  # at most n_candidates, whatever k
+        np.testing.assert_array_equal(wide.scores[i, :len(ids)], got.scores[i, :len(ids)])
+        assert np.isneginf(wide.scores[i, len(ids):]).all()
+        assert source not in ids
+        scores = got.scores[i, :len(ids)]
+        assert scores.dtype == np.float32
+        assert ((scores > 0) & (scores < 1)).all(), scores
+        assert (np.diff(scores) <= 0).all()
+        assert np.isneginf(got.scores[i, len(ids):]).all()
+
+
+def test_learning_changes_some_order(learned, small_model):
+    """The re-ranker is applied: some list's order differs from the content model's."""
+    changed = [s for s in learned.ids_.tolist()
+               if ids_of(learned.recommend(s, N_CANDIDATES))
+               != ids_of(small_model.recommend(s, N_CANDIDATES))]
+    assert changed
+
+
+@pytest.mark.parametrize("when", [
+    "as_of",  # every list scored
+    "none",   # the neighbour table answers recommend() (n_candidates < table_size: the
+              # regression of a table that re-ranked table_size candidates, not n_candidates)
+    "mixed",  # both in one batch
+])
+def test_learned_recommend_is_a_batch_row(learned, when):
+    sources = learned.ids_.tolist()
+    shown = "2020-07-03T12:55:58+02:00"
+    times = {"as_of": [shown] * len(sources), "none": [None] * len(sources),
+             "mixed": [None if i % 3 == 0 else shown for i in range(len(sources))]}[when]
+    batch = learned.recommend_batch(sources, 6, as_of=times)
+    assert batch.ids.shape == batch.scores.shape == (41, 6)
+    for i, source in enumerate(sources):
+        ids, scores = learned.recommend(source, 6, as_of=times[i])
+        n = len(ids)
+        np.testing.assert_array_equal(batch.ids[i, :n], ids)
+        np.testing.assert_array_equal(batch.scores[i, :n], scores)
+        assert (batch.ids[i, n:] == "").all() and np.isneginf(batch.scores[i, n:]).all()
+
+
+def test_content_only_gives_the_content_lists(learned, small_model):
+    content = learned.content_only()
+    assert content.reranker_ is None and learned.reranker_ is not None
+    for source in small_model.ids_.tolist():
+        ids, scores = content.recommend(source, 10)
+        want_ids, want_scores = small_model.recommend(source, 10)
+        assert ids.tolist() == want_ids.tolist()
+        np.testing.assert_allclose(scores, want_scores, rtol=0, atol=1e-7)
+
+
+def test_similar_on_a_learned_model_reorders_the_content_candidates(learned):
+    ids, scores = learned.similar(TEXT, N_CANDIDATES)
+    best = ids_of(learned.content_only().similar(TEXT, N_CANDIDATES))
+    assert len(best) == N_CANDIDATES
+    assert sorted(ids.tolist()) == sorted(best)
+    assert ((scores > 0) & (scores < 1)).all() and (np.diff(scores) <= 0).all()
+
+
+def test_learning_again_gives_the_same_re_ranker(learned, truth):
+    """learn() ranks the content model's candidates, not those of a re-ranker it had."""
+    again = learned.content_only()
+    again.reranker_ = learned.reranker_  # as if learned already
+    again.learn(truth, n_candidates=N_CANDIDATES)
+    assert again.reranker_ is not learned.reranker_
+    for name, array in learned.reranker_.trees_.arrays().items():
+        np.testing.assert_array_equal(again.reranker_.trees_.arrays()[name], array)
+    assert again.reranker_.info_ == learned.reranker_.info_
+
+
+def test_lists_without_a_known_link(small_model):
+    truth = GroundTruth(np.array(["NOPE", TIGER]), np.array([TIGER, "GONE"]),
+                        np.array([0, 0], np.int64))
+    model = small_model.content_only()
+    with pytest.raises(ValueError, match=r"^none of the 2 links has both its source and its "
+                                         r"target in the model; are they lists of this "
+                                         r"corpus\?$"):
+        model.learn(truth)
+    assert model.reranker_ is None
+
+
+def test_no_target_among_the_candidates(small_model):
+    """The newest article cannot be a candidate of a list shown before it was published."""
+    shown = int(datetime.fromisoformat("2020-07-03T12:55:58+02:00").timestamp())
+    truth = GroundTruth(np.array([TIGER]), np.array([NEWEST]), np.array([shown], np.int64))
+    with pytest.raises(ValueError, match=r"^none of the 1 learned links has its target among "
+                                         r"the 8 candidates of its source; check that the "
+                                         r"lists come from this corpus and raise n_candidates$"):
+        small_model.content_only().learn(truth, n_candidates=8)
+
+
+@pytest.mark.parametrize("bad, shown", [(0, "0"), (-3, "-3"), (2.5, "2.5"), (True, "True")])
+def test_bad_n_candidates(small_model, truth, bad, shown):
+    with pytest.raises(ValueError, match=rf"^n_candidates must be a positive integer, "
+                                         rf"got {shown}$"):
+        small_model.content_only().learn(truth, n_candidates=bad)
+
+
+def test_learn_before_fit(truth):
+    with pytest.raises(NotFittedError, match=r"not fitted yet"):
+        ArticleRecommender().learn(truth)
+
+
+def test_reranker_params():
+    assert LinkReranker(n_candidates=7).get_params() == {
+        "n_candidates": 7, "max_iter": 200, "learning_rate": 0.05, "max_leaf_nodes": 31,
+        "min_samples_leaf": 40, "l2_regularization": 1.0, "random_state": 0}
+
+
+# -- save and load -------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def learned_dir(tmp_path_factory, learned):
+    path = tmp_path_factory.mktemp("learned") / "model"
+    learned.save(path)
+    return path
+
+
+@pytest.fixture
+def learned_copy(tmp_path, learned_dir):
+    return shutil.copytree(learned_dir, tmp_path / "model")
+
+
+def test_learned_model_round_trip(learned, learned_dir):
+    loaded = ArticleRecommender.load(learned_dir)
+    assert loaded.reranker_ is not None
+    assert loaded.reranker_.sources_.tolist() == learned.reranker_.sources_.tolist()
+    assert loaded.reranker_.info_ == learned.reranker_.info_
+    assert loaded.reranker_.get_params() == learned.reranker_.get_params()
+    for name, array in learned.reranker_.trees_.arrays().items():
+        np.testing.assert_array_equal(loaded.reranker_.trees_.arrays()[name], array)
+    sources = learned.ids_.tolist()
+    for filters in FILTERS[:2]:
+        got = loaded.recommend_batch(sources, 10, **filters)
+        want = learned.recommend_batch(sources, 10, **filters)
+        np.testing.assert_array_equal(got.ids, want.ids)
+        np.testing.assert_allclose(got.scores, want.scores, rtol=0, atol=1e-7)
+    got, want = loaded.similar(TEXT, 5), learned.similar(TEXT, 5)
+    assert ids_of(got) == ids_of(want)
+
+
+def test_learned_manifest(learned_dir):
+    manifest = json.loads((learned_dir / "manifest.json").read_text("utf-8"))
+    for name in RERANKER_FILES:
+        facts = manifest["files"][name]
+        data = (learned_dir / name).read_bytes()
+        assert facts == {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+    assert manifest["learned"]["n_lists"] == 24
+    assert manifest["learned"]["n_links"] == 37
+    assert manifest["learned"]["n_candidates"] == N_CANDIDATES
+    assert manifest["learned"]["features"] == list(FEATURES)
+    assert manifest["learned"]["params"]["n_candidates"] == N_CANDIDATES
+    sources = np.load(learned_dir / "reranker.sources.npy", allow_pickle=False)
+    assert len(sources) == 24
+
+
+def test_content_model_has_no_reranker_files(model_dir):
+    manifest = json.loads((model_dir / "manifest.json").read_text("utf-8"))
+    assert "learned" not in manifest
+    assert not [f for f in manifest["files"] if f.startswith("reranker.")]
+    assert not list(model_dir.glob("reranker.*"))
+    assert ArticleRecommender.load(model_dir).reranker_ is None
+
+
+@pytest.mark.parametrize("name", ["reranker.links.npy", "reranker.value.npy",
+                                  "reranker.sources.npy"])
+def test_missing_reranker_file_is_named(learned_copy, name):
+    (learned_copy / name).unlink()
+    with pytest.raises(ModelFormatError, match=rf"file {name.replace('.', '[.]')} is missing; "
+                                               rf"the model is incomplete\. Retrain it\."):
+        ArticleRecommender.load(learned_copy)
+
+
+def rewrite(folder, name, array) -> None:
+    """Write ``array`` as ``name`` and put its true size and checksum in the manifest."""
+    np.save(folder / name, array, allow_pickle=False)
+    manifest_path = folder / "manifest.json"
+    manifest = json.loads(manifest_path.read_text("utf-8"))
+    data = (folder / name).read_bytes()
+    manifest["files"][name] = {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+    manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
+
+
+def test_reranker_links_of_the_wrong_length(learned_copy):
+    rewrite(learned_copy, "reranker.links.npy", np.zeros(40))
+    with pytest.raises(ModelFormatError, match=r"reranker\.links\.npy has 40 values for 41 "
+                                               r"articles; retrain the model$"):
+        ArticleRecommender.load(learned_copy)
+
+
+def test_tampered_reranker_file(learned_copy):
+    file = learned_copy / "reranker.threshold.npy"
+    data = bytearray(file.read_bytes())
+    data[-1] ^= 0xFF
+    file.write_bytes(bytes(data))
+    with pytest.raises(ModelFormatError, match=r"file reranker\.threshold\.npy does not match "
+                                               r"its checksum in the manifest"):
+        ArticleRecommender.load(learned_copy)
+
+
+def test_learned_entry_of_other_features(learned_copy):
+    path = learned_copy / "manifest.json"
+    manifest = json.loads(path.read_text("utf-8"))
+    manifest["learned"]["features"] = ["score", "rank"]
+    path.write_text(json.dumps(manifest), encoding="utf-8")
+    with pytest.raises(ModelFormatError, match=r"the re-ranker was trained on other features "
+                                               r"\(\['score', 'rank'\]\); retrain it with "
+                                               r"this version$"):
+        ArticleRecommender.load(learned_copy)
+
+
+def test_learned_entry_without_its_baseline(learned_copy):
+    path = learned_copy / "manifest.json"
+    manifest = json.loads(path.read_text("utf-8"))
+    del manifest["learned"]["baseline"]
+    path.write_text(json.dumps(manifest), encoding="utf-8")
+    with pytest.raises(ModelFormatError, match=r"the learned re-ranker is incomplete "
+                                               r"\('baseline'\); retrain it$"):
+        ArticleRecommender.load(learned_copy)
+
+
+def test_learning_from_lists_without_times(small_model, tmp_path, related_path):
+    """Regression: lists without shown_at (a TSV of source_id, target_id) left the age
+    features all NaN, and scikit-learn's binning failed with 'window shape cannot be larger
+    than input array shape'."""
+    links = tmp_path / "links.tsv"
+    links.write_text("".join("\t".join(line.split("\t")[:2]) + "\n"
+                             for line in related_path.read_text("utf-8").splitlines()),
+                     encoding="utf-8")
+    truth = read_ground_truth(links)
+    assert len(truth) == 47
+    model = small_model.content_only().learn(truth, n_candidates=N_CANDIDATES)
+    assert model.reranker_.info_["n_lists"] == 24
+    ids = ids_of(model.recommend(TIGER, N_CANDIDATES))
+    assert sorted(ids) == sorted(ids_of(small_model.recommend(TIGER, N_CANDIDATES)))
+
+
+def test_an_unfitted_classifier_is_refused():
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    with pytest.raises(ValueError, match=r"^the classifier is not fitted yet; fit it first$"):
+        Trees.from_classifier(HistGradientBoostingClassifier())
