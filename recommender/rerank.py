@@ -62,19 +62,21 @@ def pair_features(model, source_rows, candidates, scores, as_of, *, links, categ
     out[..., 1] = np.arange(width)[None, :]
     best = np.maximum(scores[:, :1], 1e-12)
     out[..., 2] = scores / best
-    published = model.published_.astype(np.float64)
-    published[model.published_ == UNDATED] = np.nan
+    def published(r):  # only the rows needed: a request must not touch the whole model
+        seconds = model.published_[r]
+        return np.where(seconds == UNDATED, np.nan, seconds.astype(np.float64))
+
     when = np.where(as_of == UNDATED, np.nan, as_of).astype(np.float64)
-    out[..., 3] = (when[:, None] - published[rows]) / _SECONDS_PER_DAY
+    out[..., 3] = (when[:, None] - published(rows)) / _SECONDS_PER_DAY
     known = source_rows >= 0
-    source_published = np.where(known, published[np.maximum(source_rows, 0)], np.nan)
+    source_published = np.where(known, published(np.maximum(source_rows, 0)), np.nan)
     out[..., 4] = ((when - source_published) / _SECONDS_PER_DAY)[:, None]
     categories = model.categories_
     source_category = np.where(known, categories[np.maximum(source_rows, 0)], "")
     out[..., 5] = np.where(known[:, None],
                            categories[rows] == source_category[:, None], np.nan)
-    share = np.array([category_share.get(c, 0.0) for c in categories.tolist()])
-    out[..., 6] = share[rows]
+    shares = [category_share.get(c, 0.0) for c in categories[rows].ravel().tolist()]
+    out[..., 6] = np.array(shares, dtype=np.float64).reshape(rows.shape)
     out[..., 7] = np.diff(model.matrix_.indptr)[rows]
     titles = title_vectors(model)
     source_vectors = titles[np.maximum(source_rows, 0)]
