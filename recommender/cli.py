@@ -122,7 +122,8 @@ def _parser() -> argparse.ArgumentParser:
                          help="only articles of this category (repeat for several)")
 
     controls = argparse.ArgumentParser(add_help=False)
-    group = controls.add_argument_group("newsroom controls (default: the model's; see EVALUATION.md)")
+    group = controls.add_argument_group(
+        "newsroom controls (default: the model's; see EVALUATION.md)")
     group.add_argument("--half-life", type=_days, metavar="DAYS",
                        help="freshness decay: a score halves every DAYS of age")
     group.add_argument("--dedupe", type=float, metavar="COSINE",

@@ -12,8 +12,8 @@ are returned; the rest is padding, ``-1`` for the index and ``-inf`` for the sco
 Two implementations give those results. When numba is installed (``pip install
 'recommender[fast]'``), :mod:`recommender.kernel` scores each query from the posting lists
 in compiled code, several times faster (and :mod:`recommender.allpairs` scores every row
-of ``X`` against the others, the neighbour table's case, reading each pair once); otherwise, or with ``method="scipy"``, the blocks
-of dense scores described above. The scipy path stays as the fallback and as the oracle
+of ``X`` against the others, reading each pair once); otherwise, or with
+``method="scipy"``, the blocks of dense scores described above. The scipy path stays as the fallback and as the oracle
 of the tests.
 """
 

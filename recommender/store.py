@@ -29,8 +29,8 @@ instead of reading it, and processes serving one model share its pages. Note tha
 included; ``load_model(path, verify=False)`` skips that read (sizes are still checked).
 
 Format 2 added the neighbour table and the ``table_size`` parameter; folders of format 1
-(no table) still load, and their models score every request. A folder is written under a temporary name and renamed into place: a crash
-leaves the old model whole.
+(no table) still load, and their models score every request. A folder is written under a
+temporary name and renamed into place: a crash leaves the old model whole.
 """
 
 from __future__ import annotations
