@@ -13,8 +13,8 @@ Two implementations give those results. When numba is installed (``pip install
 'recommender[fast]'``), :mod:`recommender.kernel` scores each query from the posting lists
 in compiled code, several times faster (and :mod:`recommender.allpairs` scores every row
 of ``X`` against the others, reading each pair once); otherwise, or with
-``method="scipy"``, the blocks of dense scores described above. The scipy path stays as the fallback and as the oracle
-of the tests.
+``method="scipy"``, the blocks of dense scores described above. The scipy path stays as
+the fallback and as the oracle of the tests.
 """
 
 from __future__ import annotations
