@@ -43,9 +43,9 @@ def study(model, truth, path, *, ks=(2, 5, 10), max_age=None, n_examples=12, see
     learned = report.get("learned")
     runs = [_run("learned re-ranker" if learned else "content model", "model",
                  details["ranks"]["model"], link_source, report)]
-    if learned:
-        runs.append(_run("content only", "model", details["ranks"]["content_only"],
-                         link_source, report["content_only"]))
+    if learned:  # the content model first: the ablations change it, not the re-ranker
+        runs.insert(0, _run("content only", "model", details["ranks"]["content_only"],
+                            link_source, report["content_only"]))
     for name, figures in report.get("baselines", {}).items():
         runs.append(_run(name.replace("_", " "), "baseline", details["ranks"][name],
                          link_source, figures))
