@@ -74,7 +74,8 @@ class ArticleRecommender:
     max_block_bytes : int, default=256 MiB
         Memory for one block of scores when many articles are scored at once.
     n_jobs : int, default=1
-        Threads for batch scoring.
+        Threads for batch scoring, and processes for the analysis of the text in ``fit``
+        (the vectors are the same, bit for bit, for any value); -1 for one per CPU.
 
     Attributes
     ----------
@@ -131,7 +132,8 @@ class ArticleRecommender:
         meta = _Metadata()
         vectorizer = FieldTfidfVectorizer(field_weights=self.field_weights, min_df=self.min_df,
                                           analyzer=self.analyzer,
-                                          max_df=self.max_df, sublinear_tf=self.sublinear_tf)
+                                          max_df=self.max_df, sublinear_tf=self.sublinear_tf,
+                                          n_jobs=self.n_jobs)
         try:
             X = vectorizer.fit_transform(meta.collect(articles))
         except ValueError:
