@@ -8,6 +8,12 @@ top-k, never after: each query may have its own window ``[lo, hi)`` of rows of `
 model keeps its rows in publication order, so a date window is a row range), a row to skip
 (itself), and a global mask of allowed rows (categories, exclusions). Only positive scores
 are returned; the rest is padding, ``-1`` for the index and ``-inf`` for the score.
+
+Two implementations give those results. When numba is installed (``pip install
+'recommender[fast]'``), :mod:`recommender.kernel` scores each query from the posting lists
+in compiled code, several times faster; otherwise, or with ``method="scipy"``, the blocks
+of dense scores described above. The scipy path stays as the fallback and as the oracle
+of the tests.
 """
 
 from __future__ import annotations
@@ -18,7 +24,10 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["DEFAULT_BLOCK_BYTES", "check_k", "top_k"]
+__all__ = ["DEFAULT_BLOCK_BYTES", "METHODS", "check_k", "fast_kernel", "top_k"]
+
+#: Values of ``top_k(..., method=)``.
+METHODS = ("auto", "numba", "scipy")
 
 #: Memory for one block's dense scores (the product, the mask and argpartition's work).
 DEFAULT_BLOCK_BYTES = 256 * 2**20
@@ -37,7 +46,7 @@ def check_k(k, name: str = "k") -> int:
 
 def top_k(Q: sp.csr_matrix, X: sp.csr_matrix, k: int, *, lo=None, hi=None, skip=None,
           allowed=None, XT: sp.csr_matrix | None = None,
-          max_block_bytes: int = DEFAULT_BLOCK_BYTES, n_jobs: int = 1):
+          max_block_bytes: int = DEFAULT_BLOCK_BYTES, n_jobs: int = 1, method: str = "auto"):
     """The ``k`` rows of ``X`` most similar to each row of ``Q``.
 
     Parameters
@@ -60,9 +69,15 @@ def top_k(Q: sp.csr_matrix, X: sp.csr_matrix, k: int, *, lo=None, hi=None, skip=
         window (``Q @ X[a:z].T``), whichever costs less: one article in about a
         millisecond instead of a pass over the whole index.
     max_block_bytes : int
-        Memory for one block of dense scores; a block holds at least one query.
+        Memory for one block of dense scores; a block holds at least one query (scipy
+        method only: the numba kernel needs two arrays of ``n_rows`` per thread).
     n_jobs : int
         Threads (the sparse product releases the GIL); -1 for one per CPU.
+    method : {"auto", "numba", "scipy"}
+        ``"numba"``: the compiled kernel of :mod:`recommender.kernel` (needs numba);
+        ``"scipy"``: blocks of dense scores; ``"auto"``: numba when it is installed.
+        Both return the same lists; scores may differ in the last float32 bit, and rows
+        whose scores tie may come in another order (the numba kernel ranks ties by row).
 
     Returns
     -------
@@ -72,6 +87,7 @@ def top_k(Q: sp.csr_matrix, X: sp.csr_matrix, k: int, *, lo=None, hi=None, skip=
         Cosine similarities, non-increasing along each row; -inf with the -1 padding.
     """
     k = min(check_k(k), X.shape[0])
+    kernel = _choose(method)
     n_queries, n_rows = Q.shape[0], X.shape[0]
     if Q.shape[1] != X.shape[1]:
         raise ValueError(f"queries have {Q.shape[1]} terms but the index has {X.shape[1]}")
@@ -92,6 +108,12 @@ def top_k(Q: sp.csr_matrix, X: sp.csr_matrix, k: int, *, lo=None, hi=None, skip=
         return indices, scores
     Q = sp.csr_matrix(Q, dtype=np.float32)
     X = sp.csr_matrix(X, dtype=np.float32)
+    if kernel is not None:
+        XT = X.T.tocsr() if XT is None else _postings(XT, X)
+        if not Q.has_canonical_format:  # the kernel needs each term of a query once
+            Q = Q.copy()
+            Q.sum_duplicates()
+        return kernel.top_k_postings(Q, X, XT, k, lo, hi, skip, allowed, n_jobs)
     products = _Products(X, XT, max_block_bytes)
 
     def run(rows):
@@ -106,6 +128,44 @@ def top_k(Q: sp.csr_matrix, X: sp.csr_matrix, k: int, *, lo=None, hi=None, skip=
         with ThreadPoolExecutor(max_workers=n_jobs) as pool:
             list(pool.map(run, blocks))
     return indices, scores
+
+
+def fast_kernel():
+    """:mod:`recommender.kernel`, or None when numba is not installed."""
+    try:
+        import numba  # noqa: F401
+    except ImportError:
+        return None
+    from . import kernel
+
+    return kernel
+
+
+def _choose(method):
+    """The kernel module for ``method``, or None for the scipy path."""
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {', '.join(map(repr, METHODS))}, "
+                         f"got {method!r}")
+    if method == "scipy":
+        return None
+    kernel = fast_kernel()
+    if kernel is None and method == "numba":
+        raise ImportError("method='numba' needs numba, which is not installed; install it "
+                          "with: pip install 'recommender[fast]' (or use method='auto', "
+                          "which falls back to scipy)")
+    return kernel
+
+
+def _postings(XT, X) -> sp.csr_matrix:
+    """``XT`` as float32 CSR with sorted indices, once checked to be ``X.T``'s shape."""
+    if not (sp.isspmatrix_csr(XT) and XT.dtype == np.float32):
+        XT = sp.csr_matrix(XT, dtype=np.float32)  # kept as it is otherwise: its checks are cached
+    if XT.shape != (X.shape[1], X.shape[0]):
+        raise ValueError(f"XT must be X.T, shape {(X.shape[1], X.shape[0])}, "
+                         f"got {XT.shape}")
+    if not XT.has_sorted_indices:
+        XT = XT.sorted_indices()
+    return XT
 
 
 def _per_query(values, n_queries: int, name: str) -> np.ndarray:
@@ -159,10 +219,7 @@ class _Products:
 
     def __init__(self, X, XT, max_block_bytes):
         self.X = X
-        self.XT = None if XT is None else sp.csr_matrix(XT, dtype=np.float32)
-        if self.XT is not None and self.XT.shape != (X.shape[1], X.shape[0]):
-            raise ValueError(f"XT must be X.T, shape {(X.shape[1], X.shape[0])}, "
-                             f"got {self.XT.shape}")
+        self.XT = None if XT is None else _postings(XT, X)
         self.df = None if XT is None else np.diff(self.XT.indptr)
         self.max_block_bytes = max_block_bytes
 

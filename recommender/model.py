@@ -76,6 +76,10 @@ class ArticleRecommender:
     n_jobs : int, default=1
         Threads for batch scoring, and processes for the analysis of the text in ``fit``
         (the vectors are the same, bit for bit, for any value); -1 for one per CPU.
+    table_size : int, default=50
+        Length of the neighbour table built at the end of :meth:`fit` (see
+        :meth:`build_table`): :meth:`recommend` with the default filters and
+        ``k <= table_size`` reads its answer there instead of scoring. 0: no table.
 
     Attributes
     ----------
@@ -90,10 +94,17 @@ class ArticleRecommender:
     vectorizer_ : FieldTfidfVectorizer
     info_ : dict
         Article count, corpus checksum, creation time and other facts saved with the model.
+    table_indices_ : ndarray of int32, shape (n_articles, width), or None
+        Row ``i``: the rows of the ``width = min(table_size, n_articles - 1)`` articles
+        most related to article ``i`` by the default scoring, best first, -1 padded.
+        Memory-mapped when the model is loaded. None without a table.
+    table_scores_ : ndarray of float32, same shape, or None
+        Their scores, -inf padded.
     """
 
     def __init__(self, *, field_weights=None, min_df=5, max_df=0.5, sublinear_tf=True,
-                 analyzer=None, max_age=None, max_block_bytes=DEFAULT_BLOCK_BYTES, n_jobs=1):
+                 analyzer=None, max_age=None, max_block_bytes=DEFAULT_BLOCK_BYTES, n_jobs=1,
+                 table_size=50):
         self.field_weights = field_weights
         self.min_df = min_df
         self.max_df = max_df
@@ -102,13 +113,14 @@ class ArticleRecommender:
         self.max_age = max_age
         self.max_block_bytes = max_block_bytes
         self.n_jobs = n_jobs
+        self.table_size = table_size
 
     def get_params(self) -> dict:
         return {"field_weights": self.field_weights, "min_df": self.min_df,
                 "max_df": self.max_df, "sublinear_tf": self.sublinear_tf,
                 "analyzer": self.analyzer,
                 "max_age": self.max_age, "max_block_bytes": self.max_block_bytes,
-                "n_jobs": self.n_jobs}
+                "n_jobs": self.n_jobs, "table_size": self.table_size}
 
     # -- fitting -----------------------------------------------------------------------
     def fit(self, articles: Iterable[Article]) -> "ArticleRecommender":
@@ -129,6 +141,7 @@ class ArticleRecommender:
             raise TypeError("An iterable of articles was expected, a single article "
                             "received; pass a list of them.")
         self.max_age_days_ = _days(self.max_age, "max_age")
+        table_size = _table_size(self.table_size)
         meta = _Metadata()
         vectorizer = FieldTfidfVectorizer(field_weights=self.field_weights, min_df=self.min_df,
                                           analyzer=self.analyzer,
@@ -162,6 +175,35 @@ class ArticleRecommender:
         }
         self._reset_caches()
         logger.info("fitted %d articles, %d terms, %d non-zeros", meta.n, X.shape[1], X.nnz)
+        self.table_indices_ = self.table_scores_ = None
+        if table_size:
+            self.build_table(table_size)
+        return self
+
+    def build_table(self, table_size=None) -> "ArticleRecommender":
+        """Precompute the related list of every article, for :meth:`recommend` to read.
+
+        Row ``i`` of ``table_indices_`` and ``table_scores_`` is exactly what
+        ``recommend_batch(ids_, k=table_size)`` returns for article ``i`` with the default
+        filters (the model's ``max_age``, no ``as_of`` or other filter), as row numbers.
+        :meth:`fit` calls it with ``table_size``; call it after changing that parameter.
+        With numba installed, a list does not depend on ``k``, so the first ``k`` entries
+        of a row are the top-``k`` list exactly; without numba, rows whose scores tie may
+        come in another order than a scoring call would give.
+        """
+        self._check_fitted()
+        table_size = _table_size(self.table_size if table_size is None else table_size)
+        self.table_size = table_size
+        if not table_size:
+            self.table_indices_ = self.table_scores_ = None
+            return self
+        rows = np.arange(self.n_articles)
+        idx, scores = self._search_rows(self.matrix_, table_size, skip=rows, as_of=None,
+                                        max_age=None, since=None, until=None,
+                                        categories=None, exclude=())
+        self.table_indices_ = idx.astype(np.int32)
+        self.table_scores_ = scores.astype(np.float32)
+        logger.info("neighbour table of %d articles x %d", *idx.shape)
         return self
 
     @staticmethod
@@ -237,12 +279,36 @@ class ArticleRecommender:
         ids : ndarray of str, shape (n,), n <= k
         scores : ndarray of float32, shape (n,)
             Best first.
+
+        With the default filters (no ``as_of``, ``since``, ``until``, ``categories`` or
+        ``exclude``, ``max_age`` the model's) and ``k`` within the neighbour table, the
+        answer is read from the table (:meth:`build_table`): the same list, without scoring.
         """
+        if self._table_answers(k, as_of, max_age, since, until, categories, exclude):
+            row = int(self.rows_of([article_id])[0])
+            k = min(check_k(k), max(self.n_articles - 1, 1))
+            idx = np.array(self.table_indices_[row, :k], dtype=np.int64)
+            scores = np.array(self.table_scores_[row, :k], dtype=np.float32)
+            keep = idx >= 0
+            return self.ids_[idx[keep]], scores[keep]
         ids, scores = self.recommend_batch([article_id], k, as_of=as_of, max_age=max_age,
                                            since=since, until=until, categories=categories,
                                            exclude=exclude)
         keep = np.isfinite(scores[0])
         return ids[0][keep], scores[0][keep]
+
+    def _table_answers(self, k, as_of, max_age, since, until, categories, exclude) -> bool:
+        """Whether the neighbour table holds the answer: default filters, ``k`` within it."""
+        self._check_fitted()
+        if getattr(self, "table_indices_", None) is None:
+            return False
+        k = min(check_k(k), max(self.n_articles - 1, 1))
+        if k > self.table_indices_.shape[1]:
+            return False
+        default_age = max_age is None or _days(max_age, "max_age") == self.max_age_days_
+        no_exclude = exclude is None or (not isinstance(exclude, str) and len(exclude) == 0)
+        return (as_of is None and default_age and since is None and until is None
+                and categories is None and no_exclude)
 
     def recommend_batch(self, article_ids: Sequence[str], k: int = 5, *, as_of=None,
                         max_age=None, since=None, until=None, categories=None,
@@ -286,7 +352,14 @@ class ArticleRecommender:
             article = as_article(text if not isinstance(text, dict) else {"id": "(text)", **text})
         return self.vectorizer_.transform([article])
 
-    def _search(self, Q, k, *, skip, as_of, max_age, since, until, categories, exclude):
+    def _search(self, Q, k, **filters):
+        idx, scores = self._search_rows(Q, k, **filters)
+        ids = np.where(idx >= 0, self.ids_[np.maximum(idx, 0)], "")
+        return Recommendations(ids, scores)
+
+    def _search_rows(self, Q, k, *, skip, as_of, max_age, since, until, categories,
+                     exclude):
+        """Row numbers and scores of the top-``k`` of each query row, filters applied."""
         k = min(check_k(k), max(self.n_articles - 1, 1))
         n = Q.shape[0]
         lo, hi = self._windows(n, as_of=as_of, max_age=max_age, since=since, until=until)
@@ -294,8 +367,7 @@ class ArticleRecommender:
         idx, scores = top_k(Q, self.matrix_, k, lo=lo, hi=hi, skip=skip, allowed=allowed,
                             XT=self._postings(),
                             max_block_bytes=self.max_block_bytes, n_jobs=self.n_jobs)
-        ids = np.where(idx >= 0, self.ids_[np.maximum(idx, 0)], "")
-        return Recommendations(ids, scores)
+        return idx, scores
 
     def _postings(self) -> sp.csr_matrix:
         """``matrix_.T`` as CSR, made on first use: scores a few queries from their terms'
@@ -445,6 +517,15 @@ def _iso(seconds) -> str | None:
     if seconds == UNDATED:
         return None
     return datetime.fromtimestamp(int(seconds), timezone.utc).isoformat()
+
+
+def _table_size(value) -> int:
+    """``table_size`` as an int >= 0, or a ValueError that names it."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) \
+            or value < 0:
+        raise ValueError(f"table_size must be a non-negative integer (0 for no neighbour "
+                         f"table), got {value!r}")
+    return int(value)
 
 
 def _days(value, what: str) -> float | None:

@@ -14,9 +14,17 @@ A model folder holds::
     categories.json        the distinct categories
     category_codes.npy     int32 (n_articles,), index into categories.json
     titles.json            the titles
+    table.indices.npy      int32 (n_articles, width): the neighbour table, if the model has
+    table.scores.npy       float32 (n_articles, width)   one (format 2; optional)
 
 Arrays are read with ``allow_pickle=False`` and JSON with ``json``, so a model file cannot
-run code. A folder is written under a temporary name and renamed into place: a crash
+run code. The neighbour table is memory-mapped (``mmap_mode="r"``): a server maps it
+instead of reading it, and processes serving one model share its pages. Note that
+``verify=True`` (the default) reads every file once to check its sha256, the table
+included; ``load_model(path, verify=False)`` skips that read (sizes are still checked).
+
+Format 2 added the neighbour table and the ``table_size`` parameter; folders of format 1
+(no table) still load, and their models score every request. A folder is written under a temporary name and renamed into place: a crash
 leaves the old model whole.
 """
 
@@ -32,15 +40,20 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["FORMAT_VERSION", "ModelFormatError", "load_model", "save_model"]
+__all__ = ["FORMAT_VERSION", "ModelFormatError", "READABLE_VERSIONS", "TABLE_FILES",
+           "load_model", "save_model"]
 
 #: Bumped whenever the files change meaning; a model of another version is refused.
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+#: Versions this code reads: 1 is 2 without the neighbour table.
+READABLE_VERSIONS = (1, 2)
 MANIFEST = "manifest.json"
 #: The files of a model folder besides the manifest.
 FILES = ("idf.npy", "matrix.data.npy", "matrix.indices.npy", "matrix.indptr.npy", "ids.npy",
          "published.npy", "category_codes.npy", "vocabulary.json", "words.json",
          "categories.json", "titles.json")
+#: The neighbour table: both files or neither.
+TABLE_FILES = ("table.indices.npy", "table.scores.npy")
 
 
 class ModelFormatError(ValueError):
@@ -72,6 +85,9 @@ def save_model(model, path) -> Path:
             "published.npy": model.published_.astype(np.int64),
             "category_codes.npy": codes.astype(np.int32),
         }
+        if getattr(model, "table_indices_", None) is not None:
+            arrays["table.indices.npy"] = np.asarray(model.table_indices_, np.int32)
+            arrays["table.scores.npy"] = np.asarray(model.table_scores_, np.float32)
         documents = {
             "vocabulary.json": vec.terms().tolist(),
             "words.json": list(vec.words_),
@@ -187,9 +203,9 @@ def load_model(path, *, verify: bool = True, cls=None):
             raise ModelFormatError(f"{path}: file {name} does not match its checksum in the "
                                    f"manifest: the model is damaged. Retrain it.")
 
-    def array(name):
+    def array(name, mmap_mode=None):
         try:
-            return np.load(path / name, allow_pickle=False)
+            return np.load(path / name, allow_pickle=False, mmap_mode=mmap_mode)
         except (ValueError, OSError, EOFError) as exc:
             raise ModelFormatError(f"{path}: cannot read {name}: {exc}") from None
 
@@ -220,7 +236,8 @@ def load_model(path, *, verify: bool = True, cls=None):
                                f"({n:,} articles, {n_terms:,} terms): {bad or 'matrix'}. "
                                f"Retrain the model.")
 
-    params = manifest["params"]
+    params = dict(manifest["params"])
+    params.setdefault("table_size", 0)  # format 1: no table
     model = cls(**params)
     vec = FieldTfidfVectorizer(**{k: v for k, v in manifest["vectorizer"].items()})
     vec.vocabulary_ = {t: i for i, t in enumerate(vocabulary)}
@@ -233,12 +250,33 @@ def load_model(path, *, verify: bool = True, cls=None):
     model.categories_ = categories[codes] if len(categories) else np.full(n, "", dtype=str)
     model.titles_ = np.asarray(titles, dtype=object)
     model.max_age_days_ = params["max_age"]
+    model.table_indices_, model.table_scores_ = _table(path, manifest, array, n)
     model.info_ = {k: manifest[k] for k in
                    ("n_articles", "n_without_text", "n_undated", "n_terms", "corpus_sha256",
                     "created") if k in manifest}
     model.info_.update({k: manifest[k] for k in manifest if k.startswith("learned")})
     model._reset_caches()
     return model
+
+
+def _table(path: Path, manifest: dict, array, n: int):
+    """The neighbour table's two arrays, memory-mapped, or (None, None) without one."""
+    listed = [name for name in TABLE_FILES if name in manifest["files"]]
+    if not listed:
+        return None, None
+    if len(listed) == 1:
+        missing = sorted(set(TABLE_FILES) - set(listed))[0]
+        raise ModelFormatError(f"{path}: {MANIFEST} lists {listed[0]} but not {missing}; the "
+                               f"model is damaged. Retrain it.")
+    indices = array("table.indices.npy", mmap_mode="r")
+    scores = array("table.scores.npy", mmap_mode="r")
+    if (indices.ndim != 2 or indices.shape != scores.shape or indices.shape[0] != n
+            or indices.dtype != np.int32 or scores.dtype != np.float32):
+        raise ModelFormatError(f"{path}: the neighbour table does not fit the model: "
+                               f"indices {indices.dtype}{list(indices.shape)}, scores "
+                               f"{scores.dtype}{list(scores.shape)}, for {n:,} articles. "
+                               f"Retrain the model.")
+    return indices, scores
 
 
 def _read_manifest(path: Path) -> dict:
@@ -252,9 +290,10 @@ def _read_manifest(path: Path) -> dict:
         raise ModelFormatError(f"{path}: {MANIFEST} is not valid JSON ({exc}); the model is "
                                f"damaged. Retrain it.") from None
     version = manifest.get("format_version") if isinstance(manifest, dict) else None
-    if version != FORMAT_VERSION:
+    if isinstance(version, bool) or version not in READABLE_VERSIONS:
+        readable = " and ".join(map(str, READABLE_VERSIONS))
         raise ModelFormatError(f"{path}: model format_version {version!r}, but this version of "
-                               f"recommender reads format {FORMAT_VERSION}. Retrain the model "
+                               f"recommender reads formats {readable}. Retrain the model "
                                f"with this version.")
     missing = [k for k in ("files", "shape", "nnz", "params", "vectorizer") if k not in manifest]
     if missing:

@@ -1,6 +1,11 @@
-"""Tests for recommender.index: the blocked top-k against a brute-force ``Q @ X.T`` oracle."""
+"""Tests for recommender.index: the top-k against a brute-force ``Q @ X.T`` oracle, by both
+methods (the numba kernel and the scipy blocks); tests/test_kernel.py holds the kernel's
+own paths."""
 
 from __future__ import annotations
+
+import re
+import sys
 
 import numpy as np
 import pytest
@@ -8,6 +13,9 @@ import scipy.sparse as sp
 
 from recommender.index import (_BYTES_PER_CELL, DEFAULT_BLOCK_BYTES, _plan_blocks, _Products,
                                check_k, top_k)
+
+#: Both implementations of top_k; the scipy one is also the oracle of the numba one.
+METHODS = ["numba", "scipy"]
 
 N_ROWS, N_QUERIES, N_TERMS = 70, 60, 40
 TIE = 1e-6
@@ -91,12 +99,13 @@ BUDGETS = {
 @pytest.mark.parametrize("budget", BUDGETS.values(), ids=BUDGETS.keys())
 @pytest.mark.parametrize("n_jobs", [1, 2])
 @pytest.mark.parametrize("postings", [False, True], ids=["rows", "postings"])
-def test_top_k_equals_brute_force_with_filters(seed, budget, n_jobs, postings):
+@pytest.mark.parametrize("method", METHODS)
+def test_top_k_equals_brute_force_with_filters(seed, budget, n_jobs, postings, method):
     Q, X, lo, hi, skip, allowed = random_case(seed)
     k = 7
     indices, scores = top_k(Q, X, k, lo=lo, hi=hi, skip=skip, allowed=allowed,
                             XT=X.T.tocsr() if postings else None,
-                            max_block_bytes=budget, n_jobs=n_jobs)
+                            max_block_bytes=budget, n_jobs=n_jobs, method=method)
     S, expected = brute_force(Q, X, k, lo, hi, skip, allowed)
     assert_matches_oracle(indices, scores, S, expected, k)
     # the case is not trivial: some queries have a full list, some a short one, some none
@@ -107,11 +116,12 @@ def test_top_k_equals_brute_force_with_filters(seed, budget, n_jobs, postings):
 @pytest.mark.parametrize("seed", [3, 4])
 @pytest.mark.parametrize("budget", BUDGETS.values(), ids=BUDGETS.keys())
 @pytest.mark.parametrize("postings", [False, True], ids=["rows", "postings"])
-def test_top_k_without_filters_equals_brute_force(seed, budget, postings):
+@pytest.mark.parametrize("method", METHODS)
+def test_top_k_without_filters_equals_brute_force(seed, budget, postings, method):
     Q, X, *_ = random_case(seed)
     k = 10
     indices, scores = top_k(Q, X, k, XT=X.T.tocsr() if postings else None,
-                            max_block_bytes=budget)
+                            max_block_bytes=budget, method=method)
     everything = np.ones(N_ROWS, bool)
     S, expected = brute_force(Q, X, k, np.zeros(N_QUERIES, int), np.full(N_QUERIES, N_ROWS),
                               np.full(N_QUERIES, -1), everything)
@@ -119,10 +129,11 @@ def test_top_k_without_filters_equals_brute_force(seed, budget, postings):
 
 
 @pytest.mark.parametrize("budget", BUDGETS.values(), ids=BUDGETS.keys())
-def test_k_larger_than_index_is_clipped(budget):
+@pytest.mark.parametrize("method", METHODS)
+def test_k_larger_than_index_is_clipped(budget, method):
     Q, X, lo, hi, skip, allowed = random_case(5)
     indices, scores = top_k(Q, X, N_ROWS + 25, lo=lo, hi=hi, skip=skip, allowed=allowed,
-                            max_block_bytes=budget, n_jobs=2)
+                            max_block_bytes=budget, n_jobs=2, method=method)
     assert indices.shape == (N_QUERIES, N_ROWS)
     S, expected = brute_force(Q, X, N_ROWS, lo, hi, skip, allowed)
     assert_matches_oracle(indices, scores, S, expected, N_ROWS)
@@ -141,51 +152,56 @@ def test_blocks_have_the_planned_sizes():
     assert all(len(b) >= 1 for b in blocks) and len(blocks) > 1
 
 
-def test_only_positive_scores_and_padding():
+@pytest.mark.parametrize("method", METHODS)
+def test_only_positive_scores_and_padding(method):
     # Row 0 of X is the query itself, row 1 its opposite (cosine -1), row 2 orthogonal.
     X = sp.csr_matrix(np.array([[1, 0, 0], [-1, 0, 0], [0, 1, 0], [0.6, 0.8, 0]], np.float32))
     Q = X[[0]]
-    indices, scores = top_k(Q, X, 4)
+    indices, scores = top_k(Q, X, 4, method=method)
     assert indices.tolist() == [[0, 3, -1, -1]]
     np.testing.assert_allclose(scores[0, :2], [1.0, 0.6], rtol=1e-6)
     assert np.isneginf(scores[0, 2:]).all()
 
 
-def test_empty_windows_give_only_padding():
+@pytest.mark.parametrize("method", METHODS)
+def test_empty_windows_give_only_padding(method):
     Q, X, *_ = random_case(6)
     lo = np.full(N_QUERIES, 10)
-    indices, scores = top_k(Q, X, 3, lo=lo, hi=lo, max_block_bytes=1)
+    indices, scores = top_k(Q, X, 3, lo=lo, hi=lo, max_block_bytes=1, method=method)
     assert (indices == -1).all() and np.isneginf(scores).all()
-    indices, scores = top_k(Q, X, 3, lo=lo, hi=lo - 4)  # lo > hi is empty too
+    indices, scores = top_k(Q, X, 3, lo=lo, hi=lo - 4, method=method)  # lo > hi is empty too
     assert (indices == -1).all()
 
 
-def test_empty_query_row_and_empty_index():
+@pytest.mark.parametrize("method", METHODS)
+def test_empty_query_row_and_empty_index(method):
     Q, X, *_ = random_case(7)
-    indices, scores = top_k(Q[[7]], X, 5)  # row 7 of Q has no terms
+    indices, scores = top_k(Q[[7]], X, 5, method=method)  # row 7 of Q has no terms
     assert (indices == -1).all() and np.isneginf(scores).all()
     empty = sp.csr_matrix((0, N_TERMS), dtype=np.float32)
-    indices, scores = top_k(Q, empty, 5)
+    indices, scores = top_k(Q, empty, 5, method=method)
     assert indices.shape == scores.shape == (N_QUERIES, 0)
-    indices, scores = top_k(empty, X, 5)
+    indices, scores = top_k(empty, X, 5, method=method)
     assert indices.shape == (0, 5)
 
 
-def test_windows_outside_the_index_are_cut_to_it():
+@pytest.mark.parametrize("method", METHODS)
+def test_windows_outside_the_index_are_cut_to_it(method):
     """Regression: a negative ``lo`` wrapped around (``X[-3:]``) and a ``hi`` past the end
     broke the block's shapes."""
     Q, X, *_ = random_case(8)
     lo = np.full(N_QUERIES, -3)
     hi = np.full(N_QUERIES, N_ROWS + 5)
-    got = top_k(Q, X, 6, lo=lo, hi=hi)
-    want = top_k(Q, X, 6)
+    got = top_k(Q, X, 6, lo=lo, hi=hi, method=method)
+    want = top_k(Q, X, 6, method=method)
     np.testing.assert_array_equal(got[0], want[0])
     np.testing.assert_array_equal(got[1], want[1])
 
 
-def test_skip_removes_only_that_row():
+@pytest.mark.parametrize("method", METHODS)
+def test_skip_removes_only_that_row(method):
     X = sp.csr_matrix(np.array([[1, 0], [1, 0], [0.8, 0.6]], np.float32))
-    indices, _ = top_k(X[[0, 1]], X, 3, skip=[0, -1])
+    indices, _ = top_k(X[[0, 1]], X, 3, skip=[0, -1], method=method)
     assert indices[0].tolist() == [1, 2, -1]
     assert sorted(indices[1].tolist()) == [0, 1, 2]
 
@@ -227,10 +243,11 @@ def test_bad_n_jobs(bad):
         top_k(Q, X, 3, n_jobs=bad)
 
 
-def test_n_jobs_minus_one_means_every_cpu():
+@pytest.mark.parametrize("method", METHODS)
+def test_n_jobs_minus_one_means_every_cpu(method):
     Q, X, *_ = random_case(9)
-    got = top_k(Q, X, 4, n_jobs=-1, max_block_bytes=1)
-    want = top_k(Q, X, 4)
+    got = top_k(Q, X, 4, n_jobs=-1, max_block_bytes=1, method=method)
+    want = top_k(Q, X, 4, method=method)
     np.testing.assert_array_equal(got[1], want[1])
 
 
@@ -248,10 +265,11 @@ def test_one_query_is_scored_from_postings_and_a_narrow_window_from_rows():
         np.testing.assert_allclose(products(one, a, z), exact[:, a:z], atol=1e-6)
 
 
-def test_postings_of_another_shape_are_refused():
+@pytest.mark.parametrize("method", METHODS)
+def test_postings_of_another_shape_are_refused(method):
     Q, X, *_ = random_case(7, windows=False)
     with pytest.raises(ValueError, match=r"^XT must be X\.T, shape \(40, 70\), got \(70, 40\)$"):
-        top_k(Q, X, 3, XT=X)
+        top_k(Q, X, 3, XT=X, method=method)
 
 
 def test_scipy_product_when_scikit_learn_has_no_dense_kernel(monkeypatch):
@@ -259,10 +277,63 @@ def test_scipy_product_when_scikit_learn_has_no_dense_kernel(monkeypatch):
     import recommender.index as index
 
     Q, X, lo, hi, skip, allowed = random_case(8)
-    with_kernel = top_k(Q, X, 7, lo=lo, hi=hi, skip=skip, allowed=allowed, XT=X.T.tocsr())
+    with_kernel = top_k(Q, X, 7, lo=lo, hi=hi, skip=skip, allowed=allowed, XT=X.T.tocsr(),
+                        method="scipy")
     monkeypatch.setattr(index, "_sparse_matmul_to_dense", None)
     for XT in (None, X.T.tocsr()):
-        indices, scores = top_k(Q, X, 7, lo=lo, hi=hi, skip=skip, allowed=allowed, XT=XT)
+        indices, scores = top_k(Q, X, 7, lo=lo, hi=hi, skip=skip, allowed=allowed, XT=XT,
+                                method="scipy")
         S, expected = brute_force(Q, X, 7, lo, hi, skip, allowed)
         assert_matches_oracle(indices, scores, S, expected, 7)
         np.testing.assert_allclose(scores, with_kernel[1], atol=TIE)
+
+
+# -- choosing the method ----------------------------------------------------------------
+@pytest.mark.parametrize("bad", ["fast", "NUMBA", "", None, 1])
+def test_unknown_method_is_named(bad):
+    Q, X, *_ = random_case(0)
+    with pytest.raises(ValueError, match=rf"^method must be one of 'auto', 'numba', 'scipy', "
+                                         rf"got {re.escape(repr(bad))}$"):
+        top_k(Q, X, 3, method=bad)
+
+
+@pytest.fixture
+def without_numba(monkeypatch):
+    """As if numba were not installed: importing it fails."""
+    monkeypatch.setitem(sys.modules, "numba", None)
+
+
+def test_numba_asked_without_numba_says_how_to_install_it(without_numba):
+    Q, X, *_ = random_case(0)
+    with pytest.raises(ImportError, match=r"^method='numba' needs numba, which is not "
+                                          r"installed; install it with: pip install "
+                                          r"'recommender\[fast\]'"):
+        top_k(Q, X, 3, method="numba")
+
+
+def test_auto_without_numba_is_the_scipy_path(without_numba, monkeypatch):
+    import recommender.index as index
+
+    assert index.fast_kernel() is None
+    Q, X, lo, hi, skip, allowed = random_case(1)
+    calls = []
+    real = index._block_top_k
+    monkeypatch.setattr(index, "_block_top_k", lambda *a: calls.append(1) or real(*a))
+    got = top_k(Q, X, 7, lo=lo, hi=hi, skip=skip, allowed=allowed)
+    assert calls  # the scipy blocks did the work
+    want = top_k(Q, X, 7, lo=lo, hi=hi, skip=skip, allowed=allowed, method="scipy")
+    np.testing.assert_array_equal(got[0], want[0])
+    np.testing.assert_array_equal(got[1], want[1])
+
+
+def test_auto_with_numba_is_the_kernel(monkeypatch):
+    import recommender.index as index
+    import recommender.kernel as kernel
+
+    assert index.fast_kernel() is kernel
+    calls = []
+    real = kernel.top_k_postings
+    monkeypatch.setattr(kernel, "top_k_postings", lambda *a: calls.append(1) or real(*a))
+    Q, X, *_ = random_case(2)
+    top_k(Q, X, 3)
+    assert calls == [1]

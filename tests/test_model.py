@@ -9,6 +9,7 @@ a three-line subclass.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import warnings
 from datetime import datetime, timedelta, timezone
@@ -579,3 +580,122 @@ def test_recommend_batch_rejects_a_string(small_model):
     with pytest.raises(TypeError, match=r"a list of article ids was expected, got the string "
                                         r"'CNT000001r4edC'; use recommend\(\) for one article"):
         small_model.recommend_batch(TIGER)
+
+
+# -- the neighbour table --------------------------------------------------------------------
+@pytest.fixture
+def scoring_calls(monkeypatch):
+    """Counts the calls of the scoring kernel (top_k) made by the model."""
+    import recommender.model as model_module
+
+    calls = []
+    real = model_module.top_k
+    monkeypatch.setattr(model_module, "top_k", lambda *a, **kw: calls.append(1) or real(*a, **kw))
+    return calls
+
+
+def test_table_is_what_recommend_batch_returns(small_model):
+    table = small_model.table_indices_
+    assert table.shape == (41, 40) and table.dtype == np.int32
+    assert small_model.table_scores_.dtype == np.float32
+    batch = small_model.recommend_batch(small_model.ids_, k=50)
+    ids = np.where(table >= 0, small_model.ids_[np.maximum(table, 0)], "")
+    np.testing.assert_array_equal(ids, batch.ids)
+    np.testing.assert_array_equal(small_model.table_scores_, batch.scores)
+
+
+@pytest.mark.parametrize("k", [1, 5, 17, 40, 1000])
+def test_recommend_from_the_table_equals_scoring(small_model, scoring_calls, k):
+    for source in small_model.ids_:
+        table = small_model.recommend(source, k=k)
+        assert not scoring_calls  # answered from the table
+        scored = small_model.recommend_batch([source], k=k)  # scoring, one row
+        n = len(table[0])
+        np.testing.assert_array_equal(table[0], scored.ids[0, :n])
+        np.testing.assert_array_equal(table[1], scored.scores[0, :n])
+        assert (scored.ids[0, n:] == "").all()
+        scoring_calls.clear()
+
+
+@pytest.mark.parametrize("filters", [
+    {"as_of": "2020-07-01"}, {"max_age": 30}, {"since": "2020-01-01"}, {"until": "2020-08-01"},
+    {"categories": ["france"]}, {"exclude": ["CNT000001rdIhh"]}, {"exclude": "CNT000001rdIhh"},
+], ids=lambda f: next(iter(f)))
+def test_recommend_with_a_filter_scores(small_model, scoring_calls, filters):
+    ids, _ = small_model.recommend(TIGER, k=5, **filters)
+    assert scoring_calls == [1]
+    want = small_model.recommend_batch([TIGER], k=5, **filters)
+    np.testing.assert_array_equal(ids, want.ids[0, :len(ids)])
+
+
+def test_recommend_with_default_filters_spelled_out_reads_the_table(small_model, scoring_calls):
+    got = small_model.recommend(TIGER, k=5, max_age=None, exclude=[], categories=None)
+    assert not scoring_calls
+    np.testing.assert_array_equal(got[0], small_model.recommend(TIGER, k=5)[0])
+
+
+def test_recommend_beyond_the_table_scores(articles_path, scoring_calls):
+    model = _fit_sample(articles_path, table_size=3)
+    scoring_calls.clear()  # the fit built the table with one call
+    assert model.table_indices_.shape == (41, 3)
+    small = model.recommend(TIGER, k=3)
+    assert not scoring_calls
+    large = model.recommend(TIGER, k=4)
+    assert scoring_calls == [1]
+    np.testing.assert_array_equal(small[0], large[0][:3])
+    np.testing.assert_array_equal(small[1], large[1][:3])
+
+
+def test_table_with_the_models_max_age(articles_path, scoring_calls):
+    model = _fit_sample(articles_path, max_age=20)
+    scoring_calls.clear()
+    for source in (TIGER, "CNT000001t8nND", NEWEST):
+        table = model.recommend(source, k=40)
+        same = model.recommend(source, k=40, max_age=20)  # the default, spelled out
+        assert not scoring_calls
+        scored = model.recommend_batch([source], k=40)
+        np.testing.assert_array_equal(table[0], same[0])
+        np.testing.assert_array_equal(table[0], scored.ids[0, :len(table[0])])
+        np.testing.assert_array_equal(table[1], scored.scores[0, :len(table[0])])
+        scoring_calls.clear()
+    ids, _ = model.recommend("CNT000001t8nND", k=40)
+    assert set(ids) <= {"CNT000001t9XLN", "CNT000001tA7u1", NEWEST}  # 20 days, by hand
+    model.recommend(TIGER, k=5, max_age=30)  # another age: scored
+    assert scoring_calls == [1]
+
+
+def test_no_table(articles_path, scoring_calls, small_model):
+    model = _fit_sample(articles_path, table_size=0)
+    assert model.table_indices_ is None and model.table_scores_ is None
+    assert not scoring_calls  # fit scored nothing
+    got = model.recommend(TIGER, k=5)
+    assert scoring_calls == [1]
+    np.testing.assert_array_equal(got[0], small_model.recommend(TIGER, k=5)[0])
+
+
+def test_build_table_again_with_another_size(articles_path):
+    model = _fit_sample(articles_path, table_size=0)
+    assert model.build_table(7) is model
+    assert model.table_size == 7 and model.table_indices_.shape == (41, 7)
+    want = model.recommend_batch(model.ids_, k=7)
+    np.testing.assert_array_equal(model.table_scores_, want.scores)
+    model.build_table(0)
+    assert model.table_indices_ is None
+
+
+@pytest.mark.parametrize("bad", [-1, 2.5, True, "50", None, np.int64(-3)])
+def test_bad_table_size_is_named(articles, bad):
+    message = (rf"^table_size must be a non-negative integer \(0 for no neighbour table\), "
+               rf"got {re.escape(repr(bad))}$")
+    with pytest.raises(ValueError, match=message):
+        ArticleRecommender(min_df=2, table_size=bad).fit(articles)
+    model = ArticleRecommender(min_df=2, table_size=0).fit(articles)
+    if bad is not None:  # build_table(None) builds with the model's table_size
+        with pytest.raises(ValueError, match=message):
+            model.build_table(bad)
+    assert model.table_size == 0 and model.table_indices_ is None  # unchanged
+
+
+def test_build_table_before_fit(articles):
+    with pytest.raises(NotFittedError, match="not fitted yet"):
+        ArticleRecommender().build_table()

@@ -20,7 +20,7 @@ import sklearn
 
 import recommender
 from recommender import ArticleRecommender, CorpusWarning, ModelFormatError
-from recommender.store import FILES, FORMAT_VERSION, load_model
+from recommender.store import FILES, FORMAT_VERSION, TABLE_FILES, load_model
 
 TIGER = "CNT000001r4edC"
 
@@ -94,7 +94,8 @@ def test_round_trip_with_undated_empty_and_uncategorised_articles(articles, tmp_
            {"id": "NO-CATEGORY", "title": "Un tigre de Sumatra", "category": "",
             "published": "2020-06-02T12:00:00+02:00"}]
     model = ArticleRecommender(max_age=45.5, min_df=1, field_weights={"title": 3, "body": 1})
-    model.fit(list(articles) + odd)
+    with pytest.warns(UserWarning, match="1 articles have no date"):  # the table, max_age
+        model.fit(list(articles) + odd)
     model.save(tmp_path / "odd")
     loaded = ArticleRecommender.load(tmp_path / "odd")
     assert loaded.max_age_days_ == 45.5 and loaded.info_["n_undated"] == 1
@@ -117,7 +118,8 @@ def test_numpy_scalar_parameters_are_saved_as_plain_json(articles, tmp_path):
 def test_save_returns_and_creates_the_folder(small_model, tmp_path):
     path = tmp_path / "deep" / "er" / "model"
     assert small_model.save(path) is None
-    assert sorted(p.name for p in path.iterdir()) == sorted([*FILES, "manifest.json"])
+    assert sorted(p.name for p in path.iterdir()) == sorted([*FILES, *TABLE_FILES,
+                                                             "manifest.json"])
 
 
 # -- no unpickling --------------------------------------------------------------------------
@@ -138,7 +140,7 @@ def test_load_never_unpickles(model_dir, small_model, monkeypatch):
 
     monkeypatch.setattr(np, "load", checked_load)
     loaded = ArticleRecommender.load(model_dir)
-    assert calls == [False] * sum(name.endswith(".npy") for name in FILES)
+    assert calls == [False] * sum(name.endswith(".npy") for name in (*FILES, *TABLE_FILES))
     np.testing.assert_array_equal(loaded.recommend(TIGER)[0], small_model.recommend(TIGER)[0])
 
 
@@ -190,14 +192,14 @@ def test_manifest_that_is_not_json(copy_of):
         ArticleRecommender.load(copy_of)
 
 
-@pytest.mark.parametrize("version", [2, 0, "1", None])
+@pytest.mark.parametrize("version", [3, 0, "1", "2", None, True])
 def test_other_format_version_names_both(copy_of, version):
     manifest = read_manifest(copy_of)
     manifest["format_version"] = version
     write_manifest(copy_of, manifest)
     with pytest.raises(ModelFormatError, match=rf"model format_version {version!r}, but this "
-                                               rf"version of recommender reads format 1\. "
-                                               rf"Retrain the model"):
+                                               rf"version of recommender reads formats 1 and "
+                                               rf"2\. Retrain the model"):
         ArticleRecommender.load(copy_of)
 
 
@@ -354,13 +356,14 @@ def test_saved_folder_has_the_usual_permissions(small_model, tmp_path):
 # -- the manifest ---------------------------------------------------------------------------
 def test_manifest_contents(model_dir, small_model, articles_path):
     manifest = read_manifest(model_dir)
-    assert manifest["format_version"] == FORMAT_VERSION == 1
+    assert manifest["format_version"] == FORMAT_VERSION == 2
     assert manifest["recommender_version"] == recommender.__version__
     assert manifest["versions"] == {"numpy": np.__version__, "scipy": scipy.__version__,
                                     "scikit-learn": sklearn.__version__}
     assert manifest["params"] == {"field_weights": None, "min_df": 2, "max_df": 0.5,
                                   "sublinear_tf": True, "analyzer": None, "max_age": None,
-                                  "max_block_bytes": 256 * 2**20, "n_jobs": 1}
+                                  "max_block_bytes": 256 * 2**20, "n_jobs": 1,
+                                  "table_size": 50}
     assert manifest["n_articles"] == 41 and manifest["shape"][0] == 41
     assert manifest["nnz"] == small_model.matrix_.nnz
     # corpus_sha256: id, title, heading and body of each article in file order, each ended
@@ -374,7 +377,7 @@ def test_manifest_contents(model_dir, small_model, articles_path):
     created = datetime.fromisoformat(manifest["created"])
     assert created.utcoffset() == timedelta(0)
     assert timedelta(0) <= datetime.now(timezone.utc) - created < timedelta(hours=2)
-    assert set(manifest["files"]) == set(FILES)
+    assert set(manifest["files"]) == set(FILES) | set(TABLE_FILES)
     for name, facts in manifest["files"].items():
         data = (model_dir / name).read_bytes()
         assert facts == {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
@@ -386,3 +389,82 @@ def test_corpus_checksum_follows_the_text(articles):
         a = ArticleRecommender().fit(articles)
         b = ArticleRecommender().fit([replace(articles[0], body="Autre."), *articles[1:]])
     assert a.info_["corpus_sha256"] != b.info_["corpus_sha256"]
+
+
+# -- the neighbour table ----------------------------------------------------------------
+def test_table_round_trips_memory_mapped(small_model, model_dir):
+    loaded = ArticleRecommender.load(model_dir)
+    for name in ("table_indices_", "table_scores_"):
+        array = getattr(loaded, name)
+        assert isinstance(array, np.memmap) and array.mode == "r"
+        np.testing.assert_array_equal(array, getattr(small_model, name))
+        assert array.dtype == getattr(small_model, name).dtype
+    assert loaded.table_indices_.shape == (41, 40)  # table_size 50, clipped to the others
+    with pytest.raises(ValueError, match="read-only"):
+        loaded.table_scores_[0, 0] = 1
+    for source in small_model.ids_:
+        got, want = loaded.recommend(source, k=12), small_model.recommend(source, k=12)
+        np.testing.assert_array_equal(got[0], want[0])
+        np.testing.assert_array_equal(got[1], want[1])
+        assert not isinstance(got[1], np.memmap)  # answers are copies, not views of the file
+
+
+def as_format_1(path: Path) -> None:
+    """Turn a saved model into the folder an older version wrote: no table, format 1."""
+    manifest = read_manifest(path)
+    for name in TABLE_FILES:
+        del manifest["files"][name]
+        (path / name).unlink()
+    del manifest["params"]["table_size"]
+    manifest["format_version"] = 1
+    write_manifest(path, manifest)
+
+
+def test_older_folder_without_a_table_loads_and_scores(copy_of, small_model):
+    as_format_1(copy_of)
+    loaded = ArticleRecommender.load(copy_of)
+    assert loaded.table_indices_ is None and loaded.table_scores_ is None
+    assert loaded.table_size == 0
+    loaded.table_size = 50  # the only difference
+    assert_same_model(small_model, loaded, sources=[TIGER, "CNT000001r2yqP"])
+    loaded.table_size = 0
+    loaded.save(copy_of)  # and saved again, it is a format-2 folder without a table
+    assert read_manifest(copy_of)["format_version"] == 2
+    assert not set(TABLE_FILES) & set(os.listdir(copy_of))
+    assert ArticleRecommender.load(copy_of).table_indices_ is None
+
+
+def test_model_without_a_table_saves_no_table_files(articles, tmp_path):
+    model = ArticleRecommender(min_df=2, table_size=0).fit(articles)
+    model.save(tmp_path / "model")
+    assert sorted(os.listdir(tmp_path / "model")) == sorted([*FILES, "manifest.json"])
+    loaded = ArticleRecommender.load(tmp_path / "model")
+    assert loaded.table_indices_ is None and loaded.table_size == 0
+
+
+def test_half_a_table_is_refused(copy_of):
+    manifest = read_manifest(copy_of)
+    del manifest["files"]["table.scores.npy"]
+    write_manifest(copy_of, manifest)
+    with pytest.raises(ModelFormatError, match=r"manifest\.json lists table\.indices\.npy but "
+                                               r"not table\.scores\.npy; the model is damaged"):
+        ArticleRecommender.load(copy_of)
+
+
+def test_table_of_another_shape_is_refused(copy_of):
+    np.save(copy_of / "table.scores.npy", np.zeros((41, 7), np.float32), allow_pickle=False)
+    refresh_facts(copy_of, "table.scores.npy")
+    with pytest.raises(ModelFormatError, match=r"the neighbour table does not fit the model: "
+                                               r"indices int32\[41, 40\], scores "
+                                               r"float32\[41, 7\], for 41 articles"):
+        ArticleRecommender.load(copy_of)
+
+
+def test_damaged_table_fails_the_checksum(copy_of):
+    file = copy_of / "table.scores.npy"
+    data = bytearray(file.read_bytes())
+    data[-1] ^= 0xFF
+    file.write_bytes(bytes(data))
+    with pytest.raises(ModelFormatError, match=r"file table\.scores\.npy does not match its "
+                                               r"checksum"):
+        ArticleRecommender.load(copy_of)
