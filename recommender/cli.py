@@ -162,7 +162,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="match Snowball French stems instead of whole words")
     p.add_argument("--skip-invalid", action="store_true",
                    help="skip bad lines and duplicate ids, and report them, instead of failing")
-    p.add_argument("--jobs", type=_positive_int, default=2, help="threads for scoring")
+    p.add_argument("--jobs", type=_positive_int, default=2,
+                   help="threads for scoring, processes for the analysis of the text")
     p.set_defaults(run=_train)
 
     listing = argparse.ArgumentParser(add_help=False)  # one list, printed
@@ -212,10 +213,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--scales", type=_scales, default=["real"], metavar="S,S,…",
                    help="'real' and synthetic sizes such as 100k,300k,1m (default: real)")
     p.add_argument("--quick", action="store_true",
-                   help="the real corpus only, whatever --scales says (a few minutes)")
-    p.add_argument("--repeats", type=_positive_int, default=3,
+                   help="the real corpus only, whatever --scales says, each stage once "
+                        "(a few minutes)")
+    p.add_argument("--repeats", type=_positive_int, default=None,
                    help="runs of each stage below 50,000 articles; the median is shown "
-                        "(default: %(default)s)")
+                        "(default: 3, or 1 with --quick)")
     p.add_argument("--jobs", type=_jobs_list, default=[1, 2], metavar="T,T,…",
                    help="thread (and fit process) counts to time (default: 1,2)")
     p.add_argument("-k", type=_positive_int, default=10, help="list length (default: %(default)s)")
@@ -344,8 +346,9 @@ def _bench(args) -> int:
         if not out.parent.is_dir():
             raise FileNotFoundError(f"cannot write {out}: folder {out.parent} does not exist")
     bench = Bench(corpus, scales=["real"] if args.quick else args.scales, jobs=args.jobs,
-                  repeats=args.repeats, k=args.k, sample=args.sample, seed=args.seed,
-                  competitors=args.competitors)
+                  repeats=args.repeats or (1 if args.quick else 3), k=args.k,
+                  sample=args.sample, seed=args.seed, competitors=args.competitors,
+                  json_path=args.json)
     report = bench.run()
     if args.json:
         write_json(report, args.json)
