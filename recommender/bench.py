@@ -189,7 +189,7 @@ class Bench:
     def __init__(self, corpus, *, scales=("real",), jobs=(1, 2), repeats: int = 3, k: int = 10,
                  sample: int = SAMPLE, seed: int = 0, competitors=tuple(COMPETITORS),
                  exact_limit: int = EXACT_LIMIT, competitor_limit: float = COMPETITOR_LIMIT,
-                 print_fn=None, json_path=None):
+                 print_fn=None, json_path=None, competitor_sample: bool = False):
         self.corpus = Path(corpus)
         self.scales = [(s, parse_scale(s)) for s in scales]
         self.jobs = list(jobs)
@@ -206,6 +206,7 @@ class Bench:
         self.competitor_limit = competitor_limit
         self.print = print_fn or (lambda line: print(line, flush=True))
         self.rows: list[dict] = []
+        self.competitor_sample = competitor_sample  # compare on the sampled queries only
         self.json_path = json_path  # rewritten after every row: a long run leaves its rows
         self._last_time: dict[tuple, tuple[int, float]] = {}
 
@@ -365,6 +366,7 @@ class Bench:
                             note=f"timed on {len(sample)} queries, times n/{len(sample)}")
             for label, params in APPROX_SETTINGS.items():
                 self.approx(scale, model, threads, label, params, sample, exact_sample)
+        ours_sample = {}
         for name in self.competitors:
             if not ours:
                 self.record(scale, n, f"all-pairs top-{k} exact", None, competitor=name,
@@ -374,8 +376,14 @@ class Bench:
             for threads in self.jobs:
                 if name not in THREADED and threads != 1:
                     continue
-                self.competitor(scale, name, X, threads, ours[threads] if threads in ours
-                                else ours[max(ours)])
+                if self.competitor_sample:
+                    if threads not in ours_sample:
+                        ours_sample[threads] = _timed(lambda: top_k(
+                            X[sample], X, k, skip=sample, XT=XT, n_jobs=threads), 1)[::2]
+                    self.competitor(scale, name, X, threads, ours_sample[threads], sample)
+                else:
+                    self.competitor(scale, name, X, threads, ours[threads] if threads in ours
+                                    else ours[max(ours)])
 
     def approx(self, scale, model, threads, label, params, sample, exact_sample) -> None:
         """The approximate mode on every article (or, above ``exact_limit``, on a sample of
@@ -402,28 +410,32 @@ class Bench:
         if threads == max(self.jobs) and label == "default":
             self.write_batch(scale, model, rows, ai, ascore)
 
-    def competitor(self, scale, name, X, threads, ours) -> None:
+    def competitor(self, scale, name, X, threads, ours, rows=None) -> None:
         n, k = X.shape[0], self.k
-        last = self._last_time.get((name, threads))
+        stage = f"all-pairs top-{k} exact" if rows is None else \
+            f"top-{k} of {len(rows):,} sampled queries"
+        last = self._last_time.get((name, threads)) if rows is None else None
         if last is not None:
             guess = last[1] * (n / last[0]) ** 2
             if guess > self.competitor_limit:
-                self.record(scale, n, f"all-pairs top-{k} exact", None, competitor=name,
+                self.record(scale, n, stage, None, competitor=name,
                             threads=threads, skipped=f"extrapolated {guess:,.0f} s (n² from "
                             f"{last[0]:,} articles) > {self.competitor_limit:,.0f} s")
                 return
         try:
             seconds, peak, (ti, ts) = _timed(
-                lambda: COMPETITORS[name](X, k, threads), self.repeats if n <= 50_000 else 1)
+                lambda: COMPETITORS[name](X, k, threads, rows),
+                self.repeats if n <= 50_000 else 1)
         except CompetitorMissing as exc:
-            self.record(scale, n, f"all-pairs top-{k} exact", None, competitor=name,
-                        threads=threads, skipped=str(exc))
+            self.record(scale, n, stage, None, competitor=name, threads=threads,
+                        skipped=str(exc))
             return
-        self._last_time[(name, threads)] = (n, seconds)
+        if rows is None:
+            self._last_time[(name, threads)] = (n, seconds)
         ours_s, (oi, os_) = ours
-        self.record(scale, n, f"all-pairs top-{k} exact", seconds, competitor=name,
-                    threads=threads, peak=peak, per=n, ratio=round(ours_s / seconds, 3),
-                    **agreement(oi, os_, ti, ts))
+        self.record(scale, n, stage, seconds, competitor=name, threads=threads, peak=peak,
+                    per=n if rows is None else len(rows), ratio=round(ours_s / seconds, 3),
+                    ours_seconds=round(ours_s, 6), **agreement(oi, os_, ti, ts))
 
     def write_batch(self, scale, model, rows, indices, scores) -> None:
         """The batch file (JSON lines of :mod:`recommender.batch`) of the approximate lists

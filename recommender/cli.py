@@ -213,8 +213,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--scales", type=_scales, default=["real"], metavar="S,S,…",
                    help="'real' and synthetic sizes such as 100k,300k,1m (default: real)")
     p.add_argument("--quick", action="store_true",
-                   help="the real corpus only, whatever --scales says, each stage once "
-                        "(a few minutes)")
+                   help="the real corpus only, whatever --scales says, each stage once, "
+                        "competitors on the 2,000 sampled queries (a few minutes)")
     p.add_argument("--repeats", type=_positive_int, default=None,
                    help="runs of each stage below 50,000 articles; the median is shown "
                         "(default: 3, or 1 with --quick)")
@@ -348,7 +348,7 @@ def _bench(args) -> int:
     bench = Bench(corpus, scales=["real"] if args.quick else args.scales, jobs=args.jobs,
                   repeats=args.repeats or (1 if args.quick else 3), k=args.k,
                   sample=args.sample, seed=args.seed, competitors=args.competitors,
-                  json_path=args.json)
+                  json_path=args.json, competitor_sample=args.quick)
     report = bench.run()
     if args.json:
         write_json(report, args.json)

@@ -1,7 +1,8 @@
 """Other libraries' all-pairs cosine top-k, on our TF-IDF matrix, for the benchmark.
 
-Each competitor is a function ``(X, k, n_jobs) -> (indices, scores)`` with the shapes of
-:func:`recommender.index.top_k` for ``top_k(X, X, k, skip=every row)``: ``(n, k)`` arrays,
+Each competitor is a function ``(X, k, n_jobs, rows=None) -> (indices, scores)`` with the
+shapes of :func:`recommender.index.top_k` for ``top_k(X[rows], X, k, skip=rows)`` (all rows
+by default): ``(n_queries, k)`` arrays,
 best first, the query itself left out, -1 / -inf padding where fewer than ``k`` rows have
 a positive score. Each asks for ``k + 1`` rows and drops the query (or, when ties push it
 out of the list, the last row). A competitor that is not installed raises
@@ -20,10 +21,11 @@ class CompetitorMissing(ImportError):
     """A competitor's library is not installed; the message says how to install it."""
 
 
-def _drop_self(indices: np.ndarray, scores: np.ndarray, k: int):
-    """``(n, k + 1)`` lists with the query somewhere (or absent) -> ``(n, k)`` without it."""
+def _drop_self(indices: np.ndarray, scores: np.ndarray, k: int, rows=None):
+    """``(n, k + 1)`` lists with the query (row ``rows[i]``) somewhere, or absent ->
+    ``(n, k)`` without it."""
     n = indices.shape[0]
-    rows = np.arange(n)[:, None]
+    rows = (np.arange(n) if rows is None else np.asarray(rows))[:, None]
     is_self = indices == rows
     # Keep the first k entries that are not the query.
     keep = ~is_self & (np.cumsum(~is_self, axis=1) <= k)
@@ -53,29 +55,33 @@ def _from_csr(C: sp.csr_matrix, k: int):
     return indices, scores
 
 
-def sparse_dot_topn(X, k, n_jobs):
+def _queries(X, rows):
+    return X if rows is None else X[rows]
+
+
+def sparse_dot_topn(X, k, n_jobs, rows=None):
     """``sp_matmul_topn(X, X.T, top_n=k + 1, threshold=0, n_threads=n_jobs)``."""
     try:
         from sparse_dot_topn import sp_matmul_topn
     except ImportError:
         raise CompetitorMissing("sparse_dot_topn is not installed: pip install "
                                 "'sparse_dot_topn>=1.1' (or the 'bench' extra)") from None
-    C = sp_matmul_topn(X, X.T.tocsr(), top_n=k + 1, threshold=0, sort=True,
+    C = sp_matmul_topn(_queries(X, rows), X.T.tocsr(), top_n=k + 1, threshold=0, sort=True,
                        n_threads=n_jobs if n_jobs > 1 else None)
-    return _drop_self(*_from_csr(C.tocsr(), k + 1), k)
+    return _drop_self(*_from_csr(C.tocsr(), k + 1), k, rows)
 
 
-def sklearn_brute(X, k, n_jobs):
+def sklearn_brute(X, k, n_jobs, rows=None):
     """scikit-learn ``NearestNeighbors(metric="cosine", algorithm="brute", n_jobs=n_jobs)``."""
     from sklearn.neighbors import NearestNeighbors
 
     knn = NearestNeighbors(n_neighbors=k + 1, metric="cosine", algorithm="brute",
                            n_jobs=n_jobs).fit(X)
-    dist, idx = knn.kneighbors(X)
-    return _drop_self(idx.astype(np.int64), (1 - dist).astype(np.float32), k)
+    dist, idx = knn.kneighbors(_queries(X, rows))
+    return _drop_self(idx.astype(np.int64), (1 - dist).astype(np.float32), k, rows)
 
 
-def gensim_sparse(X, k, n_jobs, chunksize: int = 500):
+def gensim_sparse(X, k, n_jobs, rows=None, chunksize: int = 500):
     """gensim ``SparseMatrixSimilarity(num_best=k + 1)``, queries in gensim's chunks of 500
     (it has no thread option: numpy's own threads only)."""
     try:
@@ -88,14 +94,15 @@ def gensim_sparse(X, k, n_jobs, chunksize: int = 500):
                                    num_features=X.shape[1], num_best=k + 1,
                                    chunksize=chunksize, normalize_documents=False,
                                    normalize_queries=False)
-    n = X.shape[0]
+    Q = _queries(X, rows)
+    n = Q.shape[0]
     indices = np.full((n, k + 1), -1, np.int64)
     scores = np.full((n, k + 1), -np.inf, np.float32)
     for a in range(0, n, chunksize):
-        for i, hits in enumerate(index[X[a:a + chunksize]], start=a):
+        for i, hits in enumerate(index[Q[a:a + chunksize]], start=a):
             for j, (row, score) in enumerate(hits):
                 indices[i, j], scores[i, j] = row, score
-    return _drop_self(indices, scores, k)
+    return _drop_self(indices, scores, k, rows)
 
 
 #: name -> function, in the order the benchmark runs them.

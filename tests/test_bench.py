@@ -176,3 +176,19 @@ def test_cli_writes_json(capsys, tmp_path, articles_path):
     rows = json.loads(out.read_text())["rows"]
     assert {r["competitor"] for r in rows} == {"ours"}
     assert "all-pairs top-3 exact" in capsys.readouterr().out
+
+
+def test_quick_compares_competitors_on_the_sampled_queries(articles_path):
+    bench = Bench(articles_path, jobs=[1, 2], repeats=1, k=5, sample=15,
+                  competitors=["sklearn", "gensim"], competitor_sample=True,
+                  print_fn=lambda line: None)
+    rows = [r for r in bench.run()["rows"] if r["competitor"] != "ours"]
+    assert {r["stage"] for r in rows} == {"top-5 of 15 sampled queries"}
+    assert {(r["competitor"], r["threads"]) for r in rows} == \
+        {("sklearn", 1), ("sklearn", 2), ("gensim", 1)}
+    for row in rows:
+        if row.get("skipped"):
+            continue
+        assert row["same_scores"] == 1.0
+        assert row["ratio"] == pytest.approx(row["ours_seconds"] / row["seconds"], rel=0.01,
+                                             abs=1e-3)
