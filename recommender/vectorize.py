@@ -49,7 +49,7 @@ class FieldTfidfVectorizer:
         Processes that analyse the articles (-1: one per CPU). The vectors are the same,
         bit for bit, for any value. A setting of the run, not of the model: not in
         :meth:`get_params`, not saved.
-    chunk_size : int, default=1000
+    chunk_size : int, default=2000
         Articles per chunk sent to a process; the result does not depend on it.
     """
 
