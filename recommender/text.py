@@ -154,6 +154,8 @@ def split_words(text: str) -> list[str]:
 
 def strip_accents(word: str) -> str:
     """``'élection'`` -> ``'election'``; ``'œuvre'`` -> ``'oeuvre'``."""
+    if word.isascii():  # most words: nothing to strip
+        return word
     word = word.replace("œ", "oe").replace("æ", "ae")
     decomposed = unicodedata.normalize("NFD", word)
     return "".join(c for c in decomposed if not unicodedata.combining(c))
