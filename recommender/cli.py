@@ -1,4 +1,4 @@
-"""The ``recommender`` command line: train, recommend, similar, batch, evaluate.
+"""The ``recommender`` command line: train, recommend, similar, batch, evaluate, bench.
 
 A user error (a missing file, a bad line, an unknown id, a bad option value) prints one
 line to stderr and exits with status 2, with no traceback.
@@ -103,6 +103,48 @@ def _ks(text: str) -> list[int]:
         raise argparse.ArgumentTypeError(f"expected k values like 2,5,10, got {text!r}") from None
 
 
+def _scales(text: str) -> list[str]:
+    from .synthetic import parse_scale
+
+    scales = [part.strip() for part in text.split(",") if part.strip()]
+    if not scales:
+        raise argparse.ArgumentTypeError(f"expected scales like real,100k,1m, got {text!r}")
+    for scale in scales:
+        try:
+            parse_scale(scale)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+    return scales
+
+
+def _jobs_list(text: str) -> list[int]:
+    try:
+        return [_positive_int(part) for part in text.split(",") if part.strip()] or [1]
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(f"expected thread counts like 1,2, got {text!r}") \
+            from None
+
+
+def _competitors(text: str) -> list[str]:
+    from .competitors import COMPETITORS
+
+    if text.strip().lower() == "none":
+        return []
+    names = [part.strip() for part in text.split(",") if part.strip()]
+    unknown = [name for name in names if name not in COMPETITORS]
+    if unknown:
+        raise argparse.ArgumentTypeError(f"unknown competitor {unknown[0]!r}: expected some of "
+                                         f"{','.join(COMPETITORS)} (or 'none')")
+    return names
+
+
+def _default_corpus() -> str:
+    """The shared full corpus next to the checkout when it is there, else the shipped one."""
+    root = Path(__file__).resolve().parents[1]
+    shared = root.parent / "shared" / "corpus" / "orangesum" / "articles.jsonl.gz"
+    return str(shared if shared.is_file() else root / "corpus" / "orangesum-2020.jsonl.gz")
+
+
 # -- parser ------------------------------------------------------------------------------
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -155,7 +197,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="match Snowball French stems instead of whole words")
     p.add_argument("--skip-invalid", action="store_true",
                    help="skip bad lines and duplicate ids, and report them, instead of failing")
-    p.add_argument("--jobs", type=_positive_int, default=2, help="threads for scoring")
+    p.add_argument("--jobs", type=_positive_int, default=2,
+                   help="threads for scoring, processes for the analysis of the text")
     p.add_argument("--table-size", type=_table_size, default=50, metavar="N",
                    help="precompute each article's top N for serving, 0 for none "
                         "(default: %(default)s)")
@@ -201,6 +244,31 @@ def _parser() -> argparse.ArgumentParser:
                    help="also write an HTML report (curves, ablations, example lists) to DIR")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(run=_evaluate)
+
+    p = sub.add_parser("bench", parents=[common],
+                       help="time every stage, and other libraries, at several corpus sizes")
+    p.add_argument("--corpus", default=None,
+                   help="the real corpus (default: ../shared/corpus/orangesum/articles.jsonl.gz "
+                        "next to the checkout, else the shipped corpus)")
+    p.add_argument("--scales", type=_scales, default=["real"], metavar="S,S,…",
+                   help="'real' and synthetic sizes such as 100k,300k,1m (default: real)")
+    p.add_argument("--quick", action="store_true",
+                   help="the real corpus only, whatever --scales says, each stage once, "
+                        "competitors on the 2,000 sampled queries (a few minutes)")
+    p.add_argument("--repeats", type=_positive_int, default=None,
+                   help="runs of each stage below 50,000 articles; the median is shown "
+                        "(default: 3, or 1 with --quick)")
+    p.add_argument("--jobs", type=_jobs_list, default=[1, 2], metavar="T,T,…",
+                   help="thread (and fit process) counts to time (default: 1,2)")
+    p.add_argument("-k", type=_positive_int, default=10, help="list length (default: %(default)s)")
+    p.add_argument("--sample", type=_positive_int, default=2000,
+                   help="queries for the recall of the approximate mode (default: %(default)s)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the synthetic corpora")
+    p.add_argument("--competitors", type=_competitors,
+                   default=["sparse_dot_topn", "sklearn", "gensim"],
+                   metavar="NAME,…", help="some of sparse_dot_topn,sklearn,gensim, or 'none'")
+    p.add_argument("--json", metavar="FILE", help="also write the rows as JSON to this file")
+    p.set_defaults(run=_bench)
     return parser
 
 
@@ -348,6 +416,27 @@ def _evaluate(args) -> int:
         print(json.dumps(report, indent=2))
     else:
         print(format_report(report, args.k))
+    return 0
+
+
+def _bench(args) -> int:
+    from .bench import Bench, write_json
+
+    corpus = Path(args.corpus or _default_corpus())
+    if not corpus.is_file():
+        raise FileNotFoundError(f"corpus not found: {corpus}; give the real corpus with --corpus")
+    if args.json:
+        out = Path(args.json)
+        if not out.parent.is_dir():
+            raise FileNotFoundError(f"cannot write {out}: folder {out.parent} does not exist")
+    bench = Bench(corpus, scales=["real"] if args.quick else args.scales, jobs=args.jobs,
+                  repeats=args.repeats or (1 if args.quick else 3), k=args.k,
+                  sample=args.sample, seed=args.seed, competitors=args.competitors,
+                  json_path=args.json, competitor_sample=args.quick)
+    report = bench.run()
+    if args.json:
+        write_json(report, args.json)
+        logger.info("wrote %d rows -> %s", len(report["rows"]), args.json)
     return 0
 
 

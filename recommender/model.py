@@ -104,7 +104,8 @@ class ArticleRecommender:
     max_block_bytes : int, default=256 MiB
         Memory for one block of scores when many articles are scored at once.
     n_jobs : int, default=1
-        Threads for batch scoring.
+        Threads for batch scoring, and processes for the analysis of the text in ``fit``
+        (the vectors are the same, bit for bit, for any value); -1 for one per CPU.
     table_size : int, default=50
         Length of the neighbour table built at the end of :meth:`fit` (see
         :meth:`build_table`): :meth:`recommend` with the default filters and
@@ -186,7 +187,8 @@ class ArticleRecommender:
         meta = _Metadata()
         vectorizer = FieldTfidfVectorizer(field_weights=self.field_weights, min_df=self.min_df,
                                           analyzer=self.analyzer, idf_power=self.idf_power,
-                                          max_df=self.max_df, sublinear_tf=self.sublinear_tf)
+                                          max_df=self.max_df, sublinear_tf=self.sublinear_tf,
+                                          n_jobs=self.n_jobs)
         try:
             X = vectorizer.fit_transform(meta.collect(articles))
         except ValueError:

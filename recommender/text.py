@@ -22,6 +22,7 @@ __all__ = [
     "clean_page",
     "french_stop_words",
     "normalize",
+    "split_words",
     "strip_accents",
     "tokenize",
 ]
@@ -49,6 +50,13 @@ _TAIL_HEADERS = re.compile(
     r"|articles li[ée]s|les plus lus)\s*:?\s*$",
     re.IGNORECASE,
 )
+# Each alternative of _TAIL_HEADERS holds one of these (lower-cased): a text without any
+# has no header line, and a few substring tests spare a regex match per line. Letters that
+# the regex's IGNORECASE matches but str.lower() does not map (long s, dotless i, and the
+# dot that lower-casing a dotted I leaves) send a text to the full test.
+_HEADER_WORDS = ("plus loin", "intéresser", "interesser", "même sujet", "meme sujet",
+                 "même rubrique", "meme rubrique", "lire aussi", "voir aussi", "articles liés",
+                 "articles lies", "plus lus", "\u017f", "\u0131", "\u0307")
 # Inline "À lire :" links: the title of another article, on a line of its own or glued
 # inside a paragraph ("... strict. - À lire aussi : > Ce que révèle ...BolducLe juge"), up to
 # the end of that title: a lower-case letter glued to an upper-case one when the rest of the
@@ -75,20 +83,24 @@ def clean_page(text: str) -> str:
         return ""
     text = unicodedata.normalize("NFC", text)  # the patterns below are written in NFC
     lines = text.splitlines()
-    kept: list[str] = []
+    kept: list[str] = lines
     cut: list[str] = []
-    for i, line in enumerate(lines):
-        if _TAIL_HEADERS.match(line):
-            cut = lines[i + 1:]
-            break
-        kept.append(line)
+    if _may_have_header(text.lower()):  # only then can a line be a header: look for it
+        for i, line in enumerate(lines):
+            if _TAIL_HEADERS.match(line):
+                kept, cut = lines[:i], lines[i + 1:]
+                break
     if cut:
         teasers = {_teaser_key(line) for line in cut if line.strip()}
         kept = [line for line in kept if _teaser_key(line) not in teasers]
     cleaned = "\n".join(kept)
     if "lire" in cleaned or "Lire" in cleaned:  # a cheap test before the regex
         cleaned = _INLINE_GLUED.sub(" ", cleaned)
-    return "\n".join(line.strip() for line in cleaned.splitlines() if line.strip())
+    return "\n".join(filter(None, map(str.strip, cleaned.splitlines())))
+
+
+def _may_have_header(lowered: str) -> bool:
+    return any(map(lowered.__contains__, _HEADER_WORDS))
 
 
 def _teaser_key(line: str) -> str:
@@ -98,11 +110,16 @@ def _teaser_key(line: str) -> str:
 
 def normalize(text: str) -> str:
     """Unicode NFC, one kind of apostrophe, and glued paragraphs split apart."""
+    return _GLUED_RE.sub(_unglue, _normalize_chars(text))
+
+
+def _normalize_chars(text: str) -> str:
+    """Unicode NFC and one kind of apostrophe."""
     text = unicodedata.normalize("NFC", text)
     for apostrophe in _APOSTROPHES:
         if apostrophe in text:
             text = text.replace(apostrophe, "'")
-    return _GLUED_RE.sub(_unglue, text)
+    return text
 
 
 def _unglue(match: re.Match) -> str:
@@ -117,11 +134,28 @@ def tokenize(text: str) -> list[str]:
     >>> tokenize("L'État l’a dit: jusqu'à Noël.Puis rien")
     ['état', 'a', 'dit', 'à', 'noël', 'puis', 'rien']
     """
-    return [w for w in _WORD_RE.findall(normalize(text).lower()) if w not in ELISIONS]
+    return [w for w in split_words(text) if w not in ELISIONS]
+
+
+def split_words(text: str) -> list[str]:
+    """:func:`tokenize` with the elided articles kept: one regex pass, no filter.
+
+    A counting loop that maps each distinct word once (through a cache) drops the elisions
+    there, for free, instead of testing every word of the text here.
+
+    The glued paragraphs that :func:`normalize` splits need no split here: the space it
+    adds goes next to punctuation, where the word pattern splits anyway.
+
+    >>> split_words("L'État l’a dit")
+    ['l', 'état', 'l', 'a', 'dit']
+    """
+    return _WORD_RE.findall(_normalize_chars(text).lower())
 
 
 def strip_accents(word: str) -> str:
     """``'élection'`` -> ``'election'``; ``'œuvre'`` -> ``'oeuvre'``."""
+    if word.isascii():  # most words: nothing to strip
+        return word
     word = word.replace("œ", "oe").replace("æ", "ae")
     decomposed = unicodedata.normalize("NFD", word)
     return "".join(c for c in decomposed if not unicodedata.combining(c))
@@ -206,6 +240,23 @@ class FrenchAnalyzer:
             text = clean_page(text)
         return tokenize(text)
 
+    def raw_words(self, text: str) -> list[str]:
+        """:meth:`words` with the elided articles kept (:meth:`term` maps them to None):
+        the fast path of a vectorizer, which counts words before it maps them to terms.
+
+        Most texts have no page block to clean ("lire", "aller plus loin", ...): for them
+        :func:`clean_page` only strips lines and drops empty ones, which changes no word,
+        so the words are read from the text at once, lower-cased a single time.
+        """
+        if not text:
+            return []
+        if not self.clean:
+            return split_words(text)
+        lowered = _normalize_chars(text).lower()
+        if "lire" in lowered or _may_have_header(lowered):
+            return split_words(clean_page(text))
+        return _WORD_RE.findall(lowered)
+
     def term(self, word: str) -> str | None:
         """The term of one lower-cased word, or None for a stop word or a short word."""
         try:
@@ -215,7 +266,8 @@ class FrenchAnalyzer:
 
     def _term_of(self, word: str) -> str | None:
         term = None
-        if len(word) >= self.min_length and word not in self._stops:
+        if len(word) >= self.min_length and word not in self._stops \
+                and word not in ELISIONS:  # words() drops them; split_words() keeps them
             if word.isdigit():
                 if self.keep_numbers and len(word) >= 4:
                     term = word

@@ -8,14 +8,13 @@ matrix with L2-normalised rows. Articles are streamed: only the sparse counts ar
 
 from __future__ import annotations
 
-from array import array
-from collections import Counter
 from typing import Iterable
 
 import numpy as np
 import scipy.sparse as sp
 
 from .corpus import TEXT_FIELDS, Article
+from .counting import DEFAULT_CHUNK_SIZE, CountMerger, chunked, count_texts
 from .text import FrenchAnalyzer
 
 __all__ = ["DEFAULT_FIELD_WEIGHTS", "FieldTfidfVectorizer", "keep_strongest", "l2_normalize"]
@@ -52,16 +51,24 @@ class FieldTfidfVectorizer:
         Exponent of the idf in a term's weight: 1 is plain TF-IDF, 0 ignores document
         frequencies, 0.25 (what :class:`~recommender.ArticleRecommender` uses) weighs rare
         words less than plain TF-IDF does.
+    n_jobs : int, default=1
+        Processes that analyse the articles (-1: one per CPU). The vectors are the same,
+        bit for bit, for any value. A setting of the run, not of the model: not in
+        :meth:`get_params`, not saved.
+    chunk_size : int, default=2000
+        Articles per chunk sent to a process; the result does not depend on it.
     """
 
     def __init__(self, *, field_weights=None, min_df=5, max_df=0.5, sublinear_tf=True,
-                 analyzer=None, idf_power=1.0):
+                 analyzer=None, idf_power=1.0, n_jobs=1, chunk_size=DEFAULT_CHUNK_SIZE):
         self.field_weights = field_weights
         self.min_df = min_df
         self.max_df = max_df
         self.sublinear_tf = sublinear_tf
         self.analyzer = analyzer
         self.idf_power = idf_power
+        self.n_jobs = n_jobs
+        self.chunk_size = chunk_size
 
     def get_params(self) -> dict:
         return {"field_weights": dict(self._weights()), "min_df": self.min_df,
@@ -140,41 +147,29 @@ class FieldTfidfVectorizer:
             raise RuntimeError("this vectorizer is not fitted yet; call fit() first")
 
     def _count(self, articles, vocabulary: dict, grow: bool):
-        """Weighted term counts as CSR, and each term's most frequent word.
+        """Weighted term counts as CSR, and each distinct word's column and frequency.
 
-        Each distinct word gets a slot; the loop over articles only appends slots and
-        counts, and the slots are mapped to columns (terms) once, at the end. The
-        vocabulary grows with new terms when ``grow`` is true.
+        Articles are analysed in chunks (:mod:`~recommender.counting`), in ``n_jobs``
+        worker processes when more than one; the result is the same for any ``n_jobs``.
+        Each distinct word is mapped to its term once; the vocabulary grows with new terms
+        when ``grow`` is true.
         """
+        from .index import _check_jobs
+
+        if isinstance(self.chunk_size, (bool, np.bool_)) or \
+                not isinstance(self.chunk_size, (int, np.integer)) or self.chunk_size < 1:
+            raise ValueError(f"chunk_size must be a positive integer, got {self.chunk_size!r}")
+        n_jobs = _check_jobs(self.n_jobs)
         analyzer = self.build_analyzer()
         weights = self._weights()
-        slot_of: dict[str, int] = {}
-        indptr = array("q", [0])
-        slots = array("i")
-        data = array("f")
-        for article in articles:
-            for name, weight in weights:
-                for word, count in Counter(analyzer.words(getattr(article, name))).items():
-                    slot = slot_of.get(word)
-                    if slot is None:
-                        slot = slot_of[word] = len(slot_of)
-                    slots.append(slot)
-                    data.append(weight * count)
-            indptr.append(len(slots))
-        words = list(slot_of)
-        column = np.array([self._column(analyzer.term(w), vocabulary, grow) for w in words],
-                          dtype=np.int64).reshape(-1)
-        slots = np.frombuffer(slots, dtype=np.int32)
-        data = np.frombuffer(data, dtype=np.float32)
-        indptr = np.frombuffer(indptr, dtype=np.int64)
-        indices = column[slots]
-        kept = indices >= 0
-        rows = np.repeat(np.arange(len(indptr) - 1), np.diff(indptr))
-        matrix = sp.csr_matrix((data[kept], (rows[kept], indices[kept])),
-                               shape=(len(indptr) - 1, len(vocabulary)), dtype=np.float32)
-        matrix.sum_duplicates()  # one entry per (article, term): fields added up
-        frequency = np.bincount(slots, weights=data, minlength=len(words))
-        return matrix, (words, column, frequency)
+        names = [name for name, _ in weights]
+        texts = ([getattr(article, name) for name in names] for article in articles)
+        chunks = chunked(texts, self.chunk_size)
+        merger = CountMerger([w for _, w in weights],
+                             lambda word: self._column(analyzer.term(word), vocabulary, grow))
+        for counts in count_texts(analyzer, chunks, n_jobs):
+            merger.add(counts)
+        return merger.result(len(vocabulary))
 
     @staticmethod
     def _column(term, vocabulary: dict, grow: bool) -> int:

@@ -1,0 +1,484 @@
+"""The benchmark: every stage of the engine, and other libraries, at several corpus sizes.
+
+``run(...)`` builds the corpus of each scale point (the real corpus, or a synthetic one of
+``n`` articles recombined from its sentences, :mod:`recommender.synthetic`), and times, in
+one process: fit (analysis + vectorizing) at each thread count, save, load, the top-10 of
+every article (exact, :func:`recommender.index.top_k`, and the approximate mode of
+:mod:`recommender.approx` with its recall on a sample), ``recommend()`` and
+``similar(text)`` latencies, writing the batch file, and each competitor
+(:mod:`recommender.competitors`) on the same matrix with the same ``k`` and threads, with
+the share of lists that agree. Every row is a dict (``stage``, ``competitor``,
+``threads``, ``seconds``, ``ratio`` ...) printed as a table line and written as JSON.
+
+Memory is the peak resident set size (RSS) of this process plus its child processes (the
+fit's workers), sampled every 20 ms by a thread while a stage runs (``/proc``; on systems
+without it, ``resource.getrusage``'s maximum RSS of the process so far). Timings are
+medians of ``repeats`` runs; the machine's other work makes them noisy, so ratios are
+taken between runs of the same process.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import logging
+import os
+import platform
+import resource
+import statistics
+import tempfile
+import threading
+import time
+import warnings
+from itertools import islice
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+
+from .approx import approx_top_k, recall
+from .competitors import COMPETITORS, THREADED, CompetitorMissing
+from .corpus import CorpusWarning, read_corpus
+from .index import top_k
+from .model import ArticleRecommender
+from .synthetic import SentencePool, parse_scale
+
+__all__ = ["Bench", "agreement", "peak_rss"]
+
+logger = logging.getLogger(__name__)
+
+#: Above this many articles the exact all-pairs top-k is timed on a sample of queries and
+#: extrapolated (it grows as n²); the approximate mode runs on every article.
+EXACT_LIMIT = 150_000
+#: A competitor whose time extrapolated from the previous scale point (as n²) passes this
+#: is skipped at that point, with a note.
+COMPETITOR_LIMIT = 900.0
+SAMPLE = 2000
+#: Above ``exact_limit``, the approximate mode is timed on this many queries.
+APPROX_TIMING = 20_000
+#: The approximate mode's settings that the benchmark runs: the defaults, and fewer terms
+#: with a lower document-frequency cap (faster, lower recall).
+APPROX_SETTINGS = {"default": {}, "fast": {"n_terms": 16, "max_df_share": 0.01}}
+
+
+def peak_rss() -> int:
+    """Bytes: the process's maximum resident set size so far (``getrusage``)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def _rss_of(pid: int) -> int:
+    with open(f"/proc/{pid}/statm") as fh:
+        return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                with open(f"/proc/{entry.name}/stat") as fh:
+                    if int(fh.read().rsplit(")", 1)[1].split()[1]) == pid:
+                        found.append(int(entry.name))
+            except (OSError, ValueError, IndexError):
+                pass
+    return found
+
+
+class MemorySampler:
+    """Peak RSS of this process and its children while the ``with`` block runs."""
+
+    def __init__(self, interval: float = 0.02):
+        self.interval = interval
+        self.peak = 0
+        self._stop = threading.Event()
+        self._proc = Path("/proc/self/statm").exists()
+
+    def _sample(self) -> None:
+        me = os.getpid()
+        tick = 0
+        children: list[int] = []
+        while True:
+            if tick % 25 == 0:  # look for new workers twice a second
+                children = _children(me)
+            total = 0
+            for pid in [me, *children]:
+                try:
+                    total += _rss_of(pid)
+                except OSError:
+                    pass
+            self.peak = max(self.peak, total)
+            tick += 1
+            if self._stop.wait(self.interval):
+                return
+
+    def __enter__(self):
+        if self._proc:
+            self._thread = threading.Thread(target=self._sample, daemon=True)
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        if self._proc:
+            self._stop.set()
+            self._thread.join()
+        else:
+            self.peak = peak_rss()
+        return False
+
+
+def agreement(ours_i, ours_s, theirs_i, theirs_s, atol: float = 1e-5) -> dict:
+    """How far two sets of top-k lists agree.
+
+    ``same_scores``: share of rows whose k scores agree within ``atol`` (the same list,
+    ties aside: two rows of equal score may swap); ``same_ids``: share of rows with the very
+    same ids in the same order.
+    """
+    fin_o, fin_t = np.isfinite(ours_s), np.isfinite(theirs_s)
+    close = (fin_o == fin_t) & (~fin_o | (np.abs(np.where(fin_o, ours_s, 0)
+                                                 - np.where(fin_t, theirs_s, 0)) <= atol))
+    return {"same_scores": round(float(close.all(axis=1).mean()), 5),
+            "same_ids": round(float((ours_i == theirs_i).all(axis=1).mean()), 5)}
+
+
+def _timed(fn, repeats: int, cpu: list | None = None):
+    """``(median seconds, peak bytes, last result)`` of ``repeats`` calls; the median CPU
+    seconds of this process (not of its workers) appended to ``cpu`` when given."""
+    times, cpus, peak, result = [], [], 0, None
+    for _ in range(repeats):
+        result = None
+        with MemorySampler() as mem:
+            start, start_cpu = time.perf_counter(), time.process_time()
+            result = fn()
+            times.append(time.perf_counter() - start)
+            cpus.append(time.process_time() - start_cpu)
+        peak = max(peak, mem.peak)
+    if cpu is not None:
+        cpu.append(statistics.median(cpus))
+    return statistics.median(times), peak, result
+
+
+class _Counted:
+    """An iterable of articles that counts them and the time spent making them."""
+
+    def __init__(self, articles):
+        self.articles = articles
+        self.n = 0
+        self.seconds = 0.0
+
+    def __iter__(self):
+        iterator = iter(self.articles)
+        while True:
+            start = time.perf_counter()
+            try:
+                article = next(iterator)
+            except StopIteration:
+                return
+            self.seconds += time.perf_counter() - start
+            self.n += 1
+            yield article
+
+
+def machine() -> dict:
+    return {"python": platform.python_version(), "platform": platform.platform(),
+            "processor": platform.processor() or platform.machine(),
+            "cpus": os.cpu_count(), "numpy": np.__version__}
+
+
+class Bench:
+    """One benchmark run. ``rows`` collects the measurements; :meth:`run` fills them."""
+
+    def __init__(self, corpus, *, scales=("real",), jobs=(1, 2), repeats: int = 3, k: int = 10,
+                 sample: int = SAMPLE, seed: int = 0, competitors=tuple(COMPETITORS),
+                 exact_limit: int = EXACT_LIMIT, competitor_limit: float = COMPETITOR_LIMIT,
+                 print_fn=None, json_path=None, competitor_sample: bool = False):
+        self.corpus = Path(corpus)
+        self.scales = [(s, parse_scale(s)) for s in scales]
+        self.jobs = list(jobs)
+        self.repeats = repeats
+        self.k = k
+        self.sample = sample
+        self.seed = seed
+        self.competitors = list(competitors)
+        unknown = set(self.competitors) - set(COMPETITORS)
+        if unknown:
+            raise ValueError(f"unknown competitor {sorted(unknown)[0]!r}: expected some of "
+                             f"{', '.join(COMPETITORS)}")
+        self.exact_limit = exact_limit
+        self.competitor_limit = competitor_limit
+        self.print = print_fn or (lambda line: print(line, flush=True))
+        self.rows: list[dict] = []
+        self.competitor_sample = competitor_sample  # compare on the sampled queries only
+        self.json_path = json_path  # rewritten after every row: a long run leaves its rows
+        self._last_time: dict[tuple, tuple[int, float]] = {}
+
+    # -- output ----------------------------------------------------------------------------
+    def record(self, scale, n, stage, seconds=None, *, competitor="ours", threads=1,
+               peak=None, per=None, **extra) -> dict:
+        row = {"scale": scale, "n_articles": n, "stage": stage, "competitor": competitor,
+               "threads": threads,
+               "seconds": None if seconds is None else round(seconds, 6),
+               "peak_rss_mb": None if peak is None else round(peak / 2**20, 1), **extra}
+        if per and seconds:
+            row["per_second"] = round(per / seconds, 1)
+        self.rows.append(row)
+        secs = "" if seconds is None else f"{seconds:10.4f} s"
+        rate = f"{row['per_second']:>11,.0f}/s" if "per_second" in row else " " * 13
+        mem = "" if peak is None else f"{row['peak_rss_mb']:>9,.0f} MB"
+        more = "  ".join(f"{key}={value}" for key, value in extra.items())
+        self.print(f"{scale:>5} {stage:<30} {competitor:<16} {threads:>2}t {secs:>12} "
+                   f"{rate} {mem:>12}  {more}".rstrip())
+        if self.json_path:
+            write_json(self.report(), self.json_path)
+        return row
+
+    def report(self) -> dict:
+        return {"machine": machine(), "corpus": str(self.corpus), "k": self.k,
+                "repeats": self.repeats, "jobs": self.jobs, "rows": self.rows}
+
+    # -- the run ---------------------------------------------------------------------------
+    def run(self) -> dict:
+        if not self.corpus.is_file():
+            raise FileNotFoundError(f"corpus not found: {self.corpus}; give the real corpus "
+                                    f"with --corpus")
+        pool = None
+        logging.getLogger("gensim").setLevel(logging.WARNING)
+        self.print(f"corpus {self.corpus}; k={self.k}; threads {self.jobs}; repeats "
+                   f"{self.repeats}; {os.cpu_count()} CPUs")
+        start = time.perf_counter()
+        with warnings.catch_warnings():  # data-quality notes are not the benchmark's business
+            warnings.simplefilter("ignore", CorpusWarning)
+            real = list(read_corpus(self.corpus))
+        self.record("real", len(real), "read corpus", time.perf_counter() - start,
+                    per=len(real))
+        # similar(text) is asked with the texts of 200 real articles, at every scale.
+        picks = np.random.default_rng(self.seed).choice(len(real), min(200, len(real)),
+                                                        replace=False)
+        self.query_texts = [real[i].text for i in picks.tolist()]
+        for name, n in self.scales:
+            if n is None:
+                self.run_scale(name, lambda: real, len(real), materialize=True)
+                continue
+            if pool is None:
+                seconds, peak, pool = _timed(lambda: SentencePool.from_articles(real), 1)
+                self.record("pool", len(pool), "sentence pool", seconds, peak=peak,
+                            sentences=len(pool.sentences))
+            self.run_scale(name, lambda n=n: pool.articles(n, seed=self.seed), n,
+                           materialize=n <= self.exact_limit * 2)
+        return self.report()
+
+    def run_scale(self, scale: str, make, n: int, materialize: bool) -> None:
+        logger.info("scale %s: %s articles", scale, f"{n:,}")
+        repeats = self.repeats if n <= 50_000 else 1
+        texts = None
+        if materialize:
+            seconds, peak, articles = _timed(lambda: list(make()), 1)
+            if scale != "real":
+                self.record(scale, n, "generate (in memory)", seconds, peak=peak, per=n)
+            texts = articles
+        model = None
+        head = list(islice(texts if materialize else make(), SAMPLE))
+        words = round(float(np.mean([len(a.title.split()) + len(a.heading.split())
+                                     + len(a.body.split()) for a in head])), 1)
+        del head
+        for threads in self.jobs:
+            counted = _Counted(texts if materialize else make())
+
+            def fit(counted=counted, threads=threads):
+                counted.n = 0
+                counted.seconds = 0.0
+                return ArticleRecommender(n_jobs=threads, table_size=0).fit(counted)
+
+            cpu = []
+            seconds, peak, model = _timed(fit, repeats, cpu)
+            extra = {}
+            if threads == 1:  # one process: its CPU time is the fit's, whatever else runs
+                extra["cpu_seconds"] = round(cpu[0], 3)
+                extra["per_cpu_second"] = round(n / cpu[0], 1)
+            if not materialize:
+                extra["of_which_generating_s"] = round(counted.seconds, 2)
+            X = model.matrix_
+            self.record(scale, n, "fit (analysis + tf-idf)", seconds, threads=threads,
+                        peak=peak, per=n, per_core=round(n / seconds / threads, 1),
+                        vocabulary=X.shape[1], nnz=int(X.nnz),
+                        terms_per_article=round(X.nnz / n, 1),
+                        words_per_article=words, **extra)
+        del texts
+        with tempfile.TemporaryDirectory() as tmp:
+            folder = Path(tmp) / "model"
+            seconds, peak, _ = _timed(lambda: model.save(folder), 1)
+            size = sum(f.stat().st_size for f in folder.iterdir())
+            self.record(scale, n, "save", seconds, peak=peak, folder_bytes=size,
+                        bytes_per_article=round(size / n, 1))
+            seconds, peak, model = _timed(lambda: ArticleRecommender.load(folder), self.repeats)
+            self.record(scale, n, "load", seconds, peak=peak)
+        self.latencies(scale, model)
+        self.all_pairs(scale, model)
+
+    def latencies(self, scale, model) -> None:
+        n = model.n_articles
+        rng = np.random.default_rng(self.seed)
+        model.n_jobs = 1
+        model._postings()  # built once on first use; not part of a request
+        ids = rng.choice(model.ids_, size=min(1000, n), replace=False).tolist()
+        times = []
+        for article_id in ids:
+            start = time.perf_counter()
+            model.recommend(article_id, self.k)
+            times.append(time.perf_counter() - start)
+        self.record(scale, n, "recommend() p50", float(np.percentile(times, 50)),
+                    queries=len(ids))
+        self.record(scale, n, "recommend() p99", float(np.percentile(times, 99)),
+                    queries=len(ids))
+        texts = self.query_texts
+        times = []
+        for text in texts:
+            start = time.perf_counter()
+            model.similar(text, self.k)
+            times.append(time.perf_counter() - start)
+        self.record(scale, n, "similar(text) p50", float(np.percentile(times, 50)),
+                    queries=len(texts))
+        self.record(scale, n, "similar(text) p99", float(np.percentile(times, 99)),
+                    queries=len(texts))
+
+    def all_pairs(self, scale, model) -> None:
+        X, XT = _cosine_rows(model)
+        n, k = model.n_articles, self.k
+        rng = np.random.default_rng(self.seed)
+        sample = np.sort(rng.choice(n, size=min(self.sample, n), replace=False))
+        exact_sample = None
+        if n <= self.exact_limit:
+            exact_sample = top_k(X[sample], X, k, skip=sample, XT=XT, n_jobs=max(self.jobs))
+        repeats = self.repeats if n <= 50_000 else 1
+        ours = {}
+        for threads in self.jobs:
+            if n <= self.exact_limit:
+                seconds, peak, result = _timed(
+                    lambda: top_k(X, X, k, skip=np.arange(n), XT=XT, n_jobs=threads), repeats)
+                ours[threads] = (seconds, result)
+                self.record(scale, n, f"all-pairs top-{k} exact", seconds, threads=threads,
+                            peak=peak, per=n)
+                self._last_time[("ours", threads)] = (n, seconds)
+            else:
+                seconds, peak, result = _timed(
+                    lambda: top_k(X[sample], X, k, skip=sample, XT=XT, n_jobs=threads), 1)
+                exact_sample = exact_sample or result
+                self.record(scale, n, f"all-pairs top-{k} exact", seconds * n / len(sample),
+                            threads=threads, peak=peak, per=n, extrapolated_from=len(sample),
+                            note=f"timed on {len(sample)} queries, times n/{len(sample)}")
+            for label, params in APPROX_SETTINGS.items():
+                self.approx(scale, model, threads, label, params, sample, exact_sample)
+        ours_sample = {}
+        for name in self.competitors:
+            if not ours:
+                self.record(scale, n, f"all-pairs top-{k} exact", None, competitor=name,
+                            skipped=f"not run above {self.exact_limit:,} articles, where ours "
+                                    f"is extrapolated from a sample")
+                continue
+            for threads in self.jobs:
+                if name not in THREADED and threads != 1:
+                    continue
+                if self.competitor_sample:
+                    if threads not in ours_sample:
+                        ours_sample[threads] = _timed(lambda: top_k(
+                            X[sample], X, k, skip=sample, XT=XT, n_jobs=threads), 1)[::2]
+                    self.competitor(scale, name, X, threads, ours_sample[threads], sample)
+                else:
+                    self.competitor(scale, name, X, threads, ours[threads] if threads in ours
+                                    else ours[max(ours)])
+
+    def approx(self, scale, model, threads, label, params, sample, exact_sample) -> None:
+        """The approximate mode on every article (or, above ``exact_limit``, on a sample of
+        ``APPROX_TIMING`` queries, the time multiplied out), with its recall on ``sample``."""
+        X, XT = _cosine_rows(model)
+        n, k = model.n_articles, self.k
+        stage = f"all-pairs top-{k} approx" + ("" if label == "default" else f" {label}")
+        if n <= self.exact_limit:
+            rows = np.arange(n)
+        else:
+            rng = np.random.default_rng(self.seed + 1)
+            rows = np.union1d(sample, rng.choice(n, size=min(APPROX_TIMING, n), replace=False))
+        seconds, peak, (ai, ascore) = _timed(
+            lambda: approx_top_k(X[rows] if len(rows) < n else X, X, k, XT=XT, skip=rows,
+                                 n_jobs=threads, **params), 1)
+        at = np.searchsorted(rows, sample)
+        found = recall(ai[at], exact_sample[0], exact_sample[1], ascore[at])
+        extra = {"recall_vs_exact": round(found, 4), "recall_sample": len(sample), **params}
+        if len(rows) < n:
+            seconds *= n / len(rows)
+            extra.update(extrapolated_from=len(rows),
+                         note=f"timed on {len(rows):,} queries, times n/{len(rows):,}")
+        self.record(scale, n, stage, seconds, threads=threads, peak=peak, per=n, **extra)
+        if threads == max(self.jobs) and label == "default":
+            self.write_batch(scale, model, rows, ai, ascore)
+
+    def competitor(self, scale, name, X, threads, ours, rows=None) -> None:
+        n, k = X.shape[0], self.k
+        stage = f"all-pairs top-{k} exact" if rows is None else \
+            f"top-{k} of {len(rows):,} sampled queries"
+        last = self._last_time.get((name, threads)) if rows is None else None
+        if last is not None:
+            guess = last[1] * (n / last[0]) ** 2
+            if guess > self.competitor_limit:
+                self.record(scale, n, stage, None, competitor=name,
+                            threads=threads, skipped=f"extrapolated {guess:,.0f} s (n² from "
+                            f"{last[0]:,} articles) > {self.competitor_limit:,.0f} s")
+                return
+        try:
+            seconds, peak, (ti, ts) = _timed(
+                lambda: COMPETITORS[name](X, k, threads, rows),
+                self.repeats if n <= 50_000 else 1)
+        except CompetitorMissing as exc:
+            self.record(scale, n, stage, None, competitor=name, threads=threads,
+                        skipped=str(exc))
+            return
+        if rows is None:
+            self._last_time[(name, threads)] = (n, seconds)
+        ours_s, (oi, os_) = ours
+        self.record(scale, n, stage, seconds, competitor=name, threads=threads, peak=peak,
+                    per=n if rows is None else len(rows), ratio=round(ours_s / seconds, 3),
+                    ours_seconds=round(ours_s, 6), **agreement(oi, os_, ti, ts))
+
+    def write_batch(self, scale, model, rows, indices, scores) -> None:
+        """The batch file (JSON lines of :mod:`recommender.batch`) of the approximate lists
+        of ``rows``; the bytes per article are measured on those rows."""
+        from .batch import _writer
+
+        n = len(rows)
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "batch.jsonl"
+
+            def write():
+                with open(path, "w", encoding="utf-8", newline="") as fh:
+                    writer = _writer(fh, ".jsonl")
+                    ids = model.ids_
+                    for i, row in enumerate(rows.tolist()):
+                        found = indices[i] >= 0
+                        writer(ids[row], ids[indices[i][found]].tolist(),
+                               scores[i][found].tolist())
+                return path.stat().st_size
+
+            seconds, peak, size = _timed(write, 1)
+            self.record(scale, model.n_articles, f"write batch JSONL top-{self.k}", seconds,
+                        peak=peak, per=n, file_bytes=size, articles_written=n,
+                        bytes_per_article=round(size / n, 1))
+
+
+def write_json(report: dict, path) -> None:
+    """The report as JSON (gzip when the name ends in .gz), written whole then renamed."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp")
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(tmp, "wt", encoding="utf-8") as fh:
+        json.dump(report, fh, indent=1)
+    os.replace(tmp, path)
+
+
+def _cosine_rows(model):
+    """The model's unit TF-IDF rows and their postings: the all-pairs stages time the plain
+    cosine top-k that every competitor computes (the model's own scoring, with its query
+    terms and length prior, is timed by the batch stage)."""
+    cached = getattr(model, "_bench_cosine", None)
+    if cached is None:
+        X = model._unit_rows()
+        cached = model._bench_cosine = (X, sp.csr_matrix(X.T))
+    return cached

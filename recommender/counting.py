@@ -1,0 +1,154 @@
+"""Weighted term counts of articles, in chunks, in this process or in worker processes.
+
+The analysis of the text is the slow part of a fit, and each article's counts depend on
+that article alone. So articles are cut into chunks; :func:`count_chunk` turns a chunk into
+the distinct words of each field and their counts, with slots numbered per chunk (it runs
+in a worker process with ``n_jobs > 1``); :class:`CountMerger` maps each chunk's words to
+global slots and terms, in chunk order, and keeps each chunk as a small CSR block.
+
+The result does not depend on the chunk size or on the number of processes: a field's
+count is ``float32(weight × count)`` as before, and the counts of one term in one article
+(several fields, several words with one term) are added in float64, where sums of a few
+float32 values are exact and so do not depend on their order, then rounded to float32.
+"""
+
+from __future__ import annotations
+
+from array import array
+from itertools import islice
+from typing import Iterable, NamedTuple
+
+import numpy as np
+import scipy.sparse as sp
+
+from .text import FrenchAnalyzer
+
+__all__ = ["ChunkCounts", "CountMerger", "chunked", "count_chunk", "count_texts"]
+
+#: Articles per chunk: large enough that a worker's start-up and the transfer of its
+#: result are small beside its analysis, small enough to keep every core busy.
+DEFAULT_CHUNK_SIZE = 2000
+
+
+class ChunkCounts(NamedTuple):
+    """The distinct words of each field of each article of a chunk.
+
+    ``words`` lists the chunk's distinct words (slot ``i`` is ``words[i]``); ``lengths``
+    has shape ``(n_articles, n_fields)``: how many distinct words each field has; ``slots``
+    and ``counts`` (int32) hold, field after field, each distinct word's slot and count.
+    """
+
+    words: list
+    lengths: np.ndarray
+    slots: np.ndarray
+    counts: np.ndarray
+
+
+class _Slots(dict):
+    """word -> slot, a new word getting the next slot (in order of first occurrence)."""
+
+    def __missing__(self, word):
+        slot = self[word] = len(self)
+        return slot
+
+
+def count_chunk(analyzer: FrenchAnalyzer, fields: list[list[str]]) -> ChunkCounts:
+    """The word counts of a chunk: ``fields[i]`` is the texts of article ``i``, one per field.
+
+    A module-level function of picklable arguments, so that it runs in a worker process.
+    Every word is mapped to its slot (a dict look-up in C), then the slots of each field
+    are counted at once, as a sparse matrix of ones whose duplicates are summed.
+    """
+    slot_of = _Slots()
+    slot = slot_of.__getitem__
+    raw_words = analyzer.raw_words
+    tokens: list[int] = []
+    lengths = [0]
+    for texts in fields:
+        for text in texts:
+            words = raw_words(text)
+            tokens += map(slot, words)
+            lengths.append(len(words))
+    n_fields = len(fields[0]) if fields else 0
+    indptr = np.cumsum(lengths, dtype=np.int64)
+    counts = sp.csr_matrix((np.ones(len(tokens), np.int32), np.array(tokens, np.int32), indptr),
+                           shape=(len(lengths) - 1, len(slot_of)))
+    counts.sum_duplicates()
+    return ChunkCounts(list(slot_of), np.diff(counts.indptr).reshape(-1, n_fields),
+                       counts.indices.astype(np.int32, copy=False),
+                       counts.data.astype(np.int32, copy=False))
+
+
+def count_texts(analyzer: FrenchAnalyzer, chunks: Iterable[list], n_jobs: int = 1):
+    """:func:`count_chunk` of every chunk, in order; in ``n_jobs`` worker processes when
+    more than one (joblib), each chunk's result arriving as soon as it and those before it
+    are done."""
+    if n_jobs == 1:
+        return (count_chunk(analyzer, chunk) for chunk in chunks)
+    from joblib import Parallel, delayed
+
+    return Parallel(n_jobs=n_jobs, return_as="generator", pre_dispatch="2*n_jobs")(
+        delayed(count_chunk)(analyzer, chunk) for chunk in chunks)
+
+
+def chunked(items: Iterable, size: int) -> Iterable[list]:
+    """Lists of ``size`` items (the last may be shorter), read lazily."""
+    iterator = iter(items)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
+class CountMerger:
+    """Gather chunk counts into one CSR matrix of weighted counts, rows in chunk order.
+
+    ``column_of(word)`` gives a new word's column (``-1`` to drop it); it is asked once per
+    distinct word, in order of first occurrence in the corpus, so that it can grow a
+    vocabulary. ``weights`` holds one weight per field.
+    """
+
+    def __init__(self, weights, column_of):
+        self.weights = np.asarray(weights, np.float64)
+        self.column_of = column_of
+        self.slot_of = _Slots()
+        self.columns = array("q")
+        self.frequency = np.zeros(0, np.float64)
+        self._blocks: list[sp.csr_matrix] = []
+        self.n_columns = 0
+
+    def add(self, chunk: ChunkCounts) -> None:
+        slot_of, columns = self.slot_of, self.columns
+        known = len(slot_of)
+        local = np.fromiter(map(slot_of.__getitem__, chunk.words), np.int64,
+                            count=len(chunk.words))
+        for i in np.flatnonzero(local >= known).tolist():  # new words, in slot order
+            columns.append(self.column_of(chunk.words[i]))
+        slots = local[chunk.slots]
+        n_articles, n_fields = chunk.lengths.shape
+        row_field = np.repeat(np.arange(n_articles * n_fields), chunk.lengths.ravel())
+        data = (self.weights[row_field % n_fields] * chunk.counts).astype(np.float32)
+        if len(slot_of) > len(self.frequency):
+            self.frequency = np.r_[self.frequency, np.zeros(len(slot_of) - len(self.frequency))]
+        self.frequency += np.bincount(slots, weights=data, minlength=len(self.frequency))
+        column = np.frombuffer(columns, np.int64)[slots]
+        kept = column >= 0
+        self.n_columns = max(self.n_columns, int(column.max(initial=-1)) + 1)
+        block = sp.csr_matrix(
+            (data[kept].astype(np.float64), (row_field[kept] // n_fields, column[kept])),
+            shape=(n_articles, self.n_columns))
+        block.sum_duplicates()  # one entry per (article, term), added in float64: exact
+        self._blocks.append(sp.csr_matrix(
+            (block.data.astype(np.float32), block.indices.astype(np.int32), block.indptr),
+            shape=block.shape))
+
+    def result(self, n_columns: int):
+        """``(counts, (words, columns, frequency))``: the CSR of weighted counts with
+        ``n_columns`` columns, and each distinct word's column and weighted frequency."""
+        blocks = [sp.csr_matrix((b.data, b.indices, b.indptr), shape=(b.shape[0], n_columns))
+                  for b in self._blocks]
+        if blocks:
+            matrix = sp.vstack(blocks, format="csr", dtype=np.float32)
+        else:
+            matrix = sp.csr_matrix((0, n_columns), dtype=np.float32)
+        self._blocks = []
+        return matrix, (list(self.slot_of), np.frombuffer(self.columns, np.int64).copy(),
+                        self.frequency)

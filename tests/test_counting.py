@@ -1,0 +1,100 @@
+"""The chunked, multi-process fit gives the same model, bit for bit, as the serial one."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from recommender import ArticleRecommender
+from recommender.counting import chunked, count_chunk
+from recommender.text import ELISIONS, FrenchAnalyzer
+from recommender.vectorize import FieldTfidfVectorizer
+
+EDGE_TEXTS = [
+    "",
+    "L'État l’a dit: jusqu'à Noël.Puis rien",
+    "Un texte.\nÀ lire aussi : > Un autre titre\nLa suite du texte.",
+    "Début.\r\nAller plus loin\r\nUn teaser\nUn autre",
+    "Ligne\u2028seconde ligne\x1cTROISIÈME\u0085fin",
+    "Les plus lus\nrien après",
+    "CES ARTICLES DEVRAIENT VOUS INTÉRESSER :\nTeaser",
+    "Le ſujet et İstanbul, ı : plus loin ? Aller pluſ loin",
+    "quelqu'un presqu'île lorsqu'il puisqu'on d d' l",
+    "Rendez-vous 2024 à 14h30, 1234 et l’œuvre d’Ælfric.",
+    "Lire la suite, à lire : > Titre RéunionLe texte reprend.",
+    "le_mot sous_tiret e\u0301te\u0301 (accents décomposés)",
+]
+
+
+def assert_same_fit(a: FieldTfidfVectorizer, b: FieldTfidfVectorizer, Xa, Xb) -> None:
+    assert a.vocabulary_ == b.vocabulary_
+    assert a.words_ == b.words_
+    assert np.array_equal(a.idf_.view(np.int32), b.idf_.view(np.int32))
+    assert np.array_equal(Xa.indptr, Xb.indptr)
+    assert np.array_equal(Xa.indices, Xb.indices)
+    assert np.array_equal(Xa.data.view(np.int32), Xb.data.view(np.int32))  # bit for bit
+
+
+@pytest.mark.parametrize("n_jobs, chunk_size", [(1, 5), (1, 17), (2, 5), (2, 17), (2, 1000)])
+def test_fit_is_the_same_for_any_jobs_and_chunks(articles, n_jobs, chunk_size):
+    serial = FieldTfidfVectorizer(min_df=2)
+    X = serial.fit_transform(articles)
+    other = FieldTfidfVectorizer(min_df=2, n_jobs=n_jobs, chunk_size=chunk_size)
+    assert_same_fit(serial, other, X, other.fit_transform(articles))
+
+
+def test_transform_is_the_same_in_processes(articles):
+    vec = FieldTfidfVectorizer(min_df=2).fit(articles)
+    X = vec.transform(articles)
+    vec.n_jobs, vec.chunk_size = 2, 7
+    Y = vec.transform(articles)
+    assert np.array_equal(X.indices, Y.indices)
+    assert np.array_equal(X.data.view(np.int32), Y.data.view(np.int32))
+
+
+def test_recommender_fit_in_two_processes_equals_one(articles):
+    one = ArticleRecommender(min_df=2, n_jobs=1).fit(articles)
+    two = ArticleRecommender(min_df=2, n_jobs=2).fit(articles)
+    assert np.array_equal(one.ids_, two.ids_)
+    assert_same_fit(one.vectorizer_, two.vectorizer_, one.matrix_, two.matrix_)
+
+
+@pytest.mark.parametrize("clean", [True, False])
+def test_raw_words_are_words_with_elisions(articles, clean):
+    """The fast path of the vectorizer reads the same words as the analyzer."""
+    analyzer = FrenchAnalyzer(clean=clean)
+    texts = EDGE_TEXTS + [getattr(a, f) for a in articles for f in ("title", "heading", "body")]
+    for text in texts:
+        assert [w for w in analyzer.raw_words(text) if w not in ELISIONS] == \
+            analyzer.words(text), text
+
+
+def test_elisions_have_no_term():
+    analyzer = FrenchAnalyzer(min_length=1, stop_words=False)
+    assert [analyzer.term(w) for w in ("l", "qu", "jusqu", "quelqu")] == [None] * 4
+    assert analyzer("L'État jusqu'à") == ["etat", "a"]
+
+
+def test_count_chunk_counts_each_field():
+    analyzer = FrenchAnalyzer()
+    counts = count_chunk(analyzer, [["Paris Paris Lyon", "Lyon"], ["", "Nice"]])
+    assert counts.lengths.tolist() == [[2, 1], [0, 1]]
+    words = [counts.words[s] for s in counts.slots]
+    assert list(zip(words, counts.counts.tolist())) == [("paris", 2), ("lyon", 1),
+                                                       ("lyon", 1), ("nice", 1)]
+
+
+def test_chunked_keeps_order_and_sizes():
+    assert list(chunked(range(7), 3)) == [[0, 1, 2], [3, 4, 5], [6]]
+    assert list(chunked([], 3)) == []
+
+
+@pytest.mark.parametrize("bad", [0, -1, 2.5, True, "10"])
+def test_bad_chunk_size_is_named(articles, bad):
+    with pytest.raises(ValueError, match=f"chunk_size must be a positive integer, got {bad!r}"):
+        FieldTfidfVectorizer(chunk_size=bad).fit(articles)
+
+
+def test_bad_n_jobs_is_named(articles):
+    with pytest.raises(ValueError, match="n_jobs must be a positive integer or -1"):
+        FieldTfidfVectorizer(n_jobs=0).fit(articles)
