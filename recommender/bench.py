@@ -320,25 +320,20 @@ class Bench:
         model.n_jobs = 1
         model._postings()  # built once on first use; not part of a request
         ids = rng.choice(model.ids_, size=min(1000, n), replace=False).tolist()
+        self._latency(scale, n, "recommend()", lambda i: model.recommend(i, self.k), ids)
+        self._latency(scale, n, "similar(text)", lambda t: model.similar(t, self.k),
+                      self.query_texts)
+
+    def _latency(self, scale, n, name, call, queries) -> None:
+        """p50 and p99 of ``call`` over ``queries``, one at a time."""
         times = []
-        for article_id in ids:
+        for query in queries:
             start = time.perf_counter()
-            model.recommend(article_id, self.k)
+            call(query)
             times.append(time.perf_counter() - start)
-        self.record(scale, n, "recommend() p50", float(np.percentile(times, 50)),
-                    queries=len(ids))
-        self.record(scale, n, "recommend() p99", float(np.percentile(times, 99)),
-                    queries=len(ids))
-        texts = self.query_texts
-        times = []
-        for text in texts:
-            start = time.perf_counter()
-            model.similar(text, self.k)
-            times.append(time.perf_counter() - start)
-        self.record(scale, n, "similar(text) p50", float(np.percentile(times, 50)),
-                    queries=len(texts))
-        self.record(scale, n, "similar(text) p99", float(np.percentile(times, 99)),
-                    queries=len(texts))
+        for p in (50, 99):
+            self.record(scale, n, f"{name} p{p}", float(np.percentile(times, p)),
+                        queries=len(queries))
 
     def all_pairs(self, scale, model) -> None:
         X, XT = _cosine_rows(model)

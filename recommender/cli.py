@@ -311,13 +311,11 @@ def _load(args) -> ArticleRecommender:
 
 
 def _set_controls(model, args):
-    from .controls import check_controls
+    from .controls import CONTROLS, check_controls
 
-    given = {name: getattr(args, name) for name in ("half_life", "dedupe", "diversity",
-                                                     "min_score")
+    given = {name: getattr(args, name) for name in CONTROLS
              if getattr(args, name, None) is not None}
-    current = {name: getattr(model, name) for name in ("half_life", "dedupe", "diversity",
-                                                       "min_score")}
+    current = {name: getattr(model, name) for name in CONTROLS}
     for name, value in check_controls(**{**current, **given}).items():
         setattr(model, name, value)
     return model

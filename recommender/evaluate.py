@@ -45,6 +45,29 @@ class GroundTruth:
     def __len__(self) -> int:
         return len(self.sources)
 
+    def subset(self, mask) -> "GroundTruth":
+        """The links where ``mask`` is true."""
+        return GroundTruth(self.sources[mask], self.targets[mask], self.shown_at[mask])
+
+
+def first_of_each_link(truth: GroundTruth) -> np.ndarray:
+    """True on the first row of each (source, target) pair: a repeated link would count
+    twice."""
+    pairs = np.char.add(np.char.add(truth.sources, "\t"), truth.targets)
+    _, first = np.unique(pairs, return_index=True)
+    unique = np.zeros(len(truth), bool)
+    unique[first] = True
+    return unique
+
+
+def lists_by_source(sources: np.ndarray, shown_at: np.ndarray):
+    """The distinct sources of links (sorted), each link's index among them, and each
+    source's time (the lists carry one): ``(source_ids, link_source, as_of)``."""
+    source_ids, link_source = np.unique(sources, return_inverse=True)
+    as_of = np.full(len(source_ids), UNDATED, np.int64)
+    as_of[link_source] = shown_at
+    return source_ids, link_source, as_of
+
 
 def read_ground_truth(path) -> GroundTruth:
     """Links from a TSV (``source_id, target_id[, rank[, shown_at]]``) or a corpus file.
@@ -75,8 +98,7 @@ def half_of(truth: GroundTruth, which: str) -> GroundTruth:
         raise ValueError(f"which half: 'even' or 'odd', got {which!r}")
     parity = np.array([zlib.crc32(s.encode("utf-8")) % 2 for s in truth.sources.tolist()],
                       dtype=np.int64)
-    keep = parity == (0 if which == "even" else 1)
-    return GroundTruth(truth.sources[keep], truth.targets[keep], truth.shown_at[keep])
+    return truth.subset(parity == (0 if which == "even" else 1))
 
 
 def _looks_like_corpus(path: Path) -> bool:
@@ -141,11 +163,7 @@ def evaluate(model: ArticleRecommender, truth: GroundTruth, *, ks=(2, 5, 10), ma
     known = np.isin(truth.sources, model.ids_)
     target_known = np.isin(truth.targets, model.ids_)
     keep = known & target_known
-    # One link per (source, target): a repeated link would count twice.
-    pairs = np.char.add(np.char.add(truth.sources, "\t"), truth.targets)
-    _, first = np.unique(pairs, return_index=True)
-    unique = np.zeros(len(truth), bool)
-    unique[first] = True
+    unique = first_of_each_link(truth)
     n_duplicates = int((keep & ~unique).sum())
     keep &= unique
     reranker = getattr(model, "reranker_", None)
@@ -162,10 +180,8 @@ def evaluate(model: ArticleRecommender, truth: GroundTruth, *, ks=(2, 5, 10), ma
             f"{int((known & ~target_known).sum()):,} unknown targets"
             + (f", {n_learned:,} links of lists the model learned from" if reranker else "")
             + "); is it the same corpus?")
-    src, tgt, shown = truth.sources[keep], truth.targets[keep], truth.shown_at[keep]
-    source_ids, link_source = np.unique(src, return_inverse=True)
-    as_of = np.full(len(source_ids), UNDATED, np.int64)
-    as_of[link_source] = shown  # one time per source (the lists carry one)
+    tgt = truth.targets[keep]
+    source_ids, link_source, as_of = lists_by_source(truth.sources[keep], truth.shown_at[keep])
     as_of_list = [_iso(t) for t in as_of]
 
     lists = model.recommend_batch(source_ids, CUTOFF, as_of=as_of_list, max_age=max_age)
@@ -177,18 +193,13 @@ def evaluate(model: ArticleRecommender, truth: GroundTruth, *, ks=(2, 5, 10), ma
         "duplicate_links": n_duplicates,
         "sources_without_time": int((as_of == UNDATED).sum()),
         "max_age": model.max_age_days_ if max_age is None else max_age,
-        **_scores(lists.ids, link_source, tgt, ks),
-        "coverage": metrics.catalogue_coverage(lists.ids[:, :max(ks)],
-                                               int(model_recommendable(model).sum())),
+        **_run_scores(model, lists.ids, link_source, tgt, ks),
     }
     if reranker is not None:
         report["learned"] = {**reranker.info_, "links_left_out": n_learned}
         plain = model.content_only().recommend_batch(source_ids, CUTOFF, as_of=as_of_list,
                                                      max_age=max_age)
-        report["content_only"] = {
-            **_scores(plain.ids, link_source, tgt, ks),
-            "coverage": metrics.catalogue_coverage(plain.ids[:, :max(ks)],
-                                                   int(model_recommendable(model).sum()))}
+        report["content_only"] = _run_scores(model, plain.ids, link_source, tgt, ks)
     all_lists = {"model": lists.ids}
     if reranker is not None:
         all_lists["content_only"] = plain.ids
@@ -199,8 +210,8 @@ def evaluate(model: ArticleRecommender, truth: GroundTruth, *, ks=(2, 5, 10), ma
         for name, ranker in (("random", _random_order(rng)),
                              ("recent_same_category", _recent_order(model))):
             all_lists[name] = _baseline_lists(model, pools, ranker)
-            report["baselines"][name] = _baseline_scores(model, all_lists[name], link_source,
-                                                         tgt, ks)
+            report["baselines"][name] = _run_scores(model, all_lists[name], link_source,
+                                                    tgt, ks)
     if details:
         report["details"] = {
             "source_ids": source_ids, "as_of": as_of_list, "link_source": link_source,
@@ -226,7 +237,8 @@ def _scores(ids, link_source, targets, ks) -> dict:
     return metrics.summarize(ranks, link_source, ks=ks, cutoff=CUTOFF)
 
 
-def _baseline_scores(model, lists, link_source, targets, ks) -> dict:
+def _run_scores(model, lists, link_source, targets, ks) -> dict:
+    """The link metrics of one run's lists, and its catalogue coverage."""
     out = _scores(lists, link_source, targets, ks)
     out["coverage"] = metrics.catalogue_coverage(lists[:, :max(ks)],
                                                  int(model_recommendable(model).sum()))

@@ -450,23 +450,24 @@ class ArticleRecommender:
         allowed = self._allowed(categories, exclude)
         reranker = getattr(self, "reranker_", None)
         controls = self._controls()
+        controlled = active(controls)
         # A learned model re-ranks the content model's best n_candidates, whatever k is, so
         # that its first k items do not depend on k (the neighbour table relies on it).
         width = k if reranker is None else reranker.n_candidates
-        if active(controls):
+        if controlled:
             width = max(width, 2 * k, k + 40)  # room for what the controls drop
         width = min(width, self.n_articles)
         idx, scores = top_k(Q, self.matrix_, width, lo=lo, hi=hi, skip=skip, allowed=allowed,
                             XT=self._postings(),
                             max_block_bytes=self.max_block_bytes, n_jobs=self.n_jobs)
+        if reranker is not None or controlled:
+            when = self._reference_times(n, as_of)
         if reranker is not None:
             source_rows = np.full(n, -1, np.int64) if skip is None else skip
-            idx, scores = reranker.rerank(self, source_rows, idx, scores,
-                                          self._reference_times(n, as_of), source_titles)
-        if active(controls):
+            idx, scores = reranker.rerank(self, source_rows, idx, scores, when, source_titles)
+        if controlled:
             idx, scores = apply_controls(idx, scores, k, controls, units=self._unit_rows(),
-                                         published=self.published_,
-                                         as_of=self._reference_times(n, as_of))
+                                         published=self.published_, as_of=when)
         if idx.shape[1] < k:  # a learned model lists at most n_candidates
             pad = k - idx.shape[1]
             idx = np.hstack([idx, np.full((n, pad), -1, idx.dtype)])

@@ -350,17 +350,14 @@ def _jobs(n_jobs) -> int:
 
 
 def _known_links(model, truth):
-    """The links whose source and target are in the model, one per (source, target)."""
+    """The links whose source and target are in the model, one per (source, target):
+    ``(source_ids, targets, as_of, link_source)``."""
+    from .evaluate import first_of_each_link, lists_by_source
+
     keep = np.isin(truth.sources, model.ids_) & np.isin(truth.targets, model.ids_)
-    pairs = np.char.add(np.char.add(truth.sources[keep], "\t"), truth.targets[keep])
-    _, first = np.unique(pairs, return_index=True)
-    src = truth.sources[keep][first]
-    tgt = truth.targets[keep][first]
-    shown = truth.shown_at[keep][first]
-    if len(src) == 0:
+    keep &= first_of_each_link(truth)
+    if not keep.any():
         raise ValueError(f"none of the {len(truth):,} links has both its source and its "
                          f"target in the model; are they lists of this corpus?")
-    sources, link_source = np.unique(src, return_inverse=True)
-    as_of = np.zeros(len(sources), np.int64)
-    as_of[link_source] = shown
-    return sources, tgt, as_of, link_source
+    sources, link_source, as_of = lists_by_source(truth.sources[keep], truth.shown_at[keep])
+    return sources, truth.targets[keep], as_of, link_source

@@ -45,6 +45,8 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
+from .rerank import FEATURES, LinkReranker, Trees
+
 __all__ = ["FORMAT_VERSION", "ModelFormatError", "READABLE_VERSIONS", "TABLE_FILES",
            "load_model", "save_model"]
 
@@ -121,7 +123,7 @@ def save_model(model, path) -> Path:
             **{k: v for k, v in model.info_.items() if k != "learned"},
             **({} if reranker is None else {"learned": {
                 **reranker.info_, "params": reranker.get_params(),
-                "features": list(_features()), "baseline": reranker.trees_.baseline,
+                "features": list(FEATURES), "baseline": reranker.trees_.baseline,
                 "category_share": reranker.category_share_}}),
             "files": {name: _file_facts(tmp / name) for name in (*arrays, *documents)},
         }
@@ -281,8 +283,6 @@ def load_model(path, *, verify: bool = True, cls=None):
 
 
 def _load_reranker(learned: dict, array, path: Path, n_articles: int):
-    from .rerank import FEATURES, LinkReranker, Trees
-
     if list(learned.get("features", ())) != list(FEATURES):
         raise ModelFormatError(f"{path}: the re-ranker was trained on other features "
                                f"({learned.get('features')}); retrain it with this version")
@@ -351,8 +351,3 @@ def _read_manifest(path: Path) -> dict:
                                f"damaged. Retrain it.")
     return manifest
 
-
-def _features():
-    from .rerank import FEATURES
-
-    return FEATURES

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .evaluate import GroundTruth, evaluate
+from .evaluate import evaluate
 from . import report as _report
 from .report import header_notes, write_report
 
@@ -52,8 +52,7 @@ def study(model, truth, path, *, ks=(2, 5, 10), max_age=None, n_examples=12, see
     if ablations:
         content = model.content_only()
         if learned:  # the same links as the learned model: not those of its own lists
-            kept = ~np.isin(truth.sources, model.reranker_.sources_)
-            truth = GroundTruth(truth.sources[kept], truth.targets[kept], truth.shown_at[kept])
+            truth = truth.subset(~np.isin(truth.sources, model.reranker_.sources_))
         for name, change in ABLATIONS.items():
             scoring = {k: v for k, v in change.items() if k != "max_age"}
             variant_age = max_age

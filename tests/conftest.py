@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import warnings
 from pathlib import Path
 
@@ -72,3 +73,19 @@ def seed_page_path() -> Path:
     if not path.is_file():
         pytest.skip(f"{path} is absent")
     return path
+
+
+@pytest.fixture
+def restore_logging_and_warnings():
+    """``cli.main`` configures logging and warnings for the process; undo it after a test."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    py_warnings = logging.getLogger("py.warnings")
+    py_handlers = py_warnings.handlers[:]
+    formatwarning = warnings.formatwarning
+    yield
+    logging.captureWarnings(False)
+    root.handlers[:] = handlers
+    root.setLevel(level)
+    py_warnings.handlers[:] = py_handlers
+    warnings.formatwarning = formatwarning

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import builtins
 import json
-import logging
-import warnings
 
 import numpy as np
 import pytest
@@ -20,20 +18,8 @@ STAGES = {"read corpus", "fit (analysis + tf-idf)", "save", "load", "recommend()
           "all-pairs top-5 exact", "all-pairs top-5 approx", "write batch JSONL top-5"}
 
 
-@pytest.fixture(autouse=True)
-def _restore_logging_and_warnings():
-    """``main`` configures logging and warnings for the process; undo it after each test."""
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    py_warnings = logging.getLogger("py.warnings")
-    py_handlers = py_warnings.handlers[:]
-    formatwarning = warnings.formatwarning
-    yield
-    logging.captureWarnings(False)
-    root.handlers[:] = handlers
-    root.setLevel(level)
-    py_warnings.handlers[:] = py_handlers
-    warnings.formatwarning = formatwarning
+# ``main`` configures logging and warnings for the process: undo it after each test.
+pytestmark = pytest.mark.usefixtures("restore_logging_and_warnings")
 
 
 @pytest.fixture(scope="module")

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import csv
 import json
-import logging
 import re
 import shutil
 import subprocess
 import sys
-import warnings
 
 import pytest
 
@@ -21,20 +19,8 @@ from recommender.text import tokenize
 TIGER = "CNT000001r4edC"
 
 
-@pytest.fixture(autouse=True)
-def _restore_logging_and_warnings():
-    """``main`` configures logging and warnings for the process; undo it after each test."""
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    py_warnings = logging.getLogger("py.warnings")
-    py_handlers = py_warnings.handlers[:]
-    formatwarning = warnings.formatwarning
-    yield
-    logging.captureWarnings(False)
-    root.handlers[:] = handlers
-    root.setLevel(level)
-    py_warnings.handlers[:] = py_handlers
-    warnings.formatwarning = formatwarning
+# ``main`` configures logging and warnings for the process: undo it after each test.
+pytestmark = pytest.mark.usefixtures("restore_logging_and_warnings")
 
 
 @pytest.fixture
