@@ -13,6 +13,12 @@ canonical sum of :mod:`recommender.kernel`; the list is then the one the per-que
 gives, bit for bit. When a buffer was too short to be sure of that (more than ``EXTRA``
 near-ties at the ``k``-th partial sum), the row is scored again by the per-query kernel.
 
+(Tiling the candidate rows, so that a tile's partial sums stay in the core's first-level
+cache and its postings in the shared one while every query passes over it, was measured
+and left out: with tiles of 4,096 to 16,384 rows it was as fast or up to 1.4 times slower,
+on the real corpus and on 100,000 synthetic articles. The postings are read in order, which
+the hardware prefetches; what costs is the add into a random row, about 1.7 ns each.)
+
 Used by :func:`recommender.index.top_k` when the queries are the rows of ``X`` themselves,
 each skipping itself, with no window, and the values are non-negative (TF-IDF): a pair
 whose partial sum is 0 then shares no term, which lets the untouched rows be ignored.
@@ -116,7 +122,7 @@ def _offer_pairs(first, last, x_indptr, x_indices, x_data, xt_indptr, xt_indices
     n = allowed.shape[0]
     acc = np.zeros(n, np.float32)
     seen = np.zeros(n, np.bool_)
-    touched = np.empty(n, np.int32)
+    touched = np.empty(n, np.uint32)
     for i in range(first, last):
         p0, p1 = x_indptr[i], x_indptr[i + 1]
         if p1 == p0 or i + 1 >= n:

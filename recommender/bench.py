@@ -40,7 +40,7 @@ from .approx import approx_top_k, recall
 from .competitors import COMPETITORS, THREADED, CompetitorMissing
 from .corpus import CorpusWarning, read_corpus
 from .index import top_k
-from .model import ArticleRecommender
+from .model import DEFAULT_MAX_AGE, ArticleRecommender
 from .synthetic import SentencePool, parse_scale
 
 __all__ = ["Bench", "agreement", "peak_rss"]
@@ -190,7 +190,8 @@ class Bench:
     def __init__(self, corpus, *, scales=("real",), jobs=(1, 2), repeats: int = 3, k: int = 10,
                  sample: int = SAMPLE, seed: int = 0, competitors=tuple(COMPETITORS),
                  exact_limit: int = EXACT_LIMIT, competitor_limit: float = COMPETITOR_LIMIT,
-                 print_fn=None, json_path=None, competitor_sample: bool = False):
+                 print_fn=None, json_path=None, competitor_sample: bool = False,
+                 exact_all: bool = False):
         self.corpus = Path(corpus)
         self.scales = [(s, parse_scale(s)) for s in scales]
         self.jobs = list(jobs)
@@ -204,6 +205,7 @@ class Bench:
             raise ValueError(f"unknown competitor {sorted(unknown)[0]!r}: expected some of "
                              f"{', '.join(COMPETITORS)}")
         self.exact_limit = exact_limit
+        self.exact_all = exact_all  # the exact all-pairs on every article at every size
         self.competitor_limit = competitor_limit
         self.print = print_fn or (lambda line: print(line, flush=True))
         self.rows: list[dict] = []
@@ -346,13 +348,15 @@ class Bench:
         repeats = self.repeats if n <= 50_000 else 1
         ours = {}
         for threads in self.jobs:
-            if n <= self.exact_limit:
+            if n <= self.exact_limit or self.exact_all:
                 seconds, peak, result = _timed(
                     lambda: top_k(X, X, k, skip=np.arange(n), XT=XT, n_jobs=threads), repeats)
                 ours[threads] = (seconds, result)
                 self.record(scale, n, f"all-pairs top-{k} exact", seconds, threads=threads,
                             peak=peak, per=n)
                 self._last_time[("ours", threads)] = (n, seconds)
+                if exact_sample is None:
+                    exact_sample = (result[0][sample], result[1][sample])
             else:
                 seconds, peak, result = _timed(
                     lambda: top_k(X[sample], X, k, skip=sample, XT=XT, n_jobs=threads), 1)
@@ -362,12 +366,13 @@ class Bench:
                             note=f"timed on {len(sample)} queries, times n/{len(sample)}")
             for label, params in APPROX_SETTINGS.items():
                 self.approx(scale, model, threads, label, params, sample, exact_sample)
+            self.model_batch(scale, model, threads, sample)
         ours_sample = {}
         for name in self.competitors:
-            if not ours:
+            if n > self.exact_limit:
                 self.record(scale, n, f"all-pairs top-{k} exact", None, competitor=name,
-                            skipped=f"not run above {self.exact_limit:,} articles, where ours "
-                                    f"is extrapolated from a sample")
+                            skipped=f"not run above {self.exact_limit:,} articles (hours "
+                                    f"for each at 1M)")
                 continue
             for threads in self.jobs:
                 if name not in THREADED and threads != 1:
@@ -380,6 +385,26 @@ class Bench:
                 else:
                     self.competitor(scale, name, X, threads, ours[threads] if threads in ours
                                     else ours[max(ours)])
+
+    def model_batch(self, scale, model, threads, sample) -> None:
+        """``recommend_batch`` of every article with the model's own scoring (its query
+        terms and length prior), over the whole archive, and from the newest 62 days as
+        ``recommender batch`` of a model trained with the defaults does. Above
+        ``exact_limit``, timed on the sampled queries and multiplied out."""
+        n, k = model.n_articles, self.k
+        ids = model.ids_ if n <= self.exact_limit else model.ids_[sample]
+        model.n_jobs = threads
+        for label, max_age in (("whole archive", None),
+                               (f"newest {DEFAULT_MAX_AGE:g} days", DEFAULT_MAX_AGE)):
+            seconds, peak, _ = _timed(
+                lambda: model.recommend_batch(ids, k, max_age=max_age), 1)
+            extra = {}
+            if len(ids) < n:
+                seconds *= n / len(ids)
+                extra.update(extrapolated_from=len(ids),
+                             note=f"timed on {len(ids):,} queries, times n/{len(ids):,}")
+            self.record(scale, n, f"batch top-{k}, model scoring, {label}", seconds,
+                        threads=threads, peak=peak, per=n, **extra)
 
     def approx(self, scale, model, threads, label, params, sample, exact_sample) -> None:
         """The approximate mode on every article (or, above ``exact_limit``, on a sample of

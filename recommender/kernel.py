@@ -141,8 +141,15 @@ def _split_rows(parts, k, lo, hi, skip, allowed, n_jobs, buffer_k, dense_share, 
 
 
 def _parts(M):
-    """The CSR arrays of ``M`` in the kernel's types, copied only if they differ."""
-    return (M.indptr.astype(np.int64, copy=False), M.indices.astype(np.int32, copy=False),
+    """The CSR arrays of ``M`` in the kernel's types, copied only if they differ.
+
+    The column numbers are read as unsigned: numba then indexes with them directly,
+    without the test for a negative index that costs about a quarter of the time of the
+    accumulation loop."""
+    indices = M.indices
+    indices = (indices.view(np.uint32) if indices.dtype == np.int32
+               else indices.astype(np.uint32))
+    return (M.indptr.astype(np.int64, copy=False), indices,
             M.data.astype(np.float32, copy=False))
 
 
@@ -166,11 +173,11 @@ def _score_queries(first, last, q_indptr, q_indices, q_data, x_indptr, x_indices
     k = out_indices.shape[1]
     acc = np.zeros(n_rows, np.float32)  # partial sums
     seen = np.zeros(n_rows, np.bool_)
-    touched = np.empty(n_rows, np.int32)
+    touched = np.empty(n_rows, np.uint32)
     query = np.zeros(n_terms, np.float32)
     partial_s = np.empty(min(k, buffer_k), np.float32)  # the best partial sums
     partial_j = np.empty(min(k, buffer_k), np.int64)
-    near = np.empty(n_rows, np.int32)  # rows whose partial sum is near the best k
+    near = np.empty(n_rows, np.uint32)  # rows whose partial sum is near the best k
     for i in range(first, last):
         a, z = lo[i], hi[i]
         q0, q1 = q_indptr[i], q_indptr[i + 1]

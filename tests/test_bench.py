@@ -15,7 +15,9 @@ from recommender.index import top_k
 
 STAGES = {"read corpus", "fit (analysis + tf-idf)", "save", "load", "recommend() p50",
           "recommend() p99", "similar(text) p50", "similar(text) p99",
-          "all-pairs top-5 exact", "all-pairs top-5 approx", "write batch JSONL top-5"}
+          "all-pairs top-5 exact", "all-pairs top-5 approx", "write batch JSONL top-5",
+          "batch top-5, model scoring, whole archive",
+          "batch top-5, model scoring, newest 62 days"}
 
 
 # ``main`` configures logging and warnings for the process: undo it after each test.
@@ -54,6 +56,24 @@ def test_competitor_rows_have_a_ratio_and_agreement(tiny_report):
                 and r["stage"] == "all-pairs top-5 exact")
     assert row["ratio"] == pytest.approx(ours["seconds"] / row["seconds"], rel=0.01, abs=1e-3)
     assert row["same_scores"] == 1.0  # exact on both sides: the same lists, ties aside
+
+
+@pytest.mark.parametrize("exact_all", [False, True])
+def test_above_the_exact_limit_a_sample_is_timed_unless_exact_all(articles_path, exact_all):
+    bench = Bench(articles_path, scales=["60"], jobs=[1], repeats=1, k=5, sample=20,
+                  competitors=["sklearn"], exact_limit=30, exact_all=exact_all,
+                  print_fn=lambda line: None)
+    rows = [r for r in bench.run()["rows"] if r["scale"] == "60"]
+    exact = next(r for r in rows if r["stage"] == "all-pairs top-5 exact")
+    assert ("extrapolated_from" in exact) is not exact_all
+    if not exact_all:
+        assert exact["extrapolated_from"] == 20 and "times n/20" in exact["note"]
+    batch = [r for r in rows if r["stage"].startswith("batch top-5, model scoring")]
+    assert len(batch) == 2 and all(r["extrapolated_from"] == 20 for r in batch)
+    approx = next(r for r in rows if r["stage"] == "all-pairs top-5 approx")
+    assert 0 <= approx["recall_vs_exact"] <= 1 and approx["recall_sample"] == 20
+    theirs = next(r for r in rows if r["competitor"] == "sklearn")
+    assert theirs["seconds"] is None and "not run above 30 articles" in theirs["skipped"]
 
 
 def test_report_is_json(tiny_report, tmp_path):
