@@ -10,6 +10,7 @@ import pytest
 import scipy.sparse as sp
 
 from recommender.corpus import Article
+from recommender.index import fast_kernel
 from recommender.vectorize import FieldTfidfVectorizer, keep_strongest
 
 
@@ -28,6 +29,16 @@ def strongest_by_row(X, n: int) -> list[dict]:
     return out
 
 
+@pytest.fixture(params=["compiled", "numpy"])
+def selection(request, monkeypatch):
+    """keep_strongest's two paths: compiled row by row (numba), and one numpy sort."""
+    if request.param == "numpy":
+        monkeypatch.setattr("recommender.index.fast_kernel", lambda: None)
+    elif fast_kernel() is None:
+        pytest.skip("numba is not installed")
+    return request.param
+
+
 def rows_of(X) -> list[dict]:
     return [dict(zip(X.indices[a:z].tolist(), X.data[a:z].astype(float).tolist()))
             for a, z in zip(X.indptr[:-1], X.indptr[1:])]
@@ -43,7 +54,7 @@ def random_matrix(rng, n_rows: int, n_cols: int, density: float, levels: int):
 
 @pytest.mark.parametrize("seed", range(6))
 @pytest.mark.parametrize("n", [1, 2, 3, 7])
-def test_keep_strongest_equals_brute_force(seed, n):
+def test_keep_strongest_equals_brute_force(seed, n, selection):
     rng = np.random.default_rng(seed)
     X = random_matrix(rng, 25, 12, density=[0.05, 0.3, 0.8][seed % 3], levels=[2, 3, 50][seed % 3])
     rows = np.ones(25, np.float32)
@@ -62,7 +73,7 @@ def test_keep_strongest_equals_brute_force(seed, n):
     assert (X != before).nnz == 0 and X.nnz == before.nnz
 
 
-def test_keep_strongest_ties_go_to_the_lowest_column():
+def test_keep_strongest_ties_go_to_the_lowest_column(selection):
     X = sp.csr_matrix(np.array([[0.5, 0.5, 0.5, 0.5],        # four-way tie
                                 [0.125, 0.75, 0.75, 0.25],   # tie of the two best
                                 [0.0, 0.25, 0.0, 0.25],      # two entries only
@@ -76,7 +87,7 @@ def test_keep_strongest_ties_go_to_the_lowest_column():
                                              {1: 0.25, 3: 0.25}, {}]
 
 
-def test_keep_strongest_with_rows_shorter_than_n_is_an_equal_copy():
+def test_keep_strongest_with_rows_shorter_than_n_is_an_equal_copy(selection):
     X = sp.csr_matrix(np.array([[0.0, 2.0, 1.0], [3.0, 0.0, 0.0]], dtype=np.float32))
     Y = keep_strongest(X, 5)
     assert rows_of(Y) == rows_of(X)
@@ -84,14 +95,14 @@ def test_keep_strongest_with_rows_shorter_than_n_is_an_equal_copy():
     assert X.data.tolist() == [2.0, 1.0, 3.0]
 
 
-def test_keep_strongest_of_an_all_empty_matrix():
+def test_keep_strongest_of_an_all_empty_matrix(selection):
     X = sp.csr_matrix((3, 4), dtype=np.float32)
     Y = keep_strongest(X, 2)
     assert Y.shape == (3, 4) and Y.nnz == 0
     Y.check_format(full_check=True)
 
 
-def test_keep_strongest_unsorted_input_indices():
+def test_keep_strongest_unsorted_input_indices(selection):
     """A CSR matrix whose column indices are not sorted within rows (as sums of products
     leave them): the choice is by value then column, not by storage position."""
     X = sp.csr_matrix((np.array([0.25, 0.75, 0.25, 0.75], np.float32), np.array([3, 2, 0, 1]),
@@ -100,6 +111,17 @@ def test_keep_strongest_unsorted_input_indices():
     Y = keep_strongest(X, 3)
     Y.check_format(full_check=True)
     assert rows_of(Y) == [{1: 0.75, 2: 0.75, 0: 0.25}]
+
+
+def test_keep_strongest_paths_agree_on_a_large_matrix_with_ties(monkeypatch):
+    if fast_kernel() is None:
+        pytest.skip("numba is not installed")
+    X = random_matrix(np.random.default_rng(7), 3000, 400, density=0.1, levels=6)
+    compiled = keep_strongest(X, 20)
+    monkeypatch.setattr("recommender.index.fast_kernel", lambda: None)
+    plain = keep_strongest(X, 20)
+    for part in ("indptr", "indices", "data"):
+        np.testing.assert_array_equal(getattr(compiled, part), getattr(plain, part))
 
 
 # -- idf_power -----------------------------------------------------------------------------
