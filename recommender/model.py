@@ -688,9 +688,9 @@ class _Metadata:
             self.titles.append(article.title)
             self.n += 1
             self.n_empty += not article.has_text
-            for part in (article.id, article.title, article.heading, article.body):
-                self.sha.update(part.encode("utf-8"))
-                self.sha.update(b"\x1f")
+            # each part followed by \x1f (the same digest as one update per part)
+            self.sha.update(f"{article.id}\x1f{article.title}\x1f{article.heading}\x1f"
+                            f"{article.body}\x1f".encode("utf-8"))
             yield article
         self.finished = True
 
