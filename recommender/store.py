@@ -236,7 +236,6 @@ def load_model(path, *, verify: bool = True, cls=None):
     # memory-mapped, as the table: nothing is copied, and processes share the pages
     matrix = sp.csr_matrix((array("matrix.data.npy", "r"), array("matrix.indices.npy", "r"),
                             array("matrix.indptr.npy", "r")), shape=(n, n_terms), copy=False)
-    matrix.has_sorted_indices = True  # saved by fit, which sorts them
     vocabulary = document("vocabulary.json")
     words = document("words.json")
     idf = array("idf.npy")

@@ -411,6 +411,23 @@ def test_table_round_trips_memory_mapped(small_model, model_dir):
         assert not isinstance(got[1], np.memmap)  # answers are copies, not views of the file
 
 
+def test_matrix_is_memory_mapped_and_scores_as_before(small_model, model_dir):
+    loaded = ArticleRecommender.load(model_dir)
+    for part in ("data", "indices"):  # indptr (one value per row) scipy may convert
+        array = getattr(loaded.matrix_, part)
+        assert not array.flags.writeable  # the file's pages, not a copy
+        np.testing.assert_array_equal(array, getattr(small_model.matrix_, part))
+    np.testing.assert_array_equal(loaded.matrix_.indptr, small_model.matrix_.indptr)
+    with pytest.raises(ValueError, match="read-only"):
+        loaded.matrix_.data[0] = 1
+    ids = small_model.ids_[:5]
+    for scoring in ({}, {"idf_power": 1.0}):  # re-weighting copies the matrix first
+        got = loaded.with_scoring(**scoring).recommend_batch(ids, k=8, max_age=None)
+        want = small_model.with_scoring(**scoring).recommend_batch(ids, k=8, max_age=None)
+        np.testing.assert_array_equal(got.ids, want.ids)
+        np.testing.assert_array_equal(got.scores, want.scores)
+
+
 def as_format_1(path: Path) -> None:
     """Turn a saved model into the folder an older version wrote: no table, format 1."""
     manifest = read_manifest(path)
