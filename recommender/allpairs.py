@@ -33,8 +33,8 @@ import numpy as np
 import scipy.sparse as sp
 from numba import njit
 
-from .kernel import (_MARGIN, _ROUNDING, DENSE_SHARE, _exact, _insert, _parts, _spans,
-                     top_k_postings)
+from .kernel import (_MARGIN, _ROUNDING, DENSE_SHARE, _add_postings, _clear, _exact, _insert,
+                     _parts, _spans, top_k_postings)
 
 __all__ = ["EXTRA", "MAX_BUFFER_BYTES", "is_all_pairs", "top_k_all_pairs"]
 
@@ -137,19 +137,9 @@ def _offer_pairs(first, last, x_indptr, x_indices, x_data, xt_indptr, xt_indices
         dense = postings * dense_share > n - i - 1
         n_touched = 0
         for p in range(p0, p1):
-            w = x_data[p]
-            stop = xt_indptr[x_indices[p] + 1]
-            if dense:
-                for e in range(starts[p - p0], stop):
-                    acc[xt_indices[e]] += w * xt_data[e]
-            else:
-                for e in range(starts[p - p0], stop):
-                    j = xt_indices[e]
-                    if not seen[j]:
-                        seen[j] = True
-                        touched[n_touched] = j
-                        n_touched += 1
-                    acc[j] += w * xt_data[e]
+            n_touched = _add_postings(x_data[p], starts[p - p0], xt_indptr[x_indices[p] + 1],
+                                      xt_indices, xt_data, acc, dense, seen, touched,
+                                      n_touched)
         # one comparison per row, rarely true once the buffers are full: lowest[j] is 0
         # (a partial sum of 0 shares no term, the values being non-negative) until row j's
         # buffer is full, then its last; n floats, in cache, where the buffers are not
@@ -160,12 +150,7 @@ def _offer_pairs(first, last, x_indptr, x_indices, x_data, xt_indptr, xt_indices
                 _offer(best[j], rows[j], counts, lowest, j, s, i)
             if s > lowest[i] and allowed[j]:
                 _offer(best[i], rows[i], counts, lowest, i, s, j)
-        if dense:
-            acc[i + 1:] = 0.0
-        else:
-            for m in range(n_touched):
-                acc[touched[m]] = 0.0
-                seen[touched[m]] = False
+        _clear(acc, seen, touched, n_touched, dense, i + 1, n)
 
 
 @njit(nogil=True, cache=True, inline="always")

@@ -118,8 +118,7 @@ def strongest_mask(X: sp.csr_matrix, n: int) -> np.ndarray:
     cut to the lowest column): :func:`recommender.vectorize.keep_strongest` in one pass
     over the rows, where sorting every entry of a million rows takes minutes."""
     keep = np.empty(X.nnz, np.bool_)
-    _strongest(X.indptr.astype(np.int64, copy=False), X.indices.astype(np.int64),
-               X.data, n, keep)
+    _strongest(*_parts(X), n, keep)
     return keep
 
 
@@ -229,18 +228,8 @@ def _score_queries(first, last, q_indptr, q_indices, q_data, x_indptr, x_indices
         dense = postings * dense_share > z - a
         n_touched = 0
         for p in range(q0, q1):
-            w = q_data[p]
-            if dense:
-                for e in range(starts[p - q0], stops[p - q0]):
-                    acc[xt_indices[e]] += w * xt_data[e]
-            else:
-                for e in range(starts[p - q0], stops[p - q0]):
-                    j = xt_indices[e]
-                    if not seen[j]:
-                        seen[j] = True
-                        touched[n_touched] = j
-                        n_touched += 1
-                    acc[j] += w * xt_data[e]
+            n_touched = _add_postings(q_data[p], starts[p - q0], stops[p - q0], xt_indices,
+                                      xt_data, acc, dense, seen, touched, n_touched)
         # the exact top-k among the rows whose partial sum is near the k-th best
         norm = 0.0
         for p in range(q0, q1):
@@ -263,15 +252,38 @@ def _score_queries(first, last, q_indptr, q_indices, q_data, x_indptr, x_indices
             _best_exact_sorted(touched, count, a, dense, acc, skip[i], allowed, k, margin,
                                x_indptr, x_indices, x_data, query, out_indices[i],
                                out_scores[i])
-        # clear the scratch arrays for the next query
-        if dense:
-            acc[a:z] = 0.0
-        else:
-            for m in range(n_touched):
-                acc[touched[m]] = 0.0
-                seen[touched[m]] = False
+        _clear(acc, seen, touched, n_touched, dense, a, z)  # for the next query
         for p in range(q0, q1):
             query[q_indices[p]] = 0.0
+
+
+@njit(nogil=True, cache=True, inline="always")
+def _add_postings(w, start, stop, xt_indices, xt_data, acc, dense, seen, touched, n_touched):
+    """Add ``w`` times the postings ``[start, stop)`` into ``acc``; unless ``dense``, note
+    each row the first time it is touched. Returns the new number of touched rows."""
+    if dense:
+        for e in range(start, stop):
+            acc[xt_indices[e]] += w * xt_data[e]
+    else:
+        for e in range(start, stop):
+            j = xt_indices[e]
+            if not seen[j]:
+                seen[j] = True
+                touched[n_touched] = j
+                n_touched += 1
+            acc[j] += w * xt_data[e]
+    return n_touched
+
+
+@njit(nogil=True, cache=True, inline="always")
+def _clear(acc, seen, touched, n_touched, dense, a, z):
+    """Zero the partial sums (rows ``[a, z)`` when ``dense``, else the touched ones)."""
+    if dense:
+        acc[a:z] = 0.0
+    else:
+        for m in range(n_touched):
+            acc[touched[m]] = 0.0
+            seen[touched[m]] = False
 
 
 @njit(nogil=True, cache=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import warnings
 from pathlib import Path
@@ -31,6 +32,19 @@ def articles_path() -> Path:
 def related_path() -> Path:
     """``tests/data/related.tsv``: the 47 site links of the sample's 29 sources."""
     return DATA / "related.tsv"
+
+
+@pytest.fixture(scope="session")
+def sample_links(articles_path, related_path) -> dict:
+    """{(source, target): shown_at ISO} of the TSV links with both ends in the sample (the
+    first time a link is shown, when it is shown several times)."""
+    ids = {json.loads(line)["id"] for line in articles_path.read_text("utf-8").splitlines()}
+    out = {}
+    for line in related_path.read_text("utf-8").splitlines()[1:]:
+        source, target, _rank, shown = line.split("\t")
+        if source in ids and target in ids:
+            out.setdefault((source, target), shown)
+    return out
 
 
 @pytest.fixture(scope="session")

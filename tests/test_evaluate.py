@@ -267,18 +267,6 @@ def crc_parity(source: str) -> int:
 
 
 @pytest.fixture(scope="module")
-def sample_links(articles_path, related_path) -> dict:
-    """{(source, target): shown_at ISO} of the TSV links with both ends in the sample."""
-    ids = {json.loads(line)["id"] for line in articles_path.read_text("utf-8").splitlines()}
-    out = {}
-    for line in related_path.read_text("utf-8").splitlines()[1:]:
-        source, target, _rank, shown = line.split("\t")
-        if source in ids and target in ids:
-            out.setdefault((source, target), shown)
-    return out
-
-
-@pytest.fixture(scope="module")
 def learned_even(small_model, sample_truth):
     """The sample model that learned from the lists of the even half of the sources."""
     return small_model.content_only().learn(half_of(sample_truth, "even"), n_candidates=10)

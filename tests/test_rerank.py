@@ -19,6 +19,7 @@ from recommender import ArticleRecommender, NotFittedError
 from recommender.evaluate import GroundTruth, read_ground_truth
 from recommender.rerank import FEATURES, LinkReranker, Trees
 from recommender.store import ModelFormatError
+from test_store import flip_bytes, refresh_facts
 
 TIGER = "CNT000001r4edC"
 NEWEST = "CNT000001tA9aa"  # published 2020-09-25T17:16:30+02:00, the newest of the sample
@@ -48,22 +49,6 @@ def one_thread():
 
 
 # -- the sample's links, read without the package ------------------------------------------
-@pytest.fixture(scope="module")
-def sample_ids(articles_path) -> set:
-    return {json.loads(line)["id"] for line in articles_path.read_text("utf-8").splitlines()}
-
-
-@pytest.fixture(scope="module")
-def known_links(related_path, sample_ids) -> dict:
-    """{(source, target): shown_at ISO} of the TSV links whose two ends are in the sample."""
-    out = {}
-    for line in related_path.read_text("utf-8").splitlines()[1:]:
-        source, target, _rank, shown = line.split("\t")
-        if source in sample_ids and target in sample_ids:
-            out.setdefault((source, target), shown)
-    return out
-
-
 @pytest.fixture(scope="module")
 def truth(related_path):
     return read_ground_truth(related_path)
@@ -183,38 +168,38 @@ def test_trees_refuse_categorical_splits():
 
 
 # -- LinkReranker / learn -----------------------------------------------------------------
-def test_learned_sources_are_the_known_sources_of_the_lists(learned, known_links):
-    want = sorted({source for source, _ in known_links})
+def test_learned_sources_are_the_known_sources_of_the_lists(learned, sample_links):
+    want = sorted({source for source, _ in sample_links})
     assert len(want) == 24  # tests/data/README.md: 5 of the 29 sources have no known link
     assert learned.reranker_.sources_.tolist() == want
 
 
-def in_candidates(model, known_links, n) -> int:
+def in_candidates(model, sample_links, n) -> int:
     """The links whose target is among the content model's ``n`` best as of when the list
     was shown (with the model's own filters)."""
     return sum(target in ids_of(model.recommend(source, n, as_of=shown))
-               for (source, target), shown in known_links.items())
+               for (source, target), shown in sample_links.items())
 
 
-def test_info_counts(learned, known_links, small_model):
-    assert len(known_links) == 37
+def test_info_counts(learned, sample_links, small_model):
+    assert len(sample_links) == 37
     assert learned.reranker_.info_ == {
         "n_lists": 24, "n_links": 37, "n_candidates": N_CANDIDATES,
-        "n_targets_in_candidates": in_candidates(small_model, known_links, N_CANDIDATES)}
+        "n_targets_in_candidates": in_candidates(small_model, sample_links, N_CANDIDATES)}
 
 
-def test_info_counts_the_targets_within_the_cut(truth, known_links, small_model):
-    want = in_candidates(small_model, known_links, 2)
+def test_info_counts_the_targets_within_the_cut(truth, sample_links, small_model):
+    want = in_candidates(small_model, sample_links, 2)
     assert 0 < want < 37  # two candidates miss some targets on the sample
     model = small_model.content_only().learn(truth, n_candidates=2)
     assert model.reranker_.info_["n_targets_in_candidates"] == want
     assert model.reranker_.info_["n_candidates"] == 2
 
 
-def test_links_and_category_share(learned, known_links, articles):
+def test_links_and_category_share(learned, sample_links, articles):
     reranker = learned.reranker_
     category = {a.id: a.category for a in articles}
-    targets = [target for _, target in known_links]
+    targets = [target for _, target in sample_links]
     for row, article_id in enumerate(learned.ids_.tolist()):
         assert reranker.links_[row] == targets.count(article_id)
     shares = {c: sum(category[t] == c for t in targets) / len(targets)
@@ -417,11 +402,7 @@ def test_missing_reranker_file_is_named(learned_copy, name):
 def rewrite(folder, name, array) -> None:
     """Write ``array`` as ``name`` and put its true size and checksum in the manifest."""
     np.save(folder / name, array, allow_pickle=False)
-    manifest_path = folder / "manifest.json"
-    manifest = json.loads(manifest_path.read_text("utf-8"))
-    data = (folder / name).read_bytes()
-    manifest["files"][name] = {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
-    manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
+    refresh_facts(folder, name)
 
 
 def test_reranker_links_of_the_wrong_length(learned_copy):
@@ -432,10 +413,7 @@ def test_reranker_links_of_the_wrong_length(learned_copy):
 
 
 def test_tampered_reranker_file(learned_copy):
-    file = learned_copy / "reranker.threshold.npy"
-    data = bytearray(file.read_bytes())
-    data[-1] ^= 0xFF
-    file.write_bytes(bytes(data))
+    flip_bytes(learned_copy / "reranker.threshold.npy")
     with pytest.raises(ModelFormatError, match=r"file reranker\.threshold\.npy does not match "
                                                r"its checksum in the manifest"):
         ArticleRecommender.load(learned_copy)

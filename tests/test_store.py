@@ -49,6 +49,13 @@ def refresh_facts(path: Path, name: str) -> None:
     write_manifest(path, manifest)
 
 
+def flip_bytes(file: Path, n: int = 1) -> None:
+    """Damage a file without changing its size: its last ``n`` bytes inverted."""
+    data = bytearray(file.read_bytes())
+    data[-n:] = bytes(b ^ 0xFF for b in data[-n:])
+    file.write_bytes(bytes(data))
+
+
 def assert_same_model(a, b, sources=None, page=None):
     """Every learned array equal, and identical lists for every article."""
     for name in ("data", "indices", "indptr"):
@@ -250,10 +257,7 @@ def test_truncated_npy_with_a_matching_manifest_names_the_file(copy_of):
 
 
 def test_checksum_mismatch(copy_of):
-    file = copy_of / "ids.npy"
-    data = bytearray(file.read_bytes())
-    data[-3:] = bytes(b ^ 0xFF for b in data[-3:])  # same size, other bytes
-    file.write_bytes(bytes(data))
+    flip_bytes(copy_of / "ids.npy", 3)
     with pytest.raises(ModelFormatError, match=r"file ids\.npy does not match its checksum in "
                                                r"the manifest: the model is damaged"):
         ArticleRecommender.load(copy_of)
@@ -480,10 +484,7 @@ def test_table_of_another_shape_is_refused(copy_of):
 
 
 def test_damaged_table_fails_the_checksum(copy_of):
-    file = copy_of / "table.scores.npy"
-    data = bytearray(file.read_bytes())
-    data[-1] ^= 0xFF
-    file.write_bytes(bytes(data))
+    flip_bytes(copy_of / "table.scores.npy")
     with pytest.raises(ModelFormatError, match=r"file table\.scores\.npy does not match its "
                                                r"checksum"):
         ArticleRecommender.load(copy_of)

@@ -5,7 +5,6 @@ whose figures are recomputed here from ``recommend`` and the sample's links."""
 from __future__ import annotations
 
 import html
-import json
 import re
 import zlib
 
@@ -173,18 +172,6 @@ def truth(related_path):
     return read_ground_truth(related_path)
 
 
-@pytest.fixture(scope="module")
-def known_links(articles_path, related_path) -> dict:
-    """{(source, target): shown_at} of the TSV links with both ends in the sample."""
-    ids = {json.loads(line)["id"] for line in articles_path.read_text("utf-8").splitlines()}
-    out = {}
-    for line in related_path.read_text("utf-8").splitlines()[1:]:
-        source, target, _rank, shown = line.split("\t")
-        if source in ids and target in ids:
-            out.setdefault((source, target), shown)
-    return out
-
-
 def even(source: str) -> bool:
     return zlib.crc32(source.encode("utf-8")) % 2 == 0
 
@@ -237,15 +224,15 @@ def test_study_shows_every_ablation(studied):
         assert f'<tr data-run="{html.escape(name)}">' in text, name
 
 
-def test_study_figures_are_the_recomputed_ones(studied, aged, small_model, known_links,
+def test_study_figures_are_the_recomputed_ones(studied, aged, small_model, sample_links,
                                                articles):
     text = studied[1].read_text("utf-8")
-    assert cell(text, "content model", "recall@2") == f"{recall_at(aged, known_links, 2):.3f}"
-    assert cell(text, "content model", "recall@10") == f"{recall_at(aged, known_links, 10):.3f}"
+    assert cell(text, "content model", "recall@2") == f"{recall_at(aged, sample_links, 2):.3f}"
+    assert cell(text, "content model", "recall@10") == f"{recall_at(aged, sample_links, 10):.3f}"
     plain = ArticleRecommender(min_df=2, max_age=62, idf_power=1.0).fit(articles)
-    assert cell(text, "idf power 1", "recall@2") == f"{recall_at(plain, known_links, 2):.3f}"
+    assert cell(text, "idf power 1", "recall@2") == f"{recall_at(plain, sample_links, 2):.3f}"
     # no max age: the sample model, which has none
-    assert cell(text, "no max age", "recall@5") == f"{recall_at(small_model, known_links, 5):.3f}"
+    assert cell(text, "no max age", "recall@5") == f"{recall_at(small_model, sample_links, 5):.3f}"
     assert "max age 62 days" in text
 
 
@@ -289,10 +276,10 @@ def learned_study(tmp_path_factory, learned_even, truth):
     return page.read_text("utf-8"), report, runs
 
 
-def test_learned_study_says_what_it_learned_from(learned_study, known_links):
+def test_learned_study_says_what_it_learned_from(learned_study, sample_links):
     text, report, _ = learned_study
-    n_lists = len({s for s, _ in known_links if even(s)})
-    left_out = sum(even(s) for s, _ in known_links)
+    n_lists = len({s for s, _ in sample_links if even(s)})
+    left_out = sum(even(s) for s, _ in sample_links)
     assert n_lists == 10 and left_out == 15
     assert f"Split: learned from {n_lists} lists; evaluated only on sources it never saw" in text
     assert f"left out the {left_out} links of the lists it learned from" in text
@@ -300,19 +287,19 @@ def test_learned_study_says_what_it_learned_from(learned_study, known_links):
     assert 'data-run="learned re-ranker"' in text and 'data-run="content only"' in text
 
 
-def test_learned_study_figures(learned_study, learned_even, known_links):
+def test_learned_study_figures(learned_study, learned_even, sample_links):
     text, _, _ = learned_study
-    odd = {link: shown for link, shown in known_links.items() if not even(link[0])}
+    odd = {link: shown for link, shown in sample_links.items() if not even(link[0])}
     assert cell(text, "learned re-ranker", "recall@2") == \
         f"{recall_at(learned_even, odd, 2):.3f}"
     assert cell(text, "content only", "recall@2") == \
         f"{recall_at(learned_even.content_only(), odd, 2):.3f}"
 
 
-def test_learned_study_scores_every_run_on_the_same_links(learned_study, known_links):
+def test_learned_study_scores_every_run_on_the_same_links(learned_study, sample_links):
     """Regression: the ablations of a learned model were scored on the whole truth, links
     of its own lists included, while the page said every run had the same links."""
     _, report, runs = learned_study
-    n_links = sum(not even(s) for s, _ in known_links)
+    n_links = sum(not even(s) for s, _ in sample_links)
     assert {run["name"]: len(run["ranks"]) for run in runs} == \
         {run["name"]: n_links for run in runs}
