@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -98,3 +101,26 @@ def test_bad_chunk_size_is_named(articles, bad):
 def test_bad_n_jobs_is_named(articles):
     with pytest.raises(ValueError, match="n_jobs must be a positive integer or -1"):
         FieldTfidfVectorizer(n_jobs=0).fit(articles)
+
+
+def test_a_worker_imports_only_what_counting_needs():
+    """A fit's worker unpickles count_chunk, which imports the package first: that must
+    not import the model, the evaluation or scikit-learn (a second of CPU per worker)."""
+    code = ("import sys, recommender.counting; "
+            "print(sorted(m for m in ('sklearn', 'recommender.model', 'recommender.evaluate',"
+            " 'recommender.index') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_package_names_are_the_modules_objects():
+    import recommender
+    from recommender import corpus, evaluate, model, store
+
+    modules = {"corpus": corpus, "evaluate": evaluate, "model": model, "store": store}
+    for name in recommender.__all__:
+        assert getattr(recommender, name) is getattr(modules[recommender._EXPORTS[name]], name)
+    assert set(recommender.__all__) <= set(dir(recommender))
+    with pytest.raises(AttributeError, match="module 'recommender' has no attribute 'nope'"):
+        recommender.nope
