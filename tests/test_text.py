@@ -9,7 +9,8 @@ import unicodedata
 
 import pytest
 
-from recommender.text import FrenchAnalyzer, clean_page, french_stop_words, strip_accents, tokenize
+from recommender.text import (FrenchAnalyzer, clean_page, find_words, french_stop_words,
+                              strip_accents, tokenize)
 
 
 def _sample(articles_path) -> dict:
@@ -175,6 +176,43 @@ def test_tokenize_nfd_equals_nfc():
 def test_tokenize_hyphens_split_words():
     assert tokenize("Les États-Unis et Jean-Jacques") == ["les", "états", "unis", "et", "jean",
                                                          "jacques"]
+
+
+# -- find_words: the fast path against the regex it stands for --------------------------
+WORD_PATTERN = re.compile(r"[^\W_]+")  # the definition of a word, written out here
+
+
+@pytest.mark.parametrize("first", range(0, 256, 64))
+def test_find_words_is_the_word_regex_for_every_latin1_character(first):
+    for code in range(first, first + 64):
+        c = chr(code)
+        for text in (f"ab{c}cd", f"{c}", f"{c}{c} x{c}", f"é{c}2024{c}ÿ µ"):
+            assert text.encode("latin-1")  # the fast path is the one tested
+            assert find_words(text) == WORD_PATTERN.findall(text), repr(c)
+
+
+@pytest.mark.parametrize("text", [
+    "l'œuvre coûte 12 € • la suite",  # not Latin-1: the regex path
+    "état\u200bcivil, 1ᵉʳ mai, Čapek, μ",
+    "",
+    "  \t\n ",
+    "le_mot sous_tiret",
+    "a\x1cb\x85c\xa0d\u2028e",
+])
+def test_find_words_edge_texts(text):
+    assert find_words(text) == WORD_PATTERN.findall(text)
+
+
+def test_find_words_of_every_sample_text(articles_path):
+    records = _sample(articles_path).values()
+    texts = [r.get(f) or "" for r in records for f in ("title", "heading", "body")]
+    latin1 = 0
+    for text in texts:
+        lowered = text.lower()
+        latin1 += lowered.isascii() or max(map(ord, lowered)) < 256
+        assert find_words(lowered) == WORD_PATTERN.findall(lowered)
+        assert find_words(text) == WORD_PATTERN.findall(text)
+    assert 0 < latin1 < len(texts)  # both paths ran
 
 
 # -- FrenchAnalyzer -------------------------------------------------------------------------
