@@ -29,7 +29,19 @@ _EXPORTS = {
     "ModelFormatError": "store",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "Article",
+    "ArticleRecommender",
+    "CorpusError",
+    "CorpusWarning",
+    "GroundTruth",
+    "ModelFormatError",
+    "NotFittedError",
+    "Recommendations",
+    "UnknownArticleError",
+    "read_corpus",
+    "read_ground_truth",
+]
 
 if TYPE_CHECKING:  # what the names are, for type checkers and editors
     from .corpus import Article, CorpusError, CorpusWarning, read_corpus

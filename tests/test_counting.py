@@ -119,6 +119,7 @@ def test_package_names_are_the_modules_objects():
     from recommender import corpus, evaluate, model, store
 
     modules = {"corpus": corpus, "evaluate": evaluate, "model": model, "store": store}
+    assert sorted(recommender.__all__) == sorted(recommender._EXPORTS)
     for name in recommender.__all__:
         assert getattr(recommender, name) is getattr(modules[recommender._EXPORTS[name]], name)
     assert set(recommender.__all__) <= set(dir(recommender))
