@@ -161,9 +161,10 @@ def split_words(text: str) -> list[str]:
 def find_words(text: str) -> list[str]:
     """The runs of letters and digits of a text (``[^\\W_]+``), in order.
 
-    A text that is all Latin-1 is split by a byte translation and :meth:`str.split`, about
-    2.5 times as fast as the regex (which splits the other texts): nine texts in ten of the
-    shared corpus, where the regex took a third of a fit's time.
+    A text that is all Latin-1 is split by a byte translation and :meth:`str.split`, 2.6
+    times as fast as the regex, which splits the other texts (on the shared corpus, where
+    the regex took a third of a fit's time: 96% of the fields, 88% of the characters; the
+    others hold an "œ" or a "€").
 
     >>> find_words("états-unis, 2024 : l'œuvre_d'art")
     ['états', 'unis', '2024', 'l', 'œuvre', 'd', 'art']
