@@ -96,11 +96,18 @@ def _time(text: str) -> str:
     return text
 
 
-def _ks(text: str) -> list[int]:
-    try:
-        return [_positive_int(part) for part in text.split(",") if part.strip()] or [10]
-    except argparse.ArgumentTypeError:
-        raise argparse.ArgumentTypeError(f"expected k values like 2,5,10, got {text!r}") from None
+def _positive_ints(default: int, example: str):
+    """An option type: comma-separated positive integers (``[default]`` when none)."""
+    def parse(text: str) -> list[int]:
+        try:
+            return [_positive_int(part) for part in text.split(",") if part.strip()] or [default]
+        except argparse.ArgumentTypeError:
+            raise argparse.ArgumentTypeError(f"expected {example}, got {text!r}") from None
+    return parse
+
+
+_ks = _positive_ints(10, "k values like 2,5,10")
+_jobs_list = _positive_ints(1, "thread counts like 1,2")
 
 
 def _scales(text: str) -> list[str]:
@@ -117,12 +124,6 @@ def _scales(text: str) -> list[str]:
     return scales
 
 
-def _jobs_list(text: str) -> list[int]:
-    try:
-        return [_positive_int(part) for part in text.split(",") if part.strip()] or [1]
-    except argparse.ArgumentTypeError:
-        raise argparse.ArgumentTypeError(f"expected thread counts like 1,2, got {text!r}") \
-            from None
 
 
 def _competitors(text: str) -> list[str]:

@@ -6,7 +6,6 @@ content model's candidates, and a learned model saved and loaded."""
 from __future__ import annotations
 
 import hashlib
-import json
 import shutil
 from datetime import datetime
 
@@ -19,7 +18,7 @@ from recommender import ArticleRecommender, NotFittedError
 from recommender.evaluate import GroundTruth, read_ground_truth
 from recommender.rerank import FEATURES, LinkReranker, Trees
 from recommender.store import ModelFormatError
-from test_store import flip_bytes, refresh_facts
+from test_store import flip_bytes, read_manifest, refresh_facts, write_manifest
 
 TIGER = "CNT000001r4edC"
 NEWEST = "CNT000001tA9aa"  # published 2020-09-25T17:16:30+02:00, the newest of the sample
@@ -368,7 +367,7 @@ def test_learned_model_round_trip(learned, learned_dir):
 
 
 def test_learned_manifest(learned_dir):
-    manifest = json.loads((learned_dir / "manifest.json").read_text("utf-8"))
+    manifest = read_manifest(learned_dir)
     for name in RERANKER_FILES:
         facts = manifest["files"][name]
         data = (learned_dir / name).read_bytes()
@@ -383,7 +382,7 @@ def test_learned_manifest(learned_dir):
 
 
 def test_content_model_has_no_reranker_files(model_dir):
-    manifest = json.loads((model_dir / "manifest.json").read_text("utf-8"))
+    manifest = read_manifest(model_dir)
     assert "learned" not in manifest
     assert not [f for f in manifest["files"] if f.startswith("reranker.")]
     assert not list(model_dir.glob("reranker.*"))
@@ -420,10 +419,9 @@ def test_tampered_reranker_file(learned_copy):
 
 
 def test_learned_entry_of_other_features(learned_copy):
-    path = learned_copy / "manifest.json"
-    manifest = json.loads(path.read_text("utf-8"))
+    manifest = read_manifest(learned_copy)
     manifest["learned"]["features"] = ["score", "rank"]
-    path.write_text(json.dumps(manifest), encoding="utf-8")
+    write_manifest(learned_copy, manifest)
     with pytest.raises(ModelFormatError, match=r"the re-ranker was trained on other features "
                                                r"\(\['score', 'rank'\]\); retrain it with "
                                                r"this version$"):
@@ -431,10 +429,9 @@ def test_learned_entry_of_other_features(learned_copy):
 
 
 def test_learned_entry_without_its_baseline(learned_copy):
-    path = learned_copy / "manifest.json"
-    manifest = json.loads(path.read_text("utf-8"))
+    manifest = read_manifest(learned_copy)
     del manifest["learned"]["baseline"]
-    path.write_text(json.dumps(manifest), encoding="utf-8")
+    write_manifest(learned_copy, manifest)
     with pytest.raises(ModelFormatError, match=r"the learned re-ranker is incomplete "
                                                r"\('baseline'\); retrain it$"):
         ArticleRecommender.load(learned_copy)
