@@ -20,12 +20,12 @@ _EXPORTS = {
     "CorpusError": "corpus",
     "CorpusWarning": "corpus",
     "read_corpus": "corpus",
-    "GroundTruth": "evaluate",
-    "read_ground_truth": "evaluate",
-    "ArticleRecommender": "model",
-    "NotFittedError": "model",
-    "Recommendations": "model",
-    "UnknownArticleError": "model",
+    "GroundTruth": "evaluate.runs",
+    "read_ground_truth": "evaluate.runs",
+    "ArticleRecommender": "model.estimator",
+    "NotFittedError": "model.estimator",
+    "Recommendations": "model.estimator",
+    "UnknownArticleError": "model.estimator",
     "ModelFormatError": "store",
 }
 
@@ -45,8 +45,8 @@ __all__ = [
 
 if TYPE_CHECKING:  # what the names are, for type checkers and editors
     from .corpus import Article, CorpusError, CorpusWarning, read_corpus
-    from .evaluate import GroundTruth, read_ground_truth
-    from .model import ArticleRecommender, NotFittedError, Recommendations, UnknownArticleError
+    from .evaluate.runs import GroundTruth, read_ground_truth
+    from .model.estimator import ArticleRecommender, NotFittedError, Recommendations, UnknownArticleError
     from .store import ModelFormatError
 
 

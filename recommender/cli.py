@@ -15,8 +15,8 @@ import warnings
 from pathlib import Path
 
 from .corpus import CorpusError, parse_time, read_corpus
-from .evaluate import half_of, read_ground_truth
-from .model import DEFAULT_MAX_AGE, ArticleRecommender, UnknownArticleError
+from .evaluate.runs import half_of, read_ground_truth
+from .model.estimator import DEFAULT_MAX_AGE, ArticleRecommender, UnknownArticleError
 from .store import ModelFormatError, check_replaceable
 
 __all__ = ["main"]
@@ -111,7 +111,7 @@ _jobs_list = _positive_ints(1, "thread counts like 1,2")
 
 
 def _scales(text: str) -> list[str]:
-    from .synthetic import parse_scale
+    from .bench.synthetic import parse_scale
 
     scales = [part.strip() for part in text.split(",") if part.strip()]
     if not scales:
@@ -127,7 +127,7 @@ def _scales(text: str) -> list[str]:
 
 
 def _competitors(text: str) -> list[str]:
-    from .competitors import COMPETITORS
+    from .bench.competitors import COMPETITORS
 
     if text.strip().lower() == "none":
         return []
@@ -316,7 +316,7 @@ def _load(args) -> ArticleRecommender:
 
 
 def _set_controls(model, args):
-    from .controls import CONTROLS, check_controls
+    from .model.controls import CONTROLS, check_controls
 
     given = {name: getattr(args, name) for name in CONTROLS
              if getattr(args, name, None) is not None}
@@ -380,7 +380,7 @@ def _show(model, source, ids, scores, explain, as_json) -> None:
 
 
 def _batch(args) -> int:
-    from .batch import read_ids_file, score_to_file
+    from .batch.score import read_ids_file, score_to_file
 
     model = _load(args)
     ids, as_of = None, args.as_of
@@ -397,12 +397,12 @@ def _batch(args) -> int:
 
 
 def _evaluate(args) -> int:
-    from .evaluate import evaluate
+    from .evaluate.runs import evaluate
 
     model = _load(args)
     truth = read_ground_truth(args.ground_truth)
     if args.report:
-        from .study import study
+        from .evaluate.study import study
 
         if args.no_baselines:
             raise ValueError("--report shows the baselines; leave out --no-baselines")
@@ -423,7 +423,7 @@ def _evaluate(args) -> int:
 
 
 def _bench(args) -> int:
-    from .bench import Bench, write_json
+    from .bench.run import Bench, write_json
 
     corpus = Path(args.corpus or _default_corpus())
     if not corpus.is_file():

@@ -46,7 +46,7 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
-from .rerank import FEATURES, LinkReranker, Trees
+from .model.rerank import FEATURES, LinkReranker, Trees
 
 __all__ = ["FORMAT_VERSION", "ModelFormatError", "READABLE_VERSIONS", "TABLE_FILES",
            "load_model", "save_model"]
@@ -192,8 +192,8 @@ def load_model(path, *, verify: bool = True, cls=None):
 
     ``cls`` is the class to build (``ArticleRecommender`` or a subclass of it).
     """
-    from .model import ArticleRecommender
-    from .vectorize import FieldTfidfVectorizer
+    from .model.estimator import ArticleRecommender
+    from .vectors.tfidf import FieldTfidfVectorizer
 
     cls = ArticleRecommender if cls is None else cls
 

@@ -18,8 +18,8 @@ import warnings
 from pathlib import Path
 
 from recommender import ArticleRecommender, read_corpus
-from recommender.evaluate import evaluate, half_of, read_ground_truth
-from recommender.model import DEFAULT_MAX_AGE
+from recommender.evaluate.runs import evaluate, half_of, read_ground_truth
+from recommender.model.estimator import DEFAULT_MAX_AGE
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "corpus" / "orangesum"

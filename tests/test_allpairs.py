@@ -1,4 +1,4 @@
-"""Tests for recommender.allpairs: every row against all the others, each pair once, gives
+"""Tests for recommender.index.allpairs: every row against all the others, each pair once, gives
 the per-query kernel's arrays bit for bit, and brute force's lists."""
 
 from __future__ import annotations
@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-import recommender.allpairs as allpairs
-from recommender.allpairs import is_all_pairs, top_k_all_pairs
-from recommender.index import top_k
-from recommender.kernel import top_k_postings
+import recommender.index.allpairs as allpairs
+from recommender.index.allpairs import is_all_pairs, top_k_all_pairs
+from recommender.index.topk import top_k
+from recommender.index.kernel import top_k_postings
 from test_index import assert_matches_oracle, brute_force, unit_rows
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from recommender.approx import approx_top_k, prune_queries, recall
-from recommender.index import top_k
+from recommender.index.approx import approx_top_k, prune_queries, recall
+from recommender.index.topk import top_k
 
 
 @pytest.fixture(scope="module")

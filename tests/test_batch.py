@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from recommender import CorpusError, UnknownArticleError
-from recommender.batch import read_ids_file, score_to_file
+from recommender.batch.score import read_ids_file, score_to_file
 
 
 @pytest.fixture(scope="module")

@@ -8,10 +8,10 @@ import json
 import numpy as np
 import pytest
 
-from recommender.bench import Bench, agreement, write_json
+from recommender.bench.run import Bench, agreement, write_json
 from recommender.cli import main
-from recommender.competitors import COMPETITORS, _drop_self, sklearn_brute
-from recommender.index import top_k
+from recommender.bench.competitors import COMPETITORS, _drop_self, sklearn_brute
+from recommender.index.topk import top_k
 
 STAGES = {"read corpus", "fit (analysis + tf-idf)", "save", "load", "recommend() p50",
           "recommend() p99", "similar(text) p50", "similar(text) p99",

@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from recommender.model import DEFAULT_MAX_AGE
+from recommender.model.estimator import DEFAULT_MAX_AGE
 from recommender import ArticleRecommender
 from recommender.cli import main
 from recommender.text import tokenize
@@ -548,13 +548,13 @@ def test_evaluate_report_refuses_no_baselines(capsys, tmp_path, model_dir, relat
 
 def test_evaluate_report_without_matplotlib(capsys, monkeypatch, tmp_path, model_dir,
                                             related_path):
-    import recommender.report
+    import recommender.evaluate.report
 
     def no_matplotlib():
         raise ImportError("the evaluation report draws its plots with matplotlib, which is "
-                          f"not installed: {recommender.report.INSTALL_HINT}")
+                          f"not installed: {recommender.evaluate.report.INSTALL_HINT}")
 
-    monkeypatch.setattr(recommender.report, "_matplotlib", no_matplotlib)
+    monkeypatch.setattr(recommender.evaluate.report, "_matplotlib", no_matplotlib)
     assert_user_error(capsys, "evaluate", r"matplotlib, which is not installed: pip install "
                                           r"'recommender\[report\]'$",
                       model_dir, related_path, "--report", tmp_path / "r")

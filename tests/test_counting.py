@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from recommender import ArticleRecommender
-from recommender.counting import chunked, count_chunk
+from recommender.vectors.counting import chunked, count_chunk
 from recommender.text import ELISIONS, FrenchAnalyzer
-from recommender.vectorize import FieldTfidfVectorizer
+from recommender.vectors.tfidf import FieldTfidfVectorizer
 
 EDGE_TEXTS = [
     "",
@@ -106,22 +106,23 @@ def test_bad_n_jobs_is_named(articles):
 def test_a_worker_imports_only_what_counting_needs():
     """A fit's worker unpickles count_chunk, which imports the package first: that must
     not import the model, the evaluation or scikit-learn (a second of CPU per worker)."""
-    code = ("import sys, recommender.counting; "
-            "print(sorted(m for m in ('sklearn', 'recommender.model', 'recommender.evaluate',"
-            " 'recommender.index') if m in sys.modules))")
+    code = ("import sys, recommender.vectors.counting; "
+            "print(sorted(m for m in ('sklearn', 'recommender.model.estimator', 'recommender.evaluate.runs',"
+            " 'recommender.index.topk') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout
     assert out.strip() == "[]"
 
 
 def test_package_names_are_the_modules_objects():
-    import recommender
-    from recommender import corpus, evaluate, model, store
+    import importlib
 
-    modules = {"corpus": corpus, "evaluate": evaluate, "model": model, "store": store}
+    import recommender
+
     assert sorted(recommender.__all__) == sorted(recommender._EXPORTS)
     for name in recommender.__all__:
-        assert getattr(recommender, name) is getattr(modules[recommender._EXPORTS[name]], name)
+        module = importlib.import_module(f"recommender.{recommender._EXPORTS[name]}")
+        assert getattr(recommender, name) is getattr(module, name)
     assert set(recommender.__all__) <= set(dir(recommender))
     with pytest.raises(AttributeError, match="module 'recommender' has no attribute 'nope'"):
         recommender.nope

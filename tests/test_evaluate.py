@@ -1,4 +1,4 @@
-"""Tests for recommender.evaluate: ground truth from a corpus and from a TSV, and metrics
+"""Tests for recommender.evaluate.runs: ground truth from a corpus and from a TSV, and metrics
 computed by hand on six hand-written articles, as of the moment each list was shown."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from recommender import ArticleRecommender, CorpusError, CorpusWarning
-from recommender.evaluate import (_baseline_lists, _random_order, evaluate,
+from recommender.evaluate.runs import (_baseline_lists, _random_order, evaluate,
                                   read_ground_truth)
 
 # -- the sample ---------------------------------------------------------------------------
@@ -259,7 +259,7 @@ def test_bad_ks(tiny_model, tmp_path, ks, shown):
 # -- halves, learned models and details ---------------------------------------------------
 import zlib  # noqa: E402  (this section's own imports, kept with it)
 
-from recommender.evaluate import GroundTruth, half_of  # noqa: E402
+from recommender.evaluate.runs import GroundTruth, half_of  # noqa: E402
 
 
 def crc_parity(source: str) -> int:

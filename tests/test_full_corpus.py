@@ -16,8 +16,8 @@ import numpy as np
 import pytest
 
 from recommender import ArticleRecommender, CorpusWarning, read_corpus
-from recommender.evaluate import evaluate, half_of, read_ground_truth
-from recommender.model import DEFAULT_MAX_AGE
+from recommender.evaluate.runs import evaluate, half_of, read_ground_truth
+from recommender.model.estimator import DEFAULT_MAX_AGE
 
 pytestmark = pytest.mark.slow
 
@@ -139,7 +139,7 @@ def test_saved_and_loaded_full_model_gives_the_same_lists(full_model, checked_id
 
 def test_table_and_both_methods_agree_on_the_full_corpus(full_model, checked_ids):
     """The neighbour table (numba) against the scipy method: same lists, ties aside."""
-    from recommender.index import top_k
+    from recommender.index.topk import top_k
 
     table = full_model.table_indices_
     assert table.shape == (full_model.n_articles, 50)

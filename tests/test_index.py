@@ -1,4 +1,4 @@
-"""Tests for recommender.index: the top-k against a brute-force ``Q @ X.T`` oracle, by both
+"""Tests for recommender.index.topk: the top-k against a brute-force ``Q @ X.T`` oracle, by both
 methods (the numba kernel and the scipy blocks); tests/test_kernel.py holds the kernel's
 own paths."""
 
@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from recommender.index import (_BYTES_PER_CELL, DEFAULT_BLOCK_BYTES, _plan_blocks, _Products,
+from recommender.index.topk import (_BYTES_PER_CELL, DEFAULT_BLOCK_BYTES, _plan_blocks, _Products,
                                check_k, top_k)
 
 #: Both implementations of top_k; the scipy one is also the oracle of the numba one.
@@ -274,7 +274,7 @@ def test_postings_of_another_shape_are_refused(method):
 
 def test_scipy_product_when_scikit_learn_has_no_dense_kernel(monkeypatch):
     """An older scikit-learn lacks the dense-output kernel: scipy's product gives the same."""
-    import recommender.index as index
+    import recommender.index.topk as index
 
     Q, X, lo, hi, skip, allowed = random_case(8)
     with_kernel = top_k(Q, X, 7, lo=lo, hi=hi, skip=skip, allowed=allowed, XT=X.T.tocsr(),
@@ -312,7 +312,7 @@ def test_numba_asked_without_numba_says_how_to_install_it(without_numba):
 
 
 def test_auto_without_numba_is_the_scipy_path(without_numba, monkeypatch):
-    import recommender.index as index
+    import recommender.index.topk as index
 
     assert index.fast_kernel() is None
     Q, X, lo, hi, skip, allowed = random_case(1)
@@ -327,8 +327,8 @@ def test_auto_without_numba_is_the_scipy_path(without_numba, monkeypatch):
 
 
 def test_auto_with_numba_is_the_kernel(monkeypatch):
-    import recommender.index as index
-    import recommender.kernel as kernel
+    import recommender.index.topk as index
+    import recommender.index.kernel as kernel
 
     assert index.fast_kernel() is kernel
     calls = []

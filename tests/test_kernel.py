@@ -1,4 +1,4 @@
-"""Tests for recommender.kernel: every path of the numba kernel against the brute-force
+"""Tests for recommender.index.kernel: every path of the numba kernel against the brute-force
 oracle and the scipy method, on random and real data, and the properties that the
 neighbour table relies on (a list does not depend on k, on the batch or on the threads)."""
 
@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from recommender.index import top_k
-from recommender.kernel import BUFFER_K, DENSE_SHARE, top_k_postings
+from recommender.index.topk import top_k
+from recommender.index.kernel import BUFFER_K, DENSE_SHARE, top_k_postings
 from test_index import N_QUERIES, N_ROWS, assert_matches_oracle, brute_force, random_case
 
 #: (buffer_k, dense_share): the sorted buffer or the partition, with a list of touched rows

@@ -1,4 +1,4 @@
-"""Tests for recommender.metrics: hand-computed oracles, edge cases, errors."""
+"""Tests for recommender.evaluate.metrics: hand-computed oracles, edge cases, errors."""
 
 import math
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import ndcg_score
 
-from recommender.metrics import (
+from recommender.evaluate.metrics import (
     catalogue_coverage,
     hit_rate_at_k,
     mean_reciprocal_rank,

@@ -1,4 +1,4 @@
-"""Tests for recommender.model: contracts every fitted model meets, filters against oracles
+"""Tests for recommender.model.estimator: contracts every fitted model meets, filters against oracles
 built from the sample's own dates and categories, and the errors users meet.
 
 :class:`RecommenderContract` holds the contract tests (as implicit's test mixin does); each
@@ -617,7 +617,7 @@ def test_recommend_batch_rejects_a_string(small_model):
 @pytest.fixture
 def scoring_calls(monkeypatch):
     """Counts the calls of the scoring kernel (top_k) made by the model."""
-    import recommender.model as model_module
+    import recommender.model.estimator as model_module
 
     calls = []
     real = model_module.top_k

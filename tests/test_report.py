@@ -1,4 +1,4 @@
-"""Tests for recommender.report: hand-computed figures in the page, files, escaping, errors."""
+"""Tests for recommender.evaluate.report: hand-computed figures in the page, files, escaping, errors."""
 
 import base64
 import math
@@ -8,7 +8,7 @@ from html.parser import HTMLParser
 import numpy as np
 import pytest
 
-from recommender.report import header_notes, write_report
+from recommender.evaluate.report import header_notes, write_report
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 

@@ -15,8 +15,8 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from threadpoolctl import threadpool_limits
 
 from recommender import ArticleRecommender, NotFittedError
-from recommender.evaluate import GroundTruth, read_ground_truth
-from recommender.rerank import FEATURES, LinkReranker, Trees
+from recommender.evaluate.runs import GroundTruth, read_ground_truth
+from recommender.model.rerank import FEATURES, LinkReranker, Trees
 from recommender.store import ModelFormatError
 from test_store import flip_bytes, read_manifest, refresh_facts, write_manifest
 

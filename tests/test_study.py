@@ -1,4 +1,4 @@
-"""Tests for recommender.study and the scoring settings its ablations vary: the settings'
+"""Tests for recommender.evaluate.study and the scoring settings its ablations vary: the settings'
 checks, ``with_scoring`` against models fitted with those settings, and the HTML study
 whose figures are recomputed here from ``recommend`` and the sample's links."""
 
@@ -11,10 +11,10 @@ import zlib
 import numpy as np
 import pytest
 
-import recommender.study as study_module
+import recommender.evaluate.study as study_module
 from recommender import ArticleRecommender
-from recommender.evaluate import half_of, read_ground_truth
-from recommender.study import ABLATIONS, study
+from recommender.evaluate.runs import half_of, read_ground_truth
+from recommender.evaluate.study import ABLATIONS, study
 
 TIGER = "CNT000001r4edC"
 TEXT = ("Tigre de Sumatra empoisonné\nUn tigre de Sumatra, espèce menacée, a été retrouvé "

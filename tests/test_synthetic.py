@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from recommender import ArticleRecommender
-from recommender.synthetic import BLOCK, SentencePool, parse_scale
+from recommender.bench.synthetic import BLOCK, SentencePool, parse_scale
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""Tests for recommender.vectorize: ``keep_strongest`` against a per-row brute force, and
+"""Tests for recommender.vectors.tfidf: ``keep_strongest`` against a per-row brute force, and
 the idf power of :class:`FieldTfidfVectorizer` against weights computed by hand."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ import pytest
 import scipy.sparse as sp
 
 from recommender.corpus import Article
-from recommender.index import fast_kernel
-from recommender.vectorize import FieldTfidfVectorizer, keep_strongest
+from recommender.index.topk import fast_kernel
+from recommender.vectors.tfidf import FieldTfidfVectorizer, keep_strongest
 
 
 # -- keep_strongest ------------------------------------------------------------------------
@@ -33,7 +33,7 @@ def strongest_by_row(X, n: int) -> list[dict]:
 def selection(request, monkeypatch):
     """keep_strongest's two paths: compiled row by row (numba), and one numpy sort."""
     if request.param == "numpy":
-        monkeypatch.setattr("recommender.index.fast_kernel", lambda: None)
+        monkeypatch.setattr("recommender.index.topk.fast_kernel", lambda: None)
     elif fast_kernel() is None:
         pytest.skip("numba is not installed")
     return request.param
@@ -118,7 +118,7 @@ def test_keep_strongest_paths_agree_on_a_large_matrix_with_ties(monkeypatch):
         pytest.skip("numba is not installed")
     X = random_matrix(np.random.default_rng(7), 3000, 400, density=0.1, levels=6)
     compiled = keep_strongest(X, 20)
-    monkeypatch.setattr("recommender.index.fast_kernel", lambda: None)
+    monkeypatch.setattr("recommender.index.topk.fast_kernel", lambda: None)
     plain = keep_strongest(X, 20)
     for part in ("indptr", "indices", "data"):
         np.testing.assert_array_equal(getattr(compiled, part), getattr(plain, part))

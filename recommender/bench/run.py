@@ -36,11 +36,11 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
-from .approx import approx_top_k, recall
+from ..index.approx import approx_top_k, recall
 from .competitors import COMPETITORS, THREADED, CompetitorMissing
-from .corpus import CorpusWarning, read_corpus
-from .index import top_k
-from .model import DEFAULT_MAX_AGE, ArticleRecommender
+from ..corpus import CorpusWarning, read_corpus
+from ..index.topk import top_k
+from ..model.estimator import DEFAULT_MAX_AGE, ArticleRecommender
 from .synthetic import SentencePool, parse_scale
 
 __all__ = ["Bench", "agreement", "peak_rss"]
@@ -461,7 +461,7 @@ class Bench:
     def write_batch(self, scale, model, rows, indices, scores) -> None:
         """The batch file (JSON lines of :mod:`recommender.batch`) of the approximate lists
         of ``rows``; the bytes per article are measured on those rows."""
-        from .batch import _writer
+        from ..batch.score import _writer
 
         n = len(rows)
         with tempfile.TemporaryDirectory() as tmp:

@@ -21,7 +21,7 @@ from typing import Iterable, NamedTuple
 import numpy as np
 import scipy.sparse as sp
 
-from .text import FrenchAnalyzer
+from ..text import FrenchAnalyzer
 
 __all__ = ["ChunkCounts", "CountMerger", "chunked", "count_chunk", "count_texts"]
 

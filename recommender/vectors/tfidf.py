@@ -13,9 +13,9 @@ from typing import Iterable
 import numpy as np
 import scipy.sparse as sp
 
-from .corpus import TEXT_FIELDS, Article
+from ..corpus import TEXT_FIELDS, Article
 from .counting import DEFAULT_CHUNK_SIZE, CountMerger, chunked, count_texts
-from .text import FrenchAnalyzer
+from ..text import FrenchAnalyzer
 
 __all__ = ["DEFAULT_FIELD_WEIGHTS", "FieldTfidfVectorizer", "keep_strongest", "l2_normalize"]
 
@@ -154,7 +154,7 @@ class FieldTfidfVectorizer:
         Each distinct word is mapped to its term once; the vocabulary grows with new terms
         when ``grow`` is true.
         """
-        from .index import _check_jobs
+        from ..index.topk import _check_jobs
 
         if isinstance(self.chunk_size, (bool, np.bool_)) or \
                 not isinstance(self.chunk_size, (int, np.integer)) or self.chunk_size < 1:
@@ -232,7 +232,7 @@ def l2_normalize(X: sp.csr_matrix) -> sp.csr_matrix:
 def keep_strongest(X: sp.csr_matrix, n: int) -> sp.csr_matrix:
     """Keep the ``n`` largest entries of each row of a CSR matrix (a new matrix; ties at
     the cut are broken by column, lowest first)."""
-    from .index import fast_kernel
+    from ..index.topk import fast_kernel
 
     X = sp.csr_matrix(X)
     lengths = np.diff(X.indptr)

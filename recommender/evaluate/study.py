@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .evaluate import evaluate
+from .runs import evaluate
 from . import report as _report
 from .report import header_notes, write_report
 

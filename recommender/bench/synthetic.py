@@ -27,7 +27,7 @@ from typing import Iterable, Iterator
 
 import numpy as np
 
-from .corpus import Article
+from ..corpus import Article
 
 __all__ = ["BLOCK", "SentencePool", "parse_scale"]
 

@@ -28,8 +28,9 @@ from pathlib import Path
 
 import numpy as np
 
-from . import __version__, metrics
-from .evaluate import CUTOFF
+from .. import __version__
+from . import metrics
+from .runs import CUTOFF
 
 __all__ = ["write_report", "header_notes"]
 

@@ -17,9 +17,9 @@ import numpy as np
 import scipy.sparse as sp
 
 from .controls import active, apply_controls, check_controls
-from .corpus import Article, as_article, parse_time
-from .index import DEFAULT_BLOCK_BYTES, check_k, top_k
-from .vectorize import FieldTfidfVectorizer, keep_strongest, l2_normalize
+from ..corpus import Article, as_article, parse_time
+from ..index.topk import DEFAULT_BLOCK_BYTES, check_k, top_k
+from ..vectors.tfidf import FieldTfidfVectorizer, keep_strongest, l2_normalize
 
 __all__ = ["ArticleRecommender", "NotFittedError", "Recommendations", "UnknownArticleError"]
 
@@ -648,7 +648,7 @@ class ArticleRecommender:
     # -- persistence ---------------------------------------------------------------------
     def save(self, path) -> None:
         """Write the model as a folder of plain files (see :mod:`recommender.store`)."""
-        from .store import save_model
+        from ..store import save_model
 
         self._check_fitted()
         save_model(self, path)
@@ -656,7 +656,7 @@ class ArticleRecommender:
     @classmethod
     def load(cls, path) -> "ArticleRecommender":
         """Read a model folder written by :meth:`save`; nothing is unpickled."""
-        from .store import load_model
+        from ..store import load_model
 
         return load_model(path, cls=cls)
 

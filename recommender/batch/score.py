@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .corpus import CorpusError, _decoded_lines, _open_binary, parse_time
+from ..corpus import CorpusError, _decoded_lines, _open_binary, parse_time
 
 __all__ = ["read_ids_file", "score_to_file"]
 

@@ -19,8 +19,8 @@ from pathlib import Path
 import numpy as np
 
 from . import metrics
-from .corpus import CorpusError, _decoded_lines, _open_binary, read_corpus
-from .model import UNDATED, ArticleRecommender, _iso, _seconds
+from ..corpus import CorpusError, _decoded_lines, _open_binary, read_corpus
+from ..model.estimator import UNDATED, ArticleRecommender, _iso, _seconds
 
 __all__ = ["GroundTruth", "evaluate", "half_of", "read_ground_truth"]
 

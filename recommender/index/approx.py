@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from .index import check_k, top_k
+from .topk import check_k, top_k
 
 __all__ = ["approx_top_k", "prune_queries", "recall"]
 

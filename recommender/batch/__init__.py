@@ -1,0 +1,1 @@
+"""Batch scoring: every article's list written to a file."""

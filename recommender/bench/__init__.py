@@ -1,0 +1,1 @@
+"""The benchmark: the run, memory sampling, competitors, synthetic corpora."""

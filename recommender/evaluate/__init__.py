@@ -1,0 +1,1 @@
+"""Evaluation against a site's own lists: metrics, runs, study, HTML report."""

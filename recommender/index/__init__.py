@@ -1,0 +1,1 @@
+"""Exact top-k: the blocked scipy path, the numba kernels, all-pairs, and the approximate mode."""

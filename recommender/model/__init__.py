@@ -1,0 +1,1 @@
+"""The ArticleRecommender and its parts."""
