@@ -17,16 +17,16 @@ __version__ = "0.1.0"
 #: Public name -> the module that defines it.
 _EXPORTS = {
     "Article": "corpus",
-    "CorpusError": "corpus",
-    "CorpusWarning": "corpus",
+    "CorpusError": "errors",
+    "CorpusWarning": "errors",
     "read_corpus": "corpus",
-    "GroundTruth": "evaluate.runs",
-    "read_ground_truth": "evaluate.runs",
+    "GroundTruth": "truth",
+    "read_ground_truth": "truth",
     "ArticleRecommender": "model.estimator",
-    "NotFittedError": "model.estimator",
+    "NotFittedError": "errors",
     "Recommendations": "model.estimator",
-    "UnknownArticleError": "model.estimator",
-    "ModelFormatError": "store",
+    "UnknownArticleError": "errors",
+    "ModelFormatError": "errors",
 }
 
 __all__ = [
@@ -44,10 +44,11 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:  # what the names are, for type checkers and editors
-    from .corpus import Article, CorpusError, CorpusWarning, read_corpus
-    from .evaluate.runs import GroundTruth, read_ground_truth
-    from .model.estimator import ArticleRecommender, NotFittedError, Recommendations, UnknownArticleError
-    from .store import ModelFormatError
+    from .corpus import Article, read_corpus
+    from .errors import (CorpusError, CorpusWarning, ModelFormatError, NotFittedError,
+                         UnknownArticleError)
+    from .model.estimator import ArticleRecommender, Recommendations
+    from .truth import GroundTruth, read_ground_truth
 
 
 def __getattr__(name: str):

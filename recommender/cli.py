@@ -14,10 +14,12 @@ import time
 import warnings
 from pathlib import Path
 
-from .corpus import CorpusError, parse_time, read_corpus
-from .evaluate.runs import half_of, read_ground_truth
-from .model.estimator import DEFAULT_MAX_AGE, ArticleRecommender, UnknownArticleError
-from .store import ModelFormatError, check_replaceable
+from .corpus import read_corpus
+from .errors import CorpusError, ModelFormatError, UnknownArticleError
+from .model.estimator import DEFAULT_MAX_AGE, ArticleRecommender
+from .store import check_replaceable
+from .times import parse_time
+from .truth import half_of, read_ground_truth
 
 __all__ = ["main"]
 

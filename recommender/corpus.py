@@ -16,18 +16,19 @@ import lzma
 import warnings
 import zlib
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Iterator
+
+from .errors import CorpusError, CorpusWarning
+from .times import parse_time
 
 __all__ = [
     "Article",
     "Corpus",
-    "CorpusError",
-    "CorpusWarning",
     "TEXT_FIELDS",
     "as_article",
-    "parse_time",
+    "numbered_lines",
     "read_corpus",
 ]
 
@@ -36,14 +37,6 @@ logger = logging.getLogger(__name__)
 #: The fields that hold an article's text, in the order a page shows them.
 TEXT_FIELDS = ("title", "heading", "body")
 _EXAMPLES = 5
-
-
-class CorpusError(ValueError):
-    """A corpus file, or a record in it, cannot be read as articles."""
-
-
-class CorpusWarning(UserWarning):
-    """Something in a corpus was kept but deserves attention (empty text, unknown ids)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,37 +67,6 @@ class Article:
     @property
     def has_text(self) -> bool:
         return any(t.strip() for t in (self.title, self.heading, self.body))
-
-
-def parse_time(value, *, what: str = "time") -> datetime | None:
-    """An aware datetime from an ISO 8601 string, a date, a datetime or None.
-
-    A value without a UTC offset is taken as UTC; a date alone is midnight UTC.
-    Raises ``ValueError`` naming the value when it cannot be read.
-    """
-    if value is None or value == "":
-        return None
-    if isinstance(value, datetime):
-        parsed = value
-    elif isinstance(value, date):
-        parsed = datetime(value.year, value.month, value.day)
-    elif isinstance(value, str):
-        text = value.strip()
-        if text.endswith(("Z", "z")):
-            text = text[:-1] + "+00:00"
-        try:
-            parsed = datetime.fromisoformat(text)
-        except ValueError:
-            raise ValueError(
-                f"cannot read {what} {value!r}: expected ISO 8601 such as "
-                f"'2020-07-03' or '2020-07-03T12:43:14+02:00'"
-            ) from None
-    else:
-        raise ValueError(f"cannot read {what} {value!r}: expected an ISO 8601 string, "
-                         f"got {type(value).__name__}")
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed
 
 
 def as_article(record) -> Article:
@@ -291,6 +253,23 @@ def _format_of(path: Path) -> str:
                       f"expected .jsonl, .jsonl.gz, .jsonl.xz, .csv or .tsv")
 
 
+def numbered_lines(path) -> Iterator[tuple[int, str]]:
+    """``(line number, text)`` of each line of a text file, plain, ``.gz`` or ``.xz``.
+
+    A UTF-8 byte-order mark is dropped; bytes that are not UTF-8, and a truncated or
+    damaged archive, raise :class:`CorpusError` naming the file and the line.
+    """
+    path = Path(path)
+    try:
+        with _open_binary(path) as raw:
+            yield from _decoded_lines(path, raw)
+    except (EOFError, OSError, lzma.LZMAError, zlib.error) as exc:
+        if isinstance(exc, (FileNotFoundError, PermissionError)):
+            raise
+        raise CorpusError(f"{path}: the file is truncated or not a valid "
+                          f"{path.suffix} archive ({exc})") from None
+
+
 def _open_binary(path: Path):
     name = path.name.lower()
     if name.endswith(".gz"):
@@ -316,18 +295,11 @@ def _decoded_lines(path: Path, raw) -> Iterator[tuple[int, str]]:
 def _records(path: Path) -> Iterator[tuple[int, object]]:
     """``(line number, record or ValueError)`` for each record of the file."""
     kind = _format_of(path)
-    try:
-        with _open_binary(path) as raw:
-            lines = _decoded_lines(path, raw)
-            if kind == "jsonl":
-                yield from _json_records(lines)
-            else:
-                yield from _csv_records(path, lines, "\t" if kind == "tsv" else ",")
-    except (EOFError, OSError, lzma.LZMAError, zlib.error) as exc:
-        if isinstance(exc, (FileNotFoundError, PermissionError)):
-            raise
-        raise CorpusError(f"{path}: the file is truncated or not a valid "
-                          f"{path.suffix} archive ({exc})") from None
+    lines = numbered_lines(path)
+    if kind == "jsonl":
+        yield from _json_records(lines)
+    else:
+        yield from _csv_records(path, lines, "\t" if kind == "tsv" else ",")
 
 
 def _json_records(lines) -> Iterator[tuple[int, object]]:

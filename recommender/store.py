@@ -46,6 +46,7 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
+from .errors import ModelFormatError
 from .model.rerank import FEATURES, LinkReranker, Trees
 
 __all__ = ["FORMAT_VERSION", "ModelFormatError", "READABLE_VERSIONS", "TABLE_FILES",
@@ -62,10 +63,6 @@ FILES = ("idf.npy", "matrix.data.npy", "matrix.indices.npy", "matrix.indptr.npy"
          "categories.json", "titles.json")
 #: The neighbour table: both files or neither.
 TABLE_FILES = ("table.indices.npy", "table.scores.npy")
-
-
-class ModelFormatError(ValueError):
-    """A model folder that is incomplete, damaged, or of another format version."""
 
 
 def save_model(model, path) -> Path:

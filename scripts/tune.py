@@ -18,7 +18,8 @@ import warnings
 from pathlib import Path
 
 from recommender import ArticleRecommender, read_corpus
-from recommender.evaluate.runs import evaluate, half_of, read_ground_truth
+from recommender.truth import half_of, read_ground_truth
+from recommender.evaluate.runs import evaluate
 from recommender.model.estimator import DEFAULT_MAX_AGE
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -14,7 +14,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from recommender import Article, CorpusError, CorpusWarning, read_corpus
-from recommender.corpus import as_article, parse_time
+from recommender.corpus import as_article
+from recommender.times import parse_time
 
 CSV_FIELDS = ["id", "url", "category", "date", "published", "title", "heading", "body",
               "related", "related_at"]

@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 from recommender import ArticleRecommender, CorpusError, CorpusWarning
-from recommender.evaluate.runs import (_baseline_lists, _random_order, evaluate,
-                                  read_ground_truth)
+from recommender.evaluate.runs import _baseline_lists, _random_order, evaluate
+from recommender.truth import read_ground_truth
 
 # -- the sample ---------------------------------------------------------------------------
 
@@ -259,7 +259,7 @@ def test_bad_ks(tiny_model, tmp_path, ks, shown):
 # -- halves, learned models and details ---------------------------------------------------
 import zlib  # noqa: E402  (this section's own imports, kept with it)
 
-from recommender.evaluate.runs import GroundTruth, half_of  # noqa: E402
+from recommender.truth import GroundTruth, half_of  # noqa: E402
 
 
 def crc_parity(source: str) -> int:

@@ -16,7 +16,8 @@ import numpy as np
 import pytest
 
 from recommender import ArticleRecommender, CorpusWarning, read_corpus
-from recommender.evaluate.runs import evaluate, half_of, read_ground_truth
+from recommender.truth import half_of, read_ground_truth
+from recommender.evaluate.runs import evaluate
 from recommender.model.estimator import DEFAULT_MAX_AGE
 
 pytestmark = pytest.mark.slow

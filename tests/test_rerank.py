@@ -15,9 +15,9 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from threadpoolctl import threadpool_limits
 
 from recommender import ArticleRecommender, NotFittedError
-from recommender.evaluate.runs import GroundTruth, read_ground_truth
+from recommender.truth import GroundTruth, read_ground_truth
 from recommender.model.rerank import FEATURES, LinkReranker, Trees
-from recommender.store import ModelFormatError
+from recommender.errors import ModelFormatError
 from test_store import flip_bytes, read_manifest, refresh_facts, write_manifest
 
 TIGER = "CNT000001r4edC"

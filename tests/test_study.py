@@ -13,7 +13,7 @@ import pytest
 
 import recommender.evaluate.study as study_module
 from recommender import ArticleRecommender
-from recommender.evaluate.runs import half_of, read_ground_truth
+from recommender.truth import half_of, read_ground_truth
 from recommender.evaluate.study import ABLATIONS, study
 
 TIGER = "CNT000001r4edC"

@@ -15,7 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..corpus import CorpusError, _decoded_lines, _open_binary, parse_time
+from ..corpus import numbered_lines
+from ..errors import CorpusError
+from ..times import parse_time
 
 __all__ = ["read_ids_file", "score_to_file"]
 
@@ -33,23 +35,22 @@ def read_ids_file(path) -> tuple[list[str], list | None]:
     if not path.is_file():
         raise FileNotFoundError(f"ids file not found: {path}")
     ids, times = [], []
-    with _open_binary(path) as raw:
-        for line_no, line in _decoded_lines(path, raw):
-            line = line.rstrip("\r\n")
-            if not line.strip() or line.lstrip().startswith("#"):
-                continue
-            cells = [c.strip() for c in line.split("\t")]
-            if len(cells) > 2 or not cells[0]:
-                raise CorpusError(f"{path}, line {line_no}: expected 'ID' or 'ID<TAB>AS_OF', "
-                                  f"got {line!r}")
-            when = cells[1] if len(cells) == 2 and cells[1] else None
-            if when is not None:
-                try:
-                    parse_time(when, what="as-of time")
-                except ValueError as exc:
-                    raise CorpusError(f"{path}, line {line_no}: {exc}") from None
-            ids.append(cells[0])
-            times.append(when)
+    for line_no, line in numbered_lines(path):
+        line = line.rstrip("\r\n")
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        cells = [c.strip() for c in line.split("\t")]
+        if len(cells) > 2 or not cells[0]:
+            raise CorpusError(f"{path}, line {line_no}: expected 'ID' or 'ID<TAB>AS_OF', "
+                              f"got {line!r}")
+        when = cells[1] if len(cells) == 2 and cells[1] else None
+        if when is not None:
+            try:
+                parse_time(when, what="as-of time")
+            except ValueError as exc:
+                raise CorpusError(f"{path}, line {line_no}: {exc}") from None
+        ids.append(cells[0])
+        times.append(when)
     if not ids:
         raise CorpusError(f"{path}: no article ids in this file")
     return ids, (times if any(t is not None for t in times) else None)

@@ -38,7 +38,8 @@ import scipy.sparse as sp
 
 from ..index.approx import approx_top_k, recall
 from .competitors import COMPETITORS, THREADED, CompetitorMissing
-from ..corpus import CorpusWarning, read_corpus
+from ..corpus import read_corpus
+from ..errors import CorpusWarning
 from ..index.topk import top_k
 from ..model.estimator import DEFAULT_MAX_AGE, ArticleRecommender
 from .synthetic import SentencePool, parse_scale

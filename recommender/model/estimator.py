@@ -17,11 +17,13 @@ import numpy as np
 import scipy.sparse as sp
 
 from .controls import active, apply_controls, check_controls
-from ..corpus import Article, as_article, parse_time
+from ..corpus import Article, as_article
+from ..errors import NotFittedError, UnknownArticleError
+from ..times import SECONDS_PER_DAY as _SECONDS_PER_DAY, UNDATED, to_iso as _iso, to_seconds as _seconds
 from ..index.topk import DEFAULT_BLOCK_BYTES, check_k, top_k
 from ..vectors.tfidf import FieldTfidfVectorizer, keep_strongest, l2_normalize
 
-__all__ = ["ArticleRecommender", "NotFittedError", "Recommendations", "UnknownArticleError"]
+__all__ = ["ArticleRecommender", "DEFAULT_MAX_AGE", "Recommendations"]
 
 logger = logging.getLogger(__name__)
 
@@ -32,20 +34,6 @@ DEFAULT_MAX_AGE = 62.0
 
 _SAME = object()  # "keep this setting" where None means something
 
-#: ``published_`` of an undated article: after every date, so undated rows come last.
-UNDATED = np.iinfo(np.int64).max
-_SECONDS_PER_DAY = 86_400
-
-
-class UnknownArticleError(KeyError):
-    """An article id that the model does not know."""
-
-    def __str__(self) -> str:  # KeyError would print the message inside quotes
-        return str(self.args[0]) if self.args else ""
-
-
-class NotFittedError(RuntimeError):
-    """The model is used before ``fit`` or ``load``."""
 
 
 class Recommendations(NamedTuple):
@@ -705,18 +693,6 @@ def apply_length_prior(X: sp.csr_matrix, power: float) -> sp.csr_matrix:
     scale = (np.maximum(lengths, 1) / mean) ** float(power)
     X.data *= np.repeat(scale, lengths).astype(X.dtype)
     return X
-
-
-def _seconds(value, what: str) -> int:
-    """Seconds since 1970 UTC of a time, or :data:`UNDATED` for None."""
-    moment = parse_time(value, what=what)
-    return UNDATED if moment is None else int(moment.timestamp())
-
-
-def _iso(seconds) -> str | None:
-    if seconds == UNDATED:
-        return None
-    return datetime.fromtimestamp(int(seconds), timezone.utc).isoformat()
 
 
 def _table_size(value) -> int:

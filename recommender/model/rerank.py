@@ -20,6 +20,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..corpus import Article
+from ..times import UNDATED, to_iso as _iso
+from ..truth import first_of_each_link, lists_by_source
 
 __all__ = ["FEATURES", "LinkReranker", "Trees", "pair_features"]
 
@@ -51,7 +53,6 @@ def pair_features(model, source_rows, candidates, scores, as_of, *, links, categ
     the links that went to it. ``source_titles`` gives the title vectors of sources that
     are not rows of the model (``source_rows[i] == -1``), as from :func:`similar`.
     """
-    from .estimator import UNDATED
 
     n, width = candidates.shape
     valid = candidates >= 0
@@ -281,7 +282,6 @@ class LinkReranker:
         sources, targets, as_of, link_source = _known_links(model, truth)
         # Lists without a time are taken as shown now (after the newest article), as a
         # request without as_of is served.
-        from .estimator import _iso
 
         as_of = model._reference_times(len(sources), [_iso(t) for t in as_of])
         rows = model.rows_of(list(sources))
@@ -352,7 +352,6 @@ def _jobs(n_jobs) -> int:
 def _known_links(model, truth):
     """The links whose source and target are in the model, one per (source, target):
     ``(source_ids, targets, as_of, link_source)``."""
-    from ..evaluate.runs import first_of_each_link, lists_by_source
 
     keep = np.isin(truth.sources, model.ids_) & np.isin(truth.targets, model.ids_)
     keep &= first_of_each_link(truth)

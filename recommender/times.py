@@ -1,0 +1,120 @@
+"""One internal form of time: int64 seconds since 1970 UTC, parsed once at the public edge.
+
+Users give times as ISO 8601 strings, ``datetime``, ``date``, or numpy ``datetime64``
+arrays; ages as days or ``timedelta``. The public methods turn them into seconds here, once
+per call, and everything below works on int64 seconds (:data:`UNDATED` for "no time").
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date, datetime, timedelta, timezone
+
+import numpy as np
+
+from .errors import ParameterError
+
+__all__ = ["NO_LIMIT", "SECONDS_PER_DAY", "UNDATED", "check_days", "days_to_seconds",
+           "parse_time", "times_of", "to_iso", "to_seconds"]
+
+#: The seconds of an unknown time: after every date, so undated rows sort last.
+UNDATED = np.iinfo(np.int64).max
+SECONDS_PER_DAY = 86_400
+#: ``max_age=NO_LIMIT``: no freshness limit for this call, whatever the model's default.
+NO_LIMIT = math.inf
+
+
+def parse_time(value, *, what: str = "time") -> datetime | None:
+    """An aware datetime from an ISO 8601 string, a date, a datetime or None.
+
+    A value without a UTC offset is taken as UTC; a date alone is midnight UTC.
+    Raises ``ValueError`` naming the value when it cannot be read.
+    """
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        parsed = value
+    elif isinstance(value, date):
+        parsed = datetime(value.year, value.month, value.day)
+    elif isinstance(value, str):
+        text = value.strip()
+        if text.endswith(("Z", "z")):
+            text = text[:-1] + "+00:00"
+        try:
+            parsed = datetime.fromisoformat(text)
+        except ValueError:
+            raise ParameterError(
+                f"cannot read {what} {value!r}: expected ISO 8601 such as "
+                f"'2020-07-03' or '2020-07-03T12:43:14+02:00'"
+            ) from None
+    else:
+        raise ParameterError(f"cannot read {what} {value!r}: expected an ISO 8601 string, "
+                             f"got {type(value).__name__}")
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return parsed
+
+
+def to_seconds(value, what: str = "time") -> int:
+    """Seconds since 1970 UTC of a time (see :func:`parse_time`), :data:`UNDATED` for None."""
+    if isinstance(value, np.datetime64):
+        return _datetime64_seconds(np.asarray(value))[()]
+    moment = parse_time(value, what=what)
+    return UNDATED if moment is None else int(moment.timestamp())
+
+
+def to_iso(seconds) -> str | None:
+    """The ISO 8601 form (UTC) of seconds, None for :data:`UNDATED`."""
+    if seconds == UNDATED:
+        return None
+    return datetime.fromtimestamp(int(seconds), timezone.utc).isoformat()
+
+
+def times_of(value, n: int, what: str = "as_of") -> np.ndarray:
+    """One time per item, as int64 seconds (:data:`UNDATED` where none is given).
+
+    ``value`` is one time for all ``n`` items (None, a string, a datetime), or a sequence
+    of ``n`` of them, or a ``datetime64`` array (NaT for none).
+    """
+    if isinstance(value, np.ndarray) and value.dtype.kind == "M":
+        if value.ndim == 0:
+            return np.full(n, to_seconds(value[()], what), np.int64)
+        _check_length(len(value), n, what)
+        return _datetime64_seconds(value)
+    if value is not None and not isinstance(value, (str, date)) and np.ndim(value) == 1:
+        _check_length(len(value), n, what)
+        return np.array([to_seconds(t, what) for t in value], dtype=np.int64)
+    return np.full(n, to_seconds(value, what), dtype=np.int64)
+
+
+def _check_length(given: int, n: int, what: str) -> None:
+    if given != n:
+        raise ParameterError(f"{what} has {given} times for {n} articles; give one time for "
+                             f"all or one per article")
+
+
+def _datetime64_seconds(values: np.ndarray) -> np.ndarray:
+    seconds = values.astype("datetime64[s]").astype(np.int64)
+    return np.where(np.isnat(values), UNDATED, seconds)
+
+
+def check_days(value, what: str = "max_age") -> float | None:
+    """A number of days (a positive number, a ``timedelta``, or :data:`NO_LIMIT`) as a
+    float; None stays None. Raises :class:`~recommender.errors.ParameterError`."""
+    if value is None:
+        return None
+    if isinstance(value, timedelta):
+        value = value.total_seconds() / SECONDS_PER_DAY
+    if isinstance(value, (bool, np.bool_)) or \
+            not isinstance(value, (int, float, np.integer, np.floating)):
+        raise ParameterError(f"{what} must be a number of days or a timedelta, got {value!r}")
+    if not value > 0:
+        raise ParameterError(f"{what} must be a positive number of days, got {value}")
+    return float(value)
+
+
+def days_to_seconds(days: float | None) -> int | None:
+    """Whole seconds of an age in days; None for no limit (None or :data:`NO_LIMIT`)."""
+    if days is None or math.isinf(days):
+        return None
+    return int(round(days * SECONDS_PER_DAY))
