@@ -603,6 +603,32 @@ class ArticleRecommender:
             hi[~has_as_of] = self.n_articles
         return lo, np.maximum(hi, lo)
 
+    def candidate_windows(self, as_of=None, *, n=None, max_age=None, since=None,
+                          until=None):
+        """The row range ``[lo, hi)`` of each query's candidates under the time filters
+        (rows are in publication order): two int64 arrays of ``n`` values (``n`` defaults
+        to the number of ``as_of`` times). Filters as for :meth:`recommend_batch`."""
+        self._check_fitted()
+        n = len(as_of) if n is None else n
+        lo, hi = self._windows(n, as_of=as_of, max_age=max_age, since=since, until=until)
+        if lo is None:
+            lo, hi = np.zeros(n, np.int64), np.full(n, self.n_articles, np.int64)
+        return lo, hi
+
+    def unit_vectors(self) -> sp.csr_matrix:
+        """The articles' unit TF-IDF rows (without the length prior), made on first use and
+        kept: the plain cosine between two rows is their dot product. Do not modify it."""
+        self._check_fitted()
+        return self._unit_rows()
+
+    def warm_up(self) -> "ArticleRecommender":
+        """Build now what the first request would otherwise build (the posting lists, the
+        id look-up), so that no request pays for it. Returns the model."""
+        self._check_fitted()
+        self._postings()
+        self.rows_of([])
+        return self
+
     # -- explanations ----------------------------------------------------------------------
     def explain(self, article_id: str, recommended_id: str, n_terms: int = 5):
         """The shared words that weigh most in the score of ``recommended_id`` for ``article_id``.
