@@ -26,6 +26,7 @@ from recommender import (
     read_corpus,
 )
 from recommender.text import tokenize
+from recommender.errors import UndatedWarning
 
 TIE = 1e-6
 # The tiger story and the two tiger stories of its site box (tests/data/README.md)
@@ -430,8 +431,7 @@ def test_batch_with_some_as_of_none_equals_single_calls_with_undated_articles(od
     undated articles, which a single call without as_of keeps."""
     sources = ["CNT000001r2yqP", "CNT000001rdIhh", TIGER]
     times = [None, "2020-07-01", None]
-    with pytest.warns(UserWarning, match="2 articles have no date"):
-        batch = odd_model.recommend_batch(sources, k=5, as_of=times)
+    batch = odd_model.recommend_batch(sources, k=5, as_of=times)
     for i, (source, as_of) in enumerate(zip(sources, times)):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)
@@ -441,12 +441,38 @@ def test_batch_with_some_as_of_none_equals_single_calls_with_undated_articles(od
     assert "UNDATED-1" in batch.ids[0] and "UNDATED-1" not in batch.ids[1]
 
 
+UNDATED_MESSAGE = r"^2 articles have no date; a time filter leaves them out of the candidates$"
+
+
+def test_undated_articles_warn_once_at_fit_pointing_at_the_caller(odd_corpus):
+    """Regression: the warning was given on every request with a time filter, and pointed
+    into the model's code rather than at the caller."""
+    with pytest.warns(UndatedWarning, match=UNDATED_MESSAGE) as caught:
+        warnings.simplefilter("ignore", CorpusWarning)
+        ArticleRecommender(min_df=2, max_age=30).fit(read_corpus(odd_corpus))
+    undated = [w for w in caught if issubclass(w.category, UndatedWarning)]
+    assert len(undated) == 1 and undated[0].filename == __file__
+
+
+def test_undated_articles_warn_once_at_load_pointing_at_the_caller(odd_model, tmp_path):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UndatedWarning)
+        odd_model.save(tmp_path / "odd")
+    with pytest.warns(UndatedWarning, match=UNDATED_MESSAGE) as caught:
+        ArticleRecommender.load(tmp_path / "odd")
+    undated = [w for w in caught if issubclass(w.category, UndatedWarning)]
+    assert len(undated) == 1 and undated[0].filename == __file__
+
+
 @pytest.mark.parametrize("filters", [{"max_age": 30}, {"as_of": "2020-07-01"},
                                      {"since": "2020-01-01"}, {"until": "2021-01-01"}])
-def test_a_time_filter_warns_how_many_articles_are_undated(odd_model, filters):
-    with pytest.warns(UserWarning, match=r"^2 articles have no date; a time filter leaves them"):
+def test_a_time_filter_leaves_undated_articles_out_without_a_warning(odd_model, filters):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
         ids, _ = odd_model.recommend("CNT000001r2yqP", k=40, **filters)
+        batch = odd_model.recommend_batch(["CNT000001r2yqP"], k=40, **filters)
     assert not {"UNDATED-1", "UNDATED-2"} & set(ids)
+    np.testing.assert_array_equal(batch.ids[0, :len(ids)], ids)
 
 
 # -- fitting errors and regressions --------------------------------------------------------
@@ -617,7 +643,7 @@ def test_recommend_batch_rejects_a_string(small_model):
 @pytest.fixture
 def scoring_calls(monkeypatch):
     """Counts the calls of the scoring kernel (top_k) made by the model."""
-    import recommender.model.estimator as model_module
+    import recommender.model.search as model_module
 
     calls = []
     real = model_module.top_k
@@ -717,7 +743,7 @@ def test_build_table_again_with_another_size(articles_path):
 @pytest.mark.parametrize("bad", [-1, 2.5, True, "50", None, np.int64(-3)])
 def test_bad_table_size_is_named(articles, bad):
     message = (rf"^table_size must be a non-negative integer \(0 for no neighbour table\), "
-               rf"got {re.escape(repr(bad))}$")
+               rf"got {re.escape(repr(bad.item() if isinstance(bad, np.generic) else bad))}$")
     with pytest.raises(ValueError, match=message):
         ArticleRecommender(min_df=2, table_size=bad).fit(articles)
     model = ArticleRecommender(min_df=2, table_size=0).fit(articles)

@@ -18,7 +18,7 @@ from recommender import ArticleRecommender, NotFittedError
 from recommender.truth import GroundTruth, read_ground_truth
 from recommender.model.rerank import FEATURES, LinkReranker, Trees
 from recommender.errors import ModelFormatError
-from test_store import flip_bytes, read_manifest, refresh_facts, write_manifest
+from helpers import flip_bytes, read_manifest, refresh_facts, write_manifest
 
 TIGER = "CNT000001r4edC"
 NEWEST = "CNT000001tA9aa"  # published 2020-09-25T17:16:30+02:00, the newest of the sample

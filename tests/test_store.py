@@ -20,7 +20,11 @@ import sklearn
 
 import recommender
 from recommender import ArticleRecommender, CorpusWarning, ModelFormatError
-from recommender.store import FILES, FORMAT_VERSION, TABLE_FILES, load_model
+from recommender.errors import UndatedWarning
+from recommender.model.estimator import load_model
+from recommender.store import FILES, FORMAT_VERSION, TABLE_FILES
+
+from helpers import flip_bytes, read_manifest, refresh_facts, write_manifest
 
 TIGER = "CNT000001r4edC"
 
@@ -31,29 +35,6 @@ def copy_of(model_dir, tmp_path):
     path = tmp_path / "model"
     shutil.copytree(model_dir, path)
     return path
-
-
-def read_manifest(path: Path) -> dict:
-    return json.loads((path / "manifest.json").read_text(encoding="utf-8"))
-
-
-def write_manifest(path: Path, manifest: dict) -> None:
-    (path / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
-
-
-def refresh_facts(path: Path, name: str) -> None:
-    """Make the manifest agree with a file that a test rewrote (size and checksum)."""
-    manifest = read_manifest(path)
-    data = (path / name).read_bytes()
-    manifest["files"][name] = {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
-    write_manifest(path, manifest)
-
-
-def flip_bytes(file: Path, n: int = 1) -> None:
-    """Damage a file without changing its size: its last ``n`` bytes inverted."""
-    data = bytearray(file.read_bytes())
-    data[-n:] = bytes(b ^ 0xFF for b in data[-n:])
-    file.write_bytes(bytes(data))
 
 
 def assert_same_model(a, b, sources=None, page=None):
@@ -104,7 +85,8 @@ def test_round_trip_with_undated_empty_and_uncategorised_articles(articles, tmp_
     with pytest.warns(UserWarning, match="1 articles have no date"):  # the table, max_age
         model.fit(list(articles) + odd)
     model.save(tmp_path / "odd")
-    loaded = ArticleRecommender.load(tmp_path / "odd")
+    with pytest.warns(UndatedWarning, match="^1 articles have no date"):
+        loaded = ArticleRecommender.load(tmp_path / "odd")
     assert loaded.max_age_days_ == 45.5 and loaded.info_["n_undated"] == 1
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # the undated article, with max_age

@@ -20,6 +20,8 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
+from ..errors import ParameterError
+
 __all__ = ["CONTROLS", "apply_controls", "check_controls"]
 
 #: The controls and their "off" value.
@@ -34,14 +36,14 @@ def check_controls(half_life=None, dedupe=None, diversity=0.0, min_score=None) -
             isinstance(value, (int, float, np.integer, np.floating)) and np.isfinite(value)
 
     if half_life is not None and not (number(half_life) and half_life > 0):
-        raise ValueError(f"half_life must be a positive number of days or None, got "
+        raise ParameterError(f"half_life must be a positive number of days or None, got "
                          f"{half_life!r}")
     if dedupe is not None and not (number(dedupe) and 0 < dedupe <= 1):
-        raise ValueError(f"dedupe must be a cosine in (0, 1] or None, got {dedupe!r}")
+        raise ParameterError(f"dedupe must be a cosine in (0, 1] or None, got {dedupe!r}")
     if not (number(diversity) and 0 <= diversity < 1):
-        raise ValueError(f"diversity must be in [0, 1) (0 for none), got {diversity!r}")
+        raise ParameterError(f"diversity must be in [0, 1) (0 for none), got {diversity!r}")
     if min_score is not None and not number(min_score):
-        raise ValueError(f"min_score must be a number or None, got {min_score!r}")
+        raise ParameterError(f"min_score must be a number or None, got {min_score!r}")
     return {"half_life": half_life, "dedupe": dedupe, "diversity": float(diversity),
             "min_score": min_score}
 

@@ -19,11 +19,15 @@ import logging
 import numpy as np
 import scipy.sparse as sp
 
-from ..corpus import Article
-from ..times import UNDATED, to_iso as _iso
-from ..truth import first_of_each_link, lists_by_source
+from typing import NamedTuple
 
-__all__ = ["FEATURES", "LinkReranker", "Trees", "pair_features"]
+from threadpoolctl import threadpool_limits
+
+from .._checks import Params, check_jobs
+from ..errors import CorpusError
+from ..times import SECONDS_PER_DAY, UNDATED
+
+__all__ = ["FEATURES", "LinkReranker", "PairContext", "Trees", "pair_features"]
 
 logger = logging.getLogger(__name__)
 
@@ -40,12 +44,23 @@ FEATURES = (
     "title_cosine",     # cosine of the two titles alone
     "links",            # log(1 + links the site's lists made to the candidate)
 )
-_SECONDS_PER_DAY = 86_400.0
+_SECONDS_PER_DAY = float(SECONDS_PER_DAY)
 
 
-def pair_features(model, source_rows, candidates, scores, as_of, *, links, category_share,
+class PairContext(NamedTuple):
+    """What the pair features read of a model's catalogue (read-only), one value per row."""
+
+    published: np.ndarray    # int64 seconds, UNDATED when unknown
+    categories: np.ndarray   # str
+    term_counts: np.ndarray  # distinct terms of each article
+    titles: sp.csr_matrix    # unit TF-IDF vectors of the titles alone
+
+
+def pair_features(context: PairContext, source_rows, candidates, scores, as_of, *, links, category_share,
                   source_titles=None) -> np.ndarray:
     """Features of the pairs ``(source_rows[i], candidates[i, j])``, shape ``(n, N, F)``.
+
+    ``context`` describes the model's rows (:class:`PairContext`).
 
     ``candidates`` holds model rows (-1 for padding), ``scores`` the content scores,
     ``as_of`` the time of each list (seconds, or the model's ``UNDATED``). ``links`` counts
@@ -64,7 +79,7 @@ def pair_features(model, source_rows, candidates, scores, as_of, *, links, categ
     best = np.maximum(scores[:, :1], 1e-12)
     out[..., 2] = scores / best
     def published(r):  # only the rows needed: a request must not touch the whole model
-        seconds = model.published_[r]
+        seconds = context.published[r]
         return np.where(seconds == UNDATED, np.nan, seconds.astype(np.float64))
 
     when = np.where(as_of == UNDATED, np.nan, as_of).astype(np.float64)
@@ -72,14 +87,14 @@ def pair_features(model, source_rows, candidates, scores, as_of, *, links, categ
     known = source_rows >= 0
     source_published = np.where(known, published(np.maximum(source_rows, 0)), np.nan)
     out[..., 4] = ((when - source_published) / _SECONDS_PER_DAY)[:, None]
-    categories = model.categories_
+    categories = context.categories
     source_category = np.where(known, categories[np.maximum(source_rows, 0)], "")
     out[..., 5] = np.where(known[:, None],
                            categories[rows] == source_category[:, None], np.nan)
     shares = [category_share.get(c, 0.0) for c in categories[rows].ravel().tolist()]
     out[..., 6] = np.array(shares, dtype=np.float64).reshape(rows.shape)
-    out[..., 7] = np.diff(model.matrix_.indptr)[rows]
-    titles = title_vectors(model)
+    out[..., 7] = context.term_counts[rows]
+    titles = context.titles
     source_vectors = titles[np.maximum(source_rows, 0)]
     if source_titles is not None and not known.all():
         source_vectors = sp.vstack([source_titles[i] if not known[i] else source_vectors[i]
@@ -101,16 +116,6 @@ def _row_dots(A: sp.csr_matrix, B: sp.csr_matrix, rows: np.ndarray) -> np.ndarra
         right = B[rows[a:z].ravel()]
         out[a:z] = np.asarray(left.multiply(right).sum(axis=1)).reshape(z - a, width)
     return out
-
-
-def title_vectors(model) -> sp.csr_matrix:
-    """Unit TF-IDF vectors of the titles alone (made on first use, then kept)."""
-    cached = getattr(model, "_title_matrix", None)
-    if cached is None or cached.shape[0] != model.n_articles:
-        titles = [Article(id=str(i), title=str(t)) for i, t in enumerate(model.titles_)]
-        cached = model.vectorizer_.transform(titles)
-        model._title_matrix = cached
-    return cached
 
 
 class Trees:
@@ -225,7 +230,7 @@ class Trees:
         return {**{f: getattr(self, f) for f in self.FIELDS}, "roots": self.roots}
 
 
-class LinkReranker:
+class LinkReranker(Params):
     """Learns, from a site's own related lists, to re-rank the content model's candidates.
 
     Parameters
@@ -261,41 +266,28 @@ class LinkReranker:
         self.l2_regularization = l2_regularization
         self.random_state = random_state
 
-    def get_params(self) -> dict:
-        return {"n_candidates": self.n_candidates, "max_iter": self.max_iter,
-                "learning_rate": self.learning_rate, "max_leaf_nodes": self.max_leaf_nodes,
-                "min_samples_leaf": self.min_samples_leaf,
-                "l2_regularization": self.l2_regularization,
-                "random_state": self.random_state}
+    def fit(self, context: PairContext, candidates, scores, *, source_ids, source_rows,
+            as_of, link_source, target_rows, n_jobs=1) -> "LinkReranker":
+        """Learn which of the content model's candidates the site's lists chose.
 
-    def fit(self, model, truth) -> "LinkReranker":
-        """Learn from ``truth`` (a :class:`~recommender.evaluate.GroundTruth`) on ``model``.
-
-        Links whose source or target is not in the model are left out. Each source's
-        candidates are ranked as of its list's time, with the model's filters.
+        ``candidates`` and ``scores`` (shape ``(n_sources, n_candidates)``, -1 / -inf
+        padded) are the content model's best rows for each source (ids ``source_ids``,
+        rows ``source_rows``),
+        ranked as of ``as_of`` (seconds, one per source); link ``i`` goes from source
+        ``link_source[i]`` to the row ``target_rows[i]``. ``context`` describes the rows
+        (:class:`PairContext`). :func:`recommender.model.learned.learn_reranker` prepares
+        all of it from a model and the site's lists.
         """
-        from sklearn.ensemble import HistGradientBoostingClassifier
+        from sklearn.ensemble import HistGradientBoostingClassifier  # heavy: only to learn
 
-        from ..index.topk import check_k
-
-        check_k(self.n_candidates, "n_candidates")
-        sources, targets, as_of, link_source = _known_links(model, truth)
-        # Lists without a time are taken as shown now (after the newest article), as a
-        # request without as_of is served.
-
-        as_of = model._reference_times(len(sources), [_iso(t) for t in as_of])
-        rows = model.rows_of(list(sources))
-        target_rows = model.rows_of(list(targets))
-        links = np.bincount(target_rows, minlength=model.n_articles).astype(np.float64)
-        categories = model.categories_[target_rows]
-        names, counts = np.unique(categories, return_counts=True)
+        links = np.bincount(target_rows, minlength=len(context.published)).astype(np.float64)
+        names, counts = np.unique(context.categories[target_rows], return_counts=True)
         self.category_share_ = {str(c): float(k / len(target_rows))
                                 for c, k in zip(names, counts)}
-        candidates, scores = model._content_candidates(rows, self.n_candidates, as_of)
         label = np.zeros(candidates.shape, bool)
         for s, t in zip(link_source, target_rows):
             label[s] |= candidates[s] == t
-        features = pair_features(model, rows, candidates, scores, as_of, links=links,
+        features = pair_features(context, source_rows, candidates, scores, as_of, links=links,
                                  category_share=self.category_share_)
         # A source's own links are no evidence about its candidates: leave them out.
         features[..., FEATURES.index("links")] = np.log1p(
@@ -303,7 +295,7 @@ class LinkReranker:
         valid = candidates >= 0
         X, y = features[valid], label[valid]
         if y.sum() == 0:
-            raise ValueError(
+            raise CorpusError(
                 f"none of the {len(target_rows):,} learned links has its target among the "
                 f"{self.n_candidates} candidates of its source; check that the lists come "
                 f"from this corpus and raise n_candidates")
@@ -314,13 +306,11 @@ class LinkReranker:
             early_stopping=False)
         # scikit-learn's OpenMP threads spin while they wait: on a busy machine more threads
         # than the model's n_jobs made this fit seven times slower.
-        from threadpoolctl import threadpool_limits
-
-        with threadpool_limits(limits=_jobs(model.n_jobs), user_api="openmp"):
+        with threadpool_limits(limits=check_jobs(n_jobs), user_api="openmp"):
             clf.fit(X, y)
         self.trees_ = Trees.from_classifier(clf)
         self.links_ = links
-        self.sources_ = np.unique(sources)
+        self.sources_ = np.unique(source_ids)
         self.info_ = {"n_lists": int(len(self.sources_)), "n_links": int(len(target_rows)),
                       "n_targets_in_candidates": int(y.sum()),
                       "n_candidates": int(self.n_candidates)}
@@ -328,10 +318,11 @@ class LinkReranker:
                     self.info_["n_lists"], self.info_["n_links"], int(y.sum()))
         return self
 
-    def rerank(self, model, source_rows, candidates, scores, as_of, source_titles=None):
+    def rerank(self, context: PairContext, source_rows, candidates, scores, as_of,
+               source_titles=None):
         """Candidates re-ordered by the learned probability; returns ``(rows, probabilities)``
         of the same shape, -1 / -inf padding last."""
-        features = pair_features(model, source_rows, candidates, scores, as_of,
+        features = pair_features(context, source_rows, candidates, scores, as_of,
                                  links=self.links_, category_share=self.category_share_,
                                  source_titles=source_titles)
         valid = candidates >= 0
@@ -341,22 +332,3 @@ class LinkReranker:
         order = np.lexsort((candidates, -probability), axis=1)
         return (np.take_along_axis(candidates, order, 1),
                 np.take_along_axis(probability, order, 1))
-
-
-def _jobs(n_jobs) -> int:
-    import os
-
-    return (os.cpu_count() or 1) if n_jobs == -1 else int(n_jobs)
-
-
-def _known_links(model, truth):
-    """The links whose source and target are in the model, one per (source, target):
-    ``(source_ids, targets, as_of, link_source)``."""
-
-    keep = np.isin(truth.sources, model.ids_) & np.isin(truth.targets, model.ids_)
-    keep &= first_of_each_link(truth)
-    if not keep.any():
-        raise ValueError(f"none of the {len(truth):,} links has both its source and its "
-                         f"target in the model; are they lists of this corpus?")
-    sources, link_source, as_of = lists_by_source(truth.sources[keep], truth.shown_at[keep])
-    return sources, truth.targets[keep], as_of, link_source

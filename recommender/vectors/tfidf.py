@@ -76,6 +76,9 @@ class FieldTfidfVectorizer:
                 "analyzer": self.build_analyzer().get_params(),
                 "idf_power": self._idf_power()}
 
+    def settings(self) -> dict:  # TEMP until the vectors branch lands
+        return self.get_params()
+
     def _idf_power(self) -> float:
         power = self.idf_power
         if isinstance(power, (bool, np.bool_)) or \

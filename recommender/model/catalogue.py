@@ -1,0 +1,175 @@
+"""The catalogue: which articles a model knows, in which row, published when.
+
+Rows are in publication order (undated articles last, then in input order), so that a
+date window is a contiguous range of rows: a time filter becomes two binary searches,
+never a pass over the catalogue. Times are int64 seconds (:mod:`recommender.times`).
+This is where articles will be added and withdrawn while a model serves.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, timezone
+
+import numpy as np
+
+from ..corpus import as_article
+from ..errors import CorpusError, UnknownArticleError
+from ..times import UNDATED, to_iso, to_seconds
+
+__all__ = ["Catalogue", "CatalogueBuilder"]
+
+_INT64_MIN = np.iinfo(np.int64).min
+
+
+class Catalogue:
+    """The articles of a model, one per row, in publication order (read-only).
+
+    ``ids``, ``published`` (int64 seconds, :data:`~recommender.times.UNDATED` when
+    unknown), ``categories`` and ``titles`` are arrays of one value per row. ``created`` is
+    the model's creation time (ISO), named in the error for an unknown id.
+    """
+
+    def __init__(self, ids, published, categories, titles, created: str | None = None):
+        self.ids = ids
+        self.published = published
+        self.categories = categories
+        self.titles = titles
+        self.created = created
+        #: Rows ``[0, dated)`` have a date; the rest are undated.
+        self.dated = int(np.searchsorted(published, UNDATED))
+        self._row_of: dict | None = None
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    @property
+    def n_undated(self) -> int:
+        return len(self) - self.dated
+
+    @property
+    def newest(self) -> int:
+        """The newest article's publication, :data:`~recommender.times.UNDATED` if none."""
+        return int(self.published[self.dated - 1]) if self.dated else UNDATED
+
+    def rows_of(self, article_ids) -> np.ndarray:
+        """Row numbers of article ids; :class:`UnknownArticleError` names the first unknown."""
+        if self._row_of is None:
+            self._row_of = {a: i for i, a in enumerate(self.ids.tolist())}
+        rows = np.empty(len(article_ids), np.int64)
+        for i, a in enumerate(article_ids):
+            try:
+                rows[i] = self._row_of[a]
+            except (KeyError, TypeError):
+                raise UnknownArticleError(
+                    f"Unknown article id {a!r}: not among the {len(self):,} articles of "
+                    f"this model (trained {self.created or '?'}). Retrain with the "
+                    f"article, or use similar(text) for a text that is not in the model."
+                ) from None
+        return rows
+
+    def row_or_none(self, article_id) -> int | None:
+        try:
+            return int(self.rows_of([article_id])[0])
+        except UnknownArticleError:
+            return None
+
+    def info(self, row: int) -> dict:
+        """``id``, ``title``, ``category`` and ``published`` (ISO, or None) of a row."""
+        return {"id": str(self.ids[row]), "title": str(self.titles[row]),
+                "category": str(self.categories[row]),
+                "published": to_iso(self.published[row])}
+
+    def allowed(self, categories=None, exclude=()) -> np.ndarray | None:
+        """Rows that may be recommended: of one of ``categories`` (None: any), not one of
+        the ids of ``exclude`` (unknown ids are ignored). None when every row may."""
+        allowed = None
+        if categories is not None:
+            if isinstance(categories, str):
+                categories = [categories]
+            allowed = np.isin(self.categories, np.asarray(list(categories), dtype=str))
+        if exclude is not None and len(exclude):
+            if isinstance(exclude, str):
+                exclude = [exclude]
+            rows = [self.row_or_none(a) for a in exclude]
+            allowed = np.ones(len(self), bool) if allowed is None else allowed
+            allowed[[r for r in rows if r is not None]] = False
+        return allowed
+
+    def reference_times(self, as_of: np.ndarray) -> np.ndarray:
+        """Each query's time: its ``as_of``, else the newest article's publication."""
+        return np.where(as_of == UNDATED, self.newest, as_of)
+
+    def windows(self, as_of: np.ndarray, *, max_age: int | None, since: int | None,
+                until: int | None):
+        """Row ranges ``[lo, hi)`` of the candidates of each query, or ``(None, None)``
+        when no filter applies.
+
+        ``as_of`` holds one time per query (UNDATED: none); ``max_age`` (seconds) counts
+        back from it, or from the newest article; ``since <= published < until``. Undated
+        articles are candidates only of queries without any time filter.
+        """
+        has_as_of = as_of != UNDATED
+        if max_age is None and since is None and until is None and not has_as_of.any():
+            return None, None
+        upper = as_of if until is None else np.minimum(as_of, until)
+        lower = np.full(len(as_of), _INT64_MIN if since is None else since, dtype=np.int64)
+        if max_age is not None:
+            newest = self.published[self.dated - 1] if self.dated else 0
+            reference = np.where(has_as_of, as_of, newest)
+            lower = np.maximum(lower, reference - max_age)
+        dated = self.published[:self.dated]
+        lo = np.searchsorted(dated, lower, side="left")
+        hi = np.searchsorted(dated, upper, side="left")
+        if max_age is None and since is None and until is None:
+            # Rows whose as_of is None have no time filter: undated articles stay candidates,
+            # as in a single call without as_of.
+            hi[~has_as_of] = len(self)
+        return lo, np.maximum(hi, lo)
+
+
+class CatalogueBuilder:
+    """Collects what the catalogue keeps of each article while the vectorizer streams them,
+    and the corpus checksum."""
+
+    def __init__(self):
+        self.ids, self.published, self.categories, self.titles = [], [], [], []
+        self.n = self.n_empty = 0
+        self.sha = hashlib.sha256()
+        self.finished = False
+        self._seen: set[str] = set()
+
+    def collect(self, articles):
+        """Yield each article of ``articles`` (records or dicts) as an Article, noting it."""
+        for record in articles:
+            try:
+                article = as_article(record)
+            except ValueError as exc:
+                raise CorpusError(f"article {self.n + 1:,} of the input: {exc}") from None
+            if article.id in self._seen:
+                # Two rows with one id: recommend(id) would return the other row, itself.
+                raise CorpusError(f"article id {article.id!r} appears more than once (article "
+                                  f"{self.n + 1:,}); ids must be unique, remove the copies")
+            self._seen.add(article.id)
+            self.ids.append(article.id)
+            self.published.append(to_seconds(article.published, "published"))
+            self.categories.append(article.category)
+            self.titles.append(article.title)
+            self.n += 1
+            self.n_empty += not article.has_text
+            # each part followed by \x1f (the same digest as one update per part)
+            self.sha.update(f"{article.id}\x1f{article.title}\x1f{article.heading}\x1f"
+                            f"{article.body}\x1f".encode("utf-8"))
+            yield article
+        self.finished = True
+
+    def order(self) -> np.ndarray:
+        """The rows' order: by publication time, undated last, then input order."""
+        return np.lexsort((np.arange(self.n), np.asarray(self.published, np.int64)))
+
+    def build(self, order: np.ndarray) -> Catalogue:
+        created = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        return Catalogue(np.asarray(self.ids, dtype=str)[order],
+                         np.asarray(self.published, np.int64)[order],
+                         np.asarray(self.categories, dtype=str)[order],
+                         np.asarray(self.titles, dtype=object)[order], created=created)

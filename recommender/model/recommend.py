@@ -1,0 +1,268 @@
+"""The questions a fitted model answers: related lists, similar texts, explanations.
+
+:class:`Recommending` holds the public calls of :class:`~recommender.ArticleRecommender`
+that read a fitted model: each parses its filters once into a
+:class:`~recommender.model.search.Request`, then reads the neighbour table or runs the
+search. It reads the model's parts (``catalogue_``, ``content_``, ``table_``,
+``reranker_``, ``vectorizer_``) and its parameters, and changes none of them.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple, Sequence
+
+import numpy as np
+import scipy.sparse as sp
+
+from ..corpus import Article, as_article
+from ..errors import NotFittedError
+from ..index.topk import check_k
+from ..times import UNDATED, check_days, days_to_seconds, times_of, to_seconds
+from .controls import active, check_controls
+from .explain import shared_terms
+from .rerank import PairContext
+from .search import Request, query_vectors, search_rows
+
+__all__ = ["Recommendations", "Recommending"]
+
+
+class Recommendations(NamedTuple):
+    """Related articles of several sources, best first, padded with ``""`` and ``-inf``.
+
+    ``ids`` is a string array of shape ``(n_sources, k)``, ``scores`` float32 of the same
+    shape. Unpack it as ``ids, scores = model.recommend_batch(...)``.
+    """
+
+    ids: np.ndarray
+    scores: np.ndarray
+
+
+class Recommending:
+    """The read-only calls of a fitted :class:`~recommender.ArticleRecommender`."""
+
+    def controls(self) -> dict:
+        """The newsroom controls, checked (:func:`~recommender.model.controls.check_controls`)."""
+        return check_controls(half_life=self.half_life, dedupe=self.dedupe,
+                              diversity=self.diversity, min_score=self.min_score)
+
+    def max_age_seconds(self, max_age=None) -> int | None:
+        """A call's ``max_age`` (None: the model's) in seconds; None for no limit."""
+        if max_age is None:
+            return days_to_seconds(self.max_age_days_)
+        return days_to_seconds(check_days(max_age, "max_age"))
+
+    # -- lookups -------------------------------------------------------------------------
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "catalogue_"):
+            raise NotFittedError("this ArticleRecommender is not fitted yet; call fit(articles) "
+                                 "or ArticleRecommender.load(path) first")
+
+    @property
+    def n_articles(self) -> int:
+        self._check_fitted()
+        return len(self.catalogue_)
+
+    matrix_ = property(lambda self: self.content_.matrix,
+                       doc="The TF-IDF rows as scored (length prior applied).")
+    ids_ = property(lambda self: self.catalogue_.ids)
+    published_ = property(lambda self: self.catalogue_.published)
+    categories_ = property(lambda self: self.catalogue_.categories)
+    titles_ = property(lambda self: self.catalogue_.titles)
+    table_indices_ = property(lambda self: None if self.table_ is None else self.table_.indices)
+    table_scores_ = property(lambda self: None if self.table_ is None else self.table_.scores)
+
+    def rows_of(self, article_ids) -> np.ndarray:
+        """Row numbers of article ids; :class:`UnknownArticleError` names the first unknown."""
+        self._check_fitted()
+        return self.catalogue_.rows_of(article_ids)
+
+    def __contains__(self, article_id) -> bool:
+        self._check_fitted()
+        return self.catalogue_.row_or_none(article_id) is not None
+
+    # -- recommending --------------------------------------------------------------------
+    def recommend(self, article_id: str, k: int = 5, *, as_of=None, max_age=None, since=None,
+                  until=None, categories=None, exclude=()):
+        """The ``k`` articles most related to ``article_id``, never itself.
+
+        Parameters
+        ----------
+        article_id : str
+        k : int, default=5
+            Clipped to the catalogue; fewer are returned when fewer articles share a word.
+        as_of : datetime or ISO 8601 str, optional
+            Recommend as the list would have been computed then: only articles published
+            before it.
+        max_age : float (days) or timedelta, optional
+            Only articles at most this old, counted back from ``as_of`` (from the newest
+            article when ``as_of`` is not given). Default: the model's ``max_age``;
+            :data:`~recommender.times.NO_LIMIT` for none.
+        since, until : datetime or ISO 8601 str, optional
+            Only articles with ``since <= published < until``.
+        categories : iterable of str, optional
+            Only articles of these categories.
+        exclude : iterable of str
+            Article ids never to return.
+
+        Returns
+        -------
+        ids : ndarray of str, shape (n,), n <= k
+        scores : ndarray of float32, shape (n,)
+            Best first.
+
+        With the default filters (no ``as_of``, ``since``, ``until``, ``categories`` or
+        ``exclude``, ``max_age`` the model's) and ``k`` within the neighbour table, the
+        answer is read from the table (:meth:`build_table`): the same list, without scoring.
+        This is :meth:`recommend_batch` with one row.
+        """
+        ids, scores = self.recommend_batch([article_id], k, as_of=as_of, max_age=max_age,
+                                           since=since, until=until, categories=categories,
+                                           exclude=exclude)
+        keep = np.isfinite(scores[0])
+        return ids[0][keep], scores[0][keep]
+
+    def recommend_batch(self, article_ids: Sequence[str], k: int = 5, *, as_of=None,
+                        max_age=None, since=None, until=None, categories=None,
+                        exclude=()) -> Recommendations:
+        """:meth:`recommend` for many articles at once: arrays of shape ``(n, k)``.
+
+        ``as_of`` is one time for all, or a sequence (or ``datetime64`` array) with one
+        time (or None / NaT) per article. Rows with fewer than ``k`` results are padded with
+        ``""`` and ``-inf``; ``k`` is clipped to the catalogue less one. With the default
+        filters the lists are read from the neighbour table (:meth:`build_table`).
+        """
+        self._check_fitted()
+        if isinstance(article_ids, str):
+            raise TypeError(f"a list of article ids was expected, got the string "
+                            f"{article_ids!r}; use recommend() for one article")
+        rows = self.rows_of(list(article_ids))
+        request = self._request(len(rows), as_of=as_of, max_age=max_age, since=since,
+                                until=until, categories=categories, exclude=exclude)
+        k = min(check_k(k), max(self.n_articles - 1, 1))
+        if self._table_answers(k, request):
+            idx, scores = self.table_.lists(rows, k)
+        else:
+            Q = self.query_vectors(self.matrix_[rows])
+            idx, scores = search_rows(self, Q, k, request, skip=rows)
+        return self._as_ids(idx, scores)
+
+    def similar(self, text, k: int = 5, *, as_of=None, max_age=None, since=None, until=None,
+                categories=None, exclude=()):
+        """Articles related to a text that is not in the model (a draft, a scraped page).
+
+        ``text`` is a string (its first line is taken as the title; page blocks such as
+        "À lire aussi" are removed), or an :class:`~recommender.corpus.Article` or dict.
+        Filters are those of :meth:`recommend`. Returns ``(ids, scores)``.
+        """
+        article = self._as_article(text)
+        Q = self.query_vectors(self.vectorizer_.transform([article]))
+        titles = self.vectorizer_.transform([Article(id=article.id, title=article.title)])
+        request = self._request(1, as_of=as_of, max_age=max_age, since=since, until=until,
+                                categories=categories, exclude=exclude)
+        idx, scores = search_rows(self, Q, k, request, skip=None, source_titles=titles)
+        ids, scores = self._as_ids(idx, scores)
+        keep = np.isfinite(scores[0])
+        return ids[0][keep], scores[0][keep]
+
+    def _request(self, n, *, as_of=None, max_age=None, since=None, until=None,
+                 categories=None, exclude=()) -> Request:
+        """A call's filters, parsed once: times in seconds, categories as a row mask."""
+        return Request(times=times_of(as_of, n, "as_of"),
+                       max_age=self.max_age_seconds(max_age),
+                       since=None if since is None else to_seconds(since, "since"),
+                       until=None if until is None else to_seconds(until, "until"),
+                       allowed=self.catalogue_.allowed(categories, exclude))
+
+    def _table_answers(self, k: int, request: Request) -> bool:
+        """Whether the neighbour table holds the answer: default filters, ``k`` within it."""
+        table = self.table_
+        if table is None or k > table.width:
+            return False
+        # The table holds the lists of the scoring it was built with: not those of newsroom
+        # controls set since (their lists also depend on k), nor of a re-ranker learned since.
+        if active(self.controls()) or table.learned != (self.reranker_ is not None):
+            return False
+        return (request.allowed is None and request.since is None and request.until is None
+                and request.max_age == self.max_age_seconds()
+                and bool((request.times == UNDATED).all()))
+
+    def _as_ids(self, idx, scores) -> Recommendations:
+        ids = np.where(idx >= 0, self.ids_[np.maximum(idx, 0)], "")
+        return Recommendations(ids, scores)
+
+    def query_vectors(self, X: sp.csr_matrix) -> sp.csr_matrix:
+        """Rows of ``X`` as the model scores them as queries: their ``query_terms``
+        strongest terms, L2-normalised (a copy)."""
+        return query_vectors(X, self.query_terms)
+
+    def vectorize(self, text) -> sp.csr_matrix:
+        """The model's TF-IDF row (1, n_terms) of a text, an Article or a dict."""
+        return self.vectorizer_.transform([self._as_article(text)])
+
+    def _as_article(self, text) -> Article:
+        """A text (first line: the title), an Article or a dict, as an Article."""
+        self._check_fitted()
+        if isinstance(text, str):
+            title, _, rest = text.strip().partition("\n")
+            return Article(id="(text)", title=title, body=rest)
+        return as_article(text if not isinstance(text, dict) else {"id": "(text)", **text})
+
+    def candidate_windows(self, as_of=None, *, n=None, max_age=None, since=None,
+                          until=None):
+        """The row range ``[lo, hi)`` of each query's candidates under the time filters
+        (rows are in publication order): two int64 arrays of ``n`` values (``n`` defaults
+        to the number of ``as_of`` times). Filters as for :meth:`recommend_batch`."""
+        self._check_fitted()
+        n = len(as_of) if n is None else n
+        request = self._request(n, as_of=as_of, max_age=max_age, since=since, until=until)
+        lo, hi = self.catalogue_.windows(request.times, max_age=request.max_age,
+                                         since=request.since, until=request.until)
+        if lo is None:
+            lo, hi = np.zeros(n, np.int64), np.full(n, self.n_articles, np.int64)
+        return lo, hi
+
+    def unit_vectors(self) -> sp.csr_matrix:
+        """The articles' unit TF-IDF rows (without the length prior), made on first use and
+        kept: the plain cosine between two rows is their dot product. Do not modify it."""
+        self._check_fitted()
+        return self.content_.units()
+
+    def pair_context(self) -> PairContext:
+        """What the learned re-ranker reads of the catalogue, made on first use."""
+        if self._pair_context is None:
+            titles = [Article(id=str(i), title=str(t)) for i, t in enumerate(self.titles_)]
+            self._pair_context = PairContext(self.published_, self.categories_,
+                                             self.content_.term_counts(),
+                                             self.vectorizer_.transform(titles))
+        return self._pair_context
+
+    def warm_up(self) -> "Recommending":
+        """Build now what the first request would otherwise build (the posting lists, the
+        id look-up), so that no request pays for it. Returns the model."""
+        self._check_fitted()
+        self.content_.postings()
+        self.rows_of([])
+        return self
+
+    # -- explanations ----------------------------------------------------------------------
+    def explain(self, article_id: str, recommended_id: str, n_terms: int = 5):
+        """The shared words that weigh most in the score of ``recommended_id`` for ``article_id``.
+
+        Returns a list of ``(word, contribution)``, largest first; the contributions of all
+        shared terms add up to the score that :meth:`recommend` gives. Words are shown as
+        the most frequent word behind each stem in the corpus, not as stems.
+        """
+        self._check_fitted()
+        return self.explain_vector(self.matrix_[self.rows_of([article_id])[0]],
+                                   recommended_id, n_terms)
+
+    def explain_vector(self, q: sp.csr_matrix, recommended_id: str, n_terms: int = 5):
+        """:meth:`explain` for a vector (such as ``vectorize(text)``), taken as a query
+        (see :meth:`query_vectors`)."""
+        n_terms = check_k(n_terms, "n_terms")
+        x = self.matrix_[self.rows_of([recommended_id])[0]]
+        return shared_terms(self.query_vectors(q), x, self.vectorizer_.words_, n_terms)
+
+    def article_info(self, article_id: str) -> dict:
+        """``id``, ``title``, ``category`` and ``published`` (ISO, or None) of an article."""
+        return self.catalogue_.info(int(self.rows_of([article_id])[0]))

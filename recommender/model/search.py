@@ -1,0 +1,126 @@
+"""From query vectors to lists: filters, exact top-k, the learned re-ranker, the controls.
+
+:class:`ContentIndex` holds the rows as the search reads them (the TF-IDF matrix with the
+length prior, its posting lists and its unit rows, made on first use). A :class:`Request`
+carries one call's filters, parsed once at the public edge (times in int64 seconds).
+:func:`search_rows` runs the pipeline for a batch of queries.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+import scipy.sparse as sp
+
+from ..index.topk import check_k, top_k
+from ..vectors.tfidf import keep_strongest, l2_normalize
+from .controls import active, apply_controls
+
+__all__ = ["ContentIndex", "Request", "apply_length_prior", "query_vectors", "search_rows"]
+
+
+class Request(NamedTuple):
+    """The filters of one call: ``times`` holds one as-of time per query (int64 seconds,
+    UNDATED for none); ``max_age``, ``since``, ``until`` are seconds or None; ``allowed``
+    is a mask of the rows that may be recommended, or None for all."""
+
+    times: np.ndarray
+    max_age: int | None
+    since: int | None
+    until: int | None
+    allowed: np.ndarray | None
+
+
+class ContentIndex:
+    """The model's rows as the top-k search reads them (``matrix``: float32 CSR, unit rows
+    scaled by the length prior). Do not modify ``matrix`` in place."""
+
+    def __init__(self, matrix: sp.csr_matrix):
+        self.matrix = matrix
+        self._postings: sp.csr_matrix | None = None
+        self._units: sp.csr_matrix | None = None
+
+    def postings(self) -> sp.csr_matrix:
+        """``matrix.T`` as CSR, made on first use: scores a few queries from their terms'
+        posting lists instead of a pass over every article."""
+        if self._postings is None:
+            self._postings = self.matrix.T.tocsr()
+        return self._postings
+
+    def units(self) -> sp.csr_matrix:
+        """The rows as unit vectors (without the length prior), made on first use."""
+        if self._units is None:
+            self._units = l2_normalize(self.matrix.copy())
+        return self._units
+
+    def term_counts(self) -> np.ndarray:
+        """The number of distinct terms of each row."""
+        return np.diff(self.matrix.indptr)
+
+    def top_k(self, Q, k, *, lo, hi, skip, allowed=None, max_block_bytes, n_jobs):
+        """Exact top-``k`` rows of each query row of ``Q`` within its window."""
+        return top_k(Q, self.matrix, k, lo=lo, hi=hi, skip=skip, allowed=allowed,
+                     XT=self.postings(), max_block_bytes=max_block_bytes, n_jobs=n_jobs)
+
+
+def apply_length_prior(X: sp.csr_matrix, power: float) -> sp.csr_matrix:
+    """Scale each unit row of ``X`` by ``(n / mean n) ** power`` in place, ``n`` being its
+    number of terms (the mean over rows with terms)."""
+    if power == 0:
+        return X
+    lengths = np.diff(X.indptr)
+    mean = lengths[lengths > 0].mean() if (lengths > 0).any() else 1.0
+    scale = (np.maximum(lengths, 1) / mean) ** float(power)
+    X.data *= np.repeat(scale, lengths).astype(X.dtype)
+    return X
+
+
+def query_vectors(X: sp.csr_matrix, query_terms: int | None) -> sp.csr_matrix:
+    """Rows of ``X`` as queries: their ``query_terms`` strongest terms (None: all),
+    L2-normalised (a copy)."""
+    Q = sp.csr_matrix(X, dtype=np.float32, copy=True)
+    if query_terms is not None:
+        Q = keep_strongest(Q, query_terms)
+    return l2_normalize(Q)
+
+
+def search_rows(model, Q, k, request: Request, *, skip, source_titles=None):
+    """Row numbers and scores, shape ``(n, k)``, of the top-``k`` of each query row of
+    ``Q`` for ``model``: the request's filters applied, then the model's learned re-ranker
+    and newsroom controls when it has them. ``skip`` holds each query's own row (-1 or
+    None for texts not in the model); ``source_titles`` their title vectors (see
+    :meth:`~recommender.ArticleRecommender.similar`)."""
+    catalogue = model.catalogue_
+    n_rows = len(catalogue)
+    k = min(check_k(k), max(n_rows - 1, 1))
+    n = Q.shape[0]
+    lo, hi = catalogue.windows(request.times, max_age=request.max_age, since=request.since,
+                               until=request.until)
+    reranker = model.reranker_
+    controls = model.controls()
+    controlled = active(controls)
+    # A learned model re-ranks the content model's best n_candidates, whatever k is, so
+    # that its first k items do not depend on k (the neighbour table relies on it).
+    width = k if reranker is None else reranker.n_candidates
+    if controlled:
+        width = max(width, 2 * k, k + 40)  # room for what the controls drop
+    width = min(width, n_rows)
+    idx, scores = model.content_.top_k(Q, width, lo=lo, hi=hi, skip=skip,
+                                       allowed=request.allowed,
+                                       max_block_bytes=model.max_block_bytes,
+                                       n_jobs=model.n_jobs)
+    if reranker is not None or controlled:
+        when = catalogue.reference_times(request.times)
+    if reranker is not None:
+        source_rows = np.full(n, -1, np.int64) if skip is None else skip
+        idx, scores = reranker.rerank(model.pair_context(), source_rows, idx, scores, when,
+                                      source_titles)
+    if controlled:
+        idx, scores = apply_controls(idx, scores, k, controls, units=model.content_.units(),
+                                     published=catalogue.published, as_of=when)
+    if idx.shape[1] < k:  # a learned model lists at most n_candidates
+        pad = k - idx.shape[1]
+        idx = np.hstack([idx, np.full((n, pad), -1, idx.dtype)])
+        scores = np.hstack([scores, np.full((n, pad), -np.inf, scores.dtype)])
+    return idx[:, :k], scores[:, :k]
