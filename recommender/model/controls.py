@@ -20,32 +20,26 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from ..errors import ParameterError
+from .._checks import check_number
+from ..times import SECONDS_PER_DAY
 
 __all__ = ["CONTROLS", "apply_controls", "check_controls"]
 
 #: The controls and their "off" value.
 CONTROLS = {"half_life": None, "dedupe": None, "diversity": 0.0, "min_score": None}
-_SECONDS_PER_DAY = 86_400.0
 
 
 def check_controls(half_life=None, dedupe=None, diversity=0.0, min_score=None) -> dict:
-    """The controls, checked: a ValueError names a bad one and the values it takes."""
-    def number(value):
-        return not isinstance(value, (bool, np.bool_)) and \
-            isinstance(value, (int, float, np.integer, np.floating)) and np.isfinite(value)
-
-    if half_life is not None and not (number(half_life) and half_life > 0):
-        raise ParameterError(f"half_life must be a positive number of days or None, got "
-                         f"{half_life!r}")
-    if dedupe is not None and not (number(dedupe) and 0 < dedupe <= 1):
-        raise ParameterError(f"dedupe must be a cosine in (0, 1] or None, got {dedupe!r}")
-    if not (number(diversity) and 0 <= diversity < 1):
-        raise ParameterError(f"diversity must be in [0, 1) (0 for none), got {diversity!r}")
-    if min_score is not None and not number(min_score):
-        raise ParameterError(f"min_score must be a number or None, got {min_score!r}")
-    return {"half_life": half_life, "dedupe": dedupe, "diversity": float(diversity),
-            "min_score": min_score}
+    """The controls, checked: a ParameterError names a bad one and the values it takes."""
+    return {
+        "half_life": check_number(half_life, "half_life", "a positive number of days or None",
+                                  low=0, low_open=True, allow_none=True),
+        "dedupe": check_number(dedupe, "dedupe", "a cosine in (0, 1] or None", low=0,
+                               low_open=True, high=1, allow_none=True),
+        "diversity": check_number(diversity, "diversity", "in [0, 1) (0 for none)", low=0,
+                                  high=1, high_open=True),
+        "min_score": check_number(min_score, "min_score", "a number or None", allow_none=True),
+    }
 
 
 def active(controls: dict) -> bool:
@@ -70,7 +64,7 @@ def apply_controls(rows, scores, k, controls, *, units: sp.csr_matrix, published
         valid = rows[i] >= 0
         cand, score = rows[i][valid], scores[i][valid].astype(np.float64)
         if half_life is not None and len(cand):
-            age = np.maximum(as_of[i] - published[cand], 0) / _SECONDS_PER_DAY
+            age = np.maximum(as_of[i] - published[cand], 0) / SECONDS_PER_DAY
             score = score * 0.5 ** (age / half_life)
         if min_score is not None:
             keep = score >= min_score
