@@ -4,7 +4,7 @@
                                 [--jobs 1,2] [--json FILE] [--corpus PATH]
 
 The same as ``recommender bench`` (see ``recommender bench --help`` and BENCHMARKS.md);
-the logic lives in ``recommender/bench.py``.
+the logic lives in ``recommender/bench/``.
 """
 
 import sys

@@ -4,9 +4,10 @@
 
 Trains on corpus/orangesum-2020.jsonl.gz, prints the evaluation table (as of when each
 "À lire aussi" list was shown, the model's 62-day freshness) against the random and
-most-recent baselines, writes the HTML report to reports/orangesum-2020/index.html, then the related articles, with the words that explain them, of one article (as
-of when its page was shown, beside the site's own box) and of scraped pages
-(examples/page.txt, and ../shared/seed/page.txt when it is there).
+most-recent baselines, writes the HTML report to reports/orangesum-2020/index.html, then
+shows the related articles, with the words that explain them, of one article (as of when
+its page was shown, beside the site's own box) and of scraped pages (examples/page.txt,
+and ../shared/seed/page.txt when it is there).
 """
 
 import argparse

@@ -1,0 +1,7 @@
+"""``python -m recommender.cli``: the ``recommender`` command."""
+
+import sys
+
+from . import main
+
+sys.exit(main())

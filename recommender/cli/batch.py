@@ -1,0 +1,39 @@
+"""``recommender batch``: the related lists of every article (or of ``--ids``), to a file."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from ..batch.score import read_ids_file, score_to_file
+from .options import common_options, control_options, filter_options, filters, load, \
+    positive_int
+
+__all__ = ["add_batch", "batch"]
+
+logger = logging.getLogger(__name__)
+
+
+def add_batch(sub) -> None:
+    p = sub.add_parser("batch", parents=[common_options(), filter_options(), control_options()],
+                       help="related lists of every article, to a .jsonl or .csv file")
+    p.add_argument("model", help="model folder")
+    p.add_argument("--out", required=True, help="output file, .jsonl or .csv")
+    p.add_argument("-k", type=positive_int, default=10, help="how many (default: %(default)s)")
+    p.add_argument("--ids", help="only these articles: one 'ID' or 'ID<TAB>AS_OF' a line")
+    p.set_defaults(run=batch)
+
+
+def batch(args) -> int:
+    model = load(args)
+    ids, as_of = None, args.as_of
+    if args.ids:
+        ids, per_id = read_ids_file(args.ids)
+        if per_id is not None:  # a line without a time takes --as-of
+            as_of = [t if t is not None else args.as_of for t in per_id]
+    started = time.perf_counter()
+    n = score_to_file(model, args.out, k=args.k, ids=ids, progress=not args.quiet,
+                      **{**filters(args), "as_of": as_of})
+    logger.info("wrote the top %d of %s articles in %.1f s -> %s", args.k, f"{n:,}",
+                time.perf_counter() - started, args.out)
+    return 0

@@ -1,0 +1,56 @@
+"""``recommender evaluate``: the model's lists against the site's own, as a table or JSON,
+and with ``--report`` an HTML page."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from ..errors import ParameterError
+from ..evaluate.runs import evaluate as evaluate_model
+from ..evaluate.study import study
+from ..evaluate.table import format_report
+from ..truth import read_ground_truth
+from .options import common_options, control_options, days, ks, load
+
+__all__ = ["add_evaluate", "evaluate"]
+
+logger = logging.getLogger(__name__)
+
+
+def add_evaluate(sub) -> None:
+    p = sub.add_parser("evaluate", parents=[common_options(), control_options()],
+                       help="compare the model's lists with the site's own related lists")
+    p.add_argument("model", help="model folder")
+    p.add_argument("ground_truth", help="a corpus file with 'related', or a TSV of links")
+    p.add_argument("-k", type=ks, default=[2, 5, 10], metavar="K,K,…",
+                   help="cut-offs for recall (default: 2,5,10)")
+    p.add_argument("--max-age", type=days, metavar="DAYS",
+                   help="freshness for the candidates (default: the model's)")
+    p.add_argument("--no-baselines", action="store_true", help="skip the two baselines")
+    p.add_argument("--report", metavar="DIR",
+                   help="also write an HTML report (curves, ablations, example lists) to DIR")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(run=evaluate)
+
+
+def evaluate(args) -> int:
+    model = load(args)
+    truth = read_ground_truth(args.ground_truth)
+    if args.report:
+        if args.no_baselines:
+            raise ParameterError("--report shows the baselines; leave out --no-baselines")
+        command = " ".join(["recommender", "evaluate", args.model, args.ground_truth,
+                            "--report", args.report]
+                           + (["--max-age", f"{args.max_age:g}"] if args.max_age else []))
+        page, report = study(model, truth, args.report, ks=args.k, max_age=args.max_age,
+                             ground_truth=args.ground_truth, command=command)
+        logger.info("report written to %s", page)
+    else:
+        report = evaluate_model(model, truth, ks=args.k, max_age=args.max_age,
+                                baselines=not args.no_baselines)
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        print(format_report(report, args.k))
+    return 0

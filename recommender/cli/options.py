@@ -1,0 +1,175 @@
+"""The command line's option types, the option groups several subcommands share, and what
+their values do to a model.
+
+An option type turns a bad value into ``argparse.ArgumentTypeError``, so that argparse
+prints it with the usage and exits 2, as it does for its own errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from ..bench.competitors import COMPETITORS
+from ..bench.synthetic import parse_scale
+from ..model.controls import CONTROLS, check_controls
+from ..model.estimator import ArticleRecommender
+from ..times import parse_time
+
+__all__ = [
+    "common_options", "competitors", "control_options", "days", "filter_options", "filters",
+    "jobs_list", "ks", "listing_options", "load", "positive_int", "positive_ints", "scales",
+    "set_controls", "table_size", "timestamp",
+]
+
+
+# -- option types ------------------------------------------------------------------------
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+def table_size(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = None
+    if value is None or value < 0:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer (0 for no "
+                                         f"neighbour table), got {text!r}")
+    return value
+
+
+def days(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of days, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number of days, got {text}")
+    return value
+
+
+def timestamp(text: str) -> str:
+    """A time as ``parse_time`` reads it; the text is kept, the model parses it again."""
+    try:
+        parse_time(text, what="time")
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
+def positive_ints(default: int, example: str):
+    """An option type: comma-separated positive integers (``[default]`` when none)."""
+    def parse(text: str) -> list[int]:
+        try:
+            return [positive_int(part) for part in text.split(",") if part.strip()] or [default]
+        except argparse.ArgumentTypeError:
+            raise argparse.ArgumentTypeError(f"expected {example}, got {text!r}") from None
+    return parse
+
+
+ks = positive_ints(10, "k values like 2,5,10")
+jobs_list = positive_ints(1, "thread counts like 1,2")
+
+
+def scales(text: str) -> list[str]:
+    names = [part.strip() for part in text.split(",") if part.strip()]
+    if not names:
+        raise argparse.ArgumentTypeError(f"expected scales like real,100k,1m, got {text!r}")
+    for name in names:
+        try:
+            parse_scale(name)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+    return names
+
+
+def competitors(text: str) -> list[str]:
+    if text.strip().lower() == "none":
+        return []
+    names = [part.strip() for part in text.split(",") if part.strip()]
+    unknown = [name for name in names if name not in COMPETITORS]
+    if unknown:
+        raise argparse.ArgumentTypeError(f"unknown competitor {unknown[0]!r}: expected some of "
+                                         f"{','.join(COMPETITORS)} (or 'none')")
+    return names
+
+
+# -- option groups (parent parsers) ------------------------------------------------------
+def common_options() -> argparse.ArgumentParser:
+    """``--quiet`` and ``--debug``: every subcommand has them."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--quiet", "-q", action="store_true", help="no progress or info lines")
+    common.add_argument("--debug", action="store_true",
+                        help="show tracebacks of user errors too")
+    return common
+
+
+def filter_options() -> argparse.ArgumentParser:
+    """Which articles may be recommended: time, age and category."""
+    filters = argparse.ArgumentParser(add_help=False)
+    filters.add_argument("--as-of", type=timestamp, metavar="TIME",
+                         help="recommend as of this time: only articles published before it")
+    filters.add_argument("--max-age", type=days, metavar="DAYS",
+                         help="only articles at most this old (default: the model's)")
+    filters.add_argument("--since", type=timestamp, metavar="TIME",
+                         help="only articles from then on")
+    filters.add_argument("--until", type=timestamp, metavar="TIME",
+                         help="only articles before then")
+    filters.add_argument("--category", action="append", metavar="NAME",
+                         help="only articles of this category (repeat for several)")
+    return filters
+
+
+def control_options() -> argparse.ArgumentParser:
+    """The newsroom controls; each overrides the model's own value when given."""
+    controls = argparse.ArgumentParser(add_help=False)
+    group = controls.add_argument_group(
+        "newsroom controls (default: the model's; see EVALUATION.md)")
+    group.add_argument("--half-life", type=days, metavar="DAYS",
+                       help="freshness decay: a score halves every DAYS of age")
+    group.add_argument("--dedupe", type=float, metavar="COSINE",
+                       help="drop an item whose text has this cosine with one shown above it")
+    group.add_argument("--diversity", type=float, metavar="WEIGHT",
+                       help="maximal marginal relevance, 0 (none) to 1 (novelty only)")
+    group.add_argument("--min-score", type=float, metavar="SCORE",
+                       help="show fewer items rather than any below this score")
+    return controls
+
+
+def listing_options() -> argparse.ArgumentParser:
+    """One list, printed: its length and form."""
+    listing = argparse.ArgumentParser(add_help=False)
+    listing.add_argument("-k", type=positive_int, default=5,
+                         help="how many (default: %(default)s)")
+    listing.add_argument("--explain", action="store_true",
+                         help="show the shared words behind each")
+    listing.add_argument("--json", action="store_true", help="print JSON")
+    return listing
+
+
+# -- what the values do ------------------------------------------------------------------
+def load(args) -> ArticleRecommender:
+    """The model folder of the command, with the controls given on the command line."""
+    return set_controls(ArticleRecommender.load(args.model), args)
+
+
+def set_controls(model, args):
+    """Set on ``model`` the controls given on the command line, checked with the model's."""
+    given = {name: getattr(args, name) for name in CONTROLS
+             if getattr(args, name, None) is not None}
+    current = {name: getattr(model, name) for name in CONTROLS}
+    for name, value in check_controls(**{**current, **given}).items():
+        setattr(model, name, value)
+    return model
+
+
+def filters(args) -> dict:
+    """The filter options as keyword arguments of ``recommend``, ``similar`` and ``batch``."""
+    return {"as_of": args.as_of, "max_age": args.max_age, "since": args.since,
+            "until": args.until, "categories": args.category}

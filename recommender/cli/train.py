@@ -1,0 +1,83 @@
+"""``recommender train``: fit a model on a corpus file and save its folder."""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+from tqdm import tqdm
+
+from ..corpus import read_corpus
+from ..errors import ParameterError
+from ..model.estimator import DEFAULT_MAX_AGE, ArticleRecommender
+from ..store import check_replaceable
+from ..truth import half_of, read_ground_truth
+from .options import common_options, control_options, days, positive_int, set_controls, \
+    table_size
+
+__all__ = ["add_train", "train"]
+
+logger = logging.getLogger(__name__)
+
+
+def add_train(sub) -> None:
+    p = sub.add_parser("train", parents=[common_options(), control_options()],
+                       help="fit a model on a corpus file")
+    p.add_argument("corpus", help="articles: .jsonl, .jsonl.gz, .jsonl.xz or .csv")
+    p.add_argument("--out", default="models/default", help="model folder (default: %(default)s)")
+    age = p.add_mutually_exclusive_group()
+    age.add_argument("--max-age", type=days, metavar="DAYS", default=DEFAULT_MAX_AGE,
+                     help="the model's default freshness, in days (default: %(default)s, "
+                          "chosen on the shared corpus's lists)")
+    age.add_argument("--no-max-age", dest="max_age", action="store_const", const=None,
+                     help="no freshness limit by default")
+    p.add_argument("--min-df", type=positive_int, default=ArticleRecommender().min_df,
+                   help="ignore words in fewer articles (default: %(default)s)")
+    p.add_argument("--learn-from", metavar="GROUND_TRUTH",
+                   help="learned mode: re-rank with what these related lists teach (a corpus "
+                        "with 'related', or a TSV of links as for evaluate)")
+    p.add_argument("--learn-half", choices=("even", "odd"),
+                   help="learn only from the sources whose id falls in this half (crc32 of "
+                        "the id, even or odd), so that evaluating on the same lists measures "
+                        "the other half")
+    p.add_argument("--stem", action="store_true",
+                   help="match Snowball French stems instead of whole words")
+    p.add_argument("--skip-invalid", action="store_true",
+                   help="skip bad lines and duplicate ids, and report them, instead of failing")
+    p.add_argument("--jobs", type=positive_int, default=2,
+                   help="threads for scoring, processes for the analysis of the text")
+    p.add_argument("--table-size", type=table_size, default=50, metavar="N",
+                   help="precompute each article's top N for serving, 0 for none "
+                        "(default: %(default)s)")
+    p.set_defaults(run=train)
+
+
+def train(args) -> int:
+    started = time.perf_counter()
+    check_replaceable(Path(args.out))  # fail now, not after an hour of training
+    corpus = read_corpus(args.corpus, skip_invalid=args.skip_invalid)
+    truth = None
+    if args.learn_from:
+        truth = read_ground_truth(args.learn_from)  # a bad file fails before the training
+        if args.learn_half:
+            truth = half_of(truth, args.learn_half)
+    elif args.learn_half:
+        raise ParameterError("--learn-half needs --learn-from GROUND_TRUTH")
+    model = ArticleRecommender(max_age=args.max_age, min_df=args.min_df, n_jobs=args.jobs,
+                               analyzer={"stem": True} if args.stem else None,
+                               table_size=args.table_size)
+    set_controls(model, args)
+    model.fit(tqdm(corpus, unit=" articles", desc="reading",
+                   disable=True if args.quiet else None))
+    if truth is not None:
+        model.learn(truth)
+        learned = model.reranker_.info_
+        logger.info("learned from %s lists (%s links) of %s", f"{learned['n_lists']:,}",
+                    f"{learned['n_links']:,}", args.learn_from)
+    model.save(args.out)
+    info = model.info_
+    logger.info("trained on %s articles (%s without text), %s terms, in %.1f s -> %s",
+                f"{info['n_articles']:,}", f"{info['n_without_text']:,}",
+                f"{info['n_terms']:,}", time.perf_counter() - started, args.out)
+    return 0
