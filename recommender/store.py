@@ -107,6 +107,10 @@ def check_replaceable(path: Path) -> None:
     """``path`` is free, an empty folder, or a model folder (which a save may replace)."""
     path = Path(path)
     if not path.exists():
+        existing = next((p for p in path.parents if p.exists()), None)
+        if existing is not None and not existing.is_dir():
+            raise NotADirectoryError(f"cannot write the model folder {path}: {existing} is a "
+                                     f"file, not a folder; choose another path")
         return
     if not path.is_dir():
         raise FileExistsError(f"{path} exists and is not a model folder; choose another path")

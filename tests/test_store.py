@@ -22,7 +22,7 @@ import recommender
 from recommender import ArticleRecommender, CorpusWarning, ModelFormatError
 from recommender.errors import UndatedWarning
 from recommender.model.estimator import load_model
-from recommender.store import FILES, FORMAT_VERSION, TABLE_FILES
+from recommender.store import FILES, FORMAT_VERSION, TABLE_FILES, check_replaceable
 
 from helpers import flip_bytes, read_manifest, refresh_facts, write_manifest
 
@@ -470,3 +470,14 @@ def test_damaged_table_fails_the_checksum(copy_of):
     with pytest.raises(ModelFormatError, match=r"file table\.scores\.npy does not match its "
                                                r"checksum"):
         ArticleRecommender.load(copy_of)
+
+
+def test_a_model_folder_below_a_file_is_refused_before_any_work(small_model, tmp_path):
+    """Regression: ``train --out FILE/model`` trained the whole model, then failed."""
+    (tmp_path / "file").write_text("not a folder")
+    with pytest.raises(NotADirectoryError, match=r"cannot write the model folder .*file/deep/"
+                                                 r"model: .*file is a file, not a folder"):
+        check_replaceable(tmp_path / "file" / "deep" / "model")
+    with pytest.raises(NotADirectoryError):
+        small_model.save(tmp_path / "file" / "model")
+    assert (tmp_path / "file").read_text() == "not a folder"
