@@ -72,32 +72,33 @@ class Article:
 def as_article(record) -> Article:
     """An :class:`Article` from an Article or a mapping with the corpus fields.
 
-    Raises ``ValueError`` (without file or line: :func:`read_corpus` adds them) when the
-    record has no usable id, no text field at all, or a field of the wrong type.
+    Raises :class:`~recommender.errors.CorpusError` (a ``ValueError``; without file or
+    line: :func:`read_corpus` adds them) when the record has no usable id, no text field at
+    all, or a field of the wrong type.
     """
     if isinstance(record, Article):
         return record
     if not isinstance(record, dict):
-        raise ValueError(f"expected a JSON object (an article), got {type(record).__name__}")
+        raise CorpusError(f"expected a JSON object (an article), got {type(record).__name__}")
     raw_id = record.get("id")
     if isinstance(raw_id, bool) or not isinstance(raw_id, (str, int)):
         if raw_id is None:
-            raise ValueError("record has no 'id'")
-        raise ValueError(f"'id' must be a string, got {type(raw_id).__name__} {raw_id!r}")
+            raise CorpusError("record has no 'id'")
+        raise CorpusError(f"'id' must be a string, got {type(raw_id).__name__} {raw_id!r}")
     article_id = str(raw_id).strip()
     if not article_id:
-        raise ValueError("record has an empty 'id'")
+        raise CorpusError("record has an empty 'id'")
     if not any(name in record for name in TEXT_FIELDS):
-        raise ValueError(f"article {article_id!r} has none of the text fields "
-                         f"{', '.join(TEXT_FIELDS)}")
+        raise CorpusError(f"article {article_id!r} has none of the text fields "
+                          f"{', '.join(TEXT_FIELDS)}")
     texts = {}
     for name in (*TEXT_FIELDS, "category", "url"):
         value = record.get(name)
         if value is None:
             value = ""
         if not isinstance(value, str):
-            raise ValueError(f"article {article_id!r}: field {name!r} must be a string, "
-                             f"got {type(value).__name__}")
+            raise CorpusError(f"article {article_id!r}: field {name!r} must be a string, "
+                              f"got {type(value).__name__}")
         texts[name] = value
     published = record.get("published") or record.get("date")
     which = "published" if record.get("published") else "date"
@@ -105,7 +106,7 @@ def as_article(record) -> Article:
         published = parse_time(published, what=f"{which!r}")
         related_at = parse_time(record.get("related_at"), what="'related_at'")
     except ValueError as exc:
-        raise ValueError(f"article {article_id!r}: {exc}") from None
+        raise CorpusError(f"article {article_id!r}: {exc}") from None
     return Article(id=article_id, published=published, related=_related_ids(record.get("related")),
                    related_at=related_at, **texts)
 
@@ -116,12 +117,16 @@ def _related_ids(value) -> tuple[str, ...]:
     if isinstance(value, str):
         text = value.strip()
         if text.startswith("["):
-            value = json.loads(text)
+            try:
+                value = json.loads(text)
+            except json.JSONDecodeError as exc:
+                raise CorpusError(f"'related' is not a JSON list of ids ({exc.msg} at column "
+                                  f"{exc.colno})") from None
         else:
             return tuple(p for p in text.replace(";", "|").replace(",", "|").split("|")
                          for p in [p.strip()] if p)
     if not isinstance(value, (list, tuple)):
-        raise ValueError(f"'related' must be a list of ids, got {type(value).__name__}")
+        raise CorpusError(f"'related' must be a list of ids, got {type(value).__name__}")
     return tuple(str(v).strip() for v in value if str(v).strip())
 
 

@@ -16,6 +16,8 @@ import re
 import unicodedata
 from functools import lru_cache
 
+from ._checks import Params
+
 __all__ = [
     "ELISIONS",
     "FrenchAnalyzer",
@@ -23,6 +25,7 @@ __all__ = [
     "find_words",
     "french_stop_words",
     "normalize",
+    "normalize_chars",
     "split_words",
     "strip_accents",
     "tokenize",
@@ -116,11 +119,16 @@ def _teaser_key(line: str) -> str:
 
 def normalize(text: str) -> str:
     """Unicode NFC, one kind of apostrophe, and glued paragraphs split apart."""
-    return _GLUED_RE.sub(_unglue, _normalize_chars(text))
+    return _GLUED_RE.sub(_unglue, normalize_chars(text))
 
 
-def _normalize_chars(text: str) -> str:
-    """Unicode NFC and one kind of apostrophe."""
+def normalize_chars(text: str) -> str:
+    """Unicode NFC and one kind of apostrophe: :func:`normalize` without the split of glued
+    paragraphs (what :func:`split_words` and the analyzer's fast path read).
+
+    >>> normalize_chars("l\u2019e\u0301te\u0301.Puis")
+    "l'été.Puis"
+    """
     text = unicodedata.normalize("NFC", text)
     for apostrophe in _APOSTROPHES:
         if apostrophe in text:
@@ -155,7 +163,7 @@ def split_words(text: str) -> list[str]:
     >>> split_words("L'État l’a dit")
     ['l', 'état', 'l', 'a', 'dit']
     """
-    return find_words(_normalize_chars(text).lower())
+    return find_words(normalize_chars(text).lower())
 
 
 def find_words(text: str) -> list[str]:
@@ -209,7 +217,7 @@ def french_stop_words() -> frozenset[str]:
     return frozenset(words | {strip_accents(w) for w in words})
 
 
-class FrenchAnalyzer:
+class FrenchAnalyzer(Params):
     """Turn French text into accent-free terms, stop words and short words removed.
 
     Parameters
@@ -230,7 +238,8 @@ class FrenchAnalyzer:
     clean : bool, default=True
         Run :func:`clean_page` first.
 
-    ``analyzer(text)`` returns the list of terms; :meth:`words` and :meth:`term` split that
+    ``get_params`` and ``set_params`` are those of the constructor's parameters (a change
+    rebuilds the analyzer). ``analyzer(text)`` returns the list of terms; :meth:`words` and :meth:`term` split that
     in two, so that a vectorizer can keep the words each term came from and show readable
     words, not stems.
     The analyzer keeps a cache of words it has seen, so it is cheap on a large corpus.
@@ -247,10 +256,11 @@ class FrenchAnalyzer:
         self._stemmer = _snowball_french() if stem else None
         self._cache: dict[str, str | None] = {}
 
-    def get_params(self) -> dict:
-        return {"stop_words": self.stop_words, "stem": self.stem,
-                "min_length": self.min_length, "keep_numbers": self.keep_numbers,
-                "clean": self.clean}
+    def set_params(self, **params) -> "FrenchAnalyzer":
+        """Set parameters by name, then rebuild the stop list, stemmer and cache."""
+        super().set_params(**params)
+        self.__init__(**self.get_params())
+        return self
 
     def __call__(self, text: str) -> list[str]:
         term = self.term
@@ -276,7 +286,7 @@ class FrenchAnalyzer:
             return []
         if not self.clean:
             return split_words(text)
-        lowered = _normalize_chars(text).lower()
+        lowered = normalize_chars(text).lower()
         if "lire" in lowered or _may_have_header(lowered):
             return split_words(clean_page(text))
         return find_words(lowered)

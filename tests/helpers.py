@@ -1,10 +1,90 @@
-"""Helpers shared by several test files (no test file imports another)."""
+"""Shared test helpers (no test file imports another): random cases of unit rows and the
+brute-force top-k oracle that the tests of every top-k implementation (scipy blocks, numba
+kernel, all pairs) compare with; model folders edited by hand."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+
+#: The shape of :func:`random_case`: rows of the index, queries, terms.
+N_ROWS, N_QUERIES, N_TERMS = 70, 60, 40
+#: Scores closer than this are ties: either row may come first.
+TIE = 1e-6
+
+
+def unit_rows(n, n_terms, rng, density=0.12, signed=False, empty=()):
+    """Random CSR rows of unit L2 norm (float32); rows in ``empty`` are all zero."""
+    X = sp.random(n, n_terms, density=density, format="csr", dtype=np.float64,
+                  random_state=rng)
+    if signed:  # negative entries give negative cosines, which must never be returned
+        X.data = X.data * rng.choice([-1.0, 1.0], size=X.nnz)
+    X = X.tolil()
+    for i in empty:
+        X.rows[i], X.data[i] = [], []
+    X = X.tocsr()
+    norms = np.sqrt(np.asarray(X.multiply(X).sum(axis=1))).ravel()
+    norms[norms == 0] = 1
+    return sp.csr_matrix(sp.diags(1 / norms) @ X, dtype=np.float32)
+
+
+def brute_force(Q, X, k, lo, hi, skip, allowed):
+    """The oracle: dense ``Q @ X.T`` in float64, filters applied, full sort per query."""
+    S = (Q.astype(np.float64) @ X.astype(np.float64).T).toarray()
+    expected = []
+    for i in range(Q.shape[0]):
+        cands = [j for j in range(X.shape[0])
+                 if lo[i] <= j < hi[i] and j != skip[i] and allowed[j] and S[i, j] > 0]
+        cands.sort(key=lambda j: -S[i, j])
+        expected.append(cands[:k])
+    return S, expected
+
+
+def assert_matches_oracle(indices, scores, S, expected, k):
+    """``(indices, scores)`` are the oracle's lists: the same scores (to :data:`TIE`), rows
+    that differ only among near-ties, -1/-inf padding exactly after the results, scores
+    positive and non-increasing."""
+    n_queries = S.shape[0]
+    assert indices.shape == scores.shape == (n_queries, k)
+    assert indices.dtype == np.int64 and scores.dtype == np.float32
+    for i in range(n_queries):
+        want = expected[i]
+        n = len(want)
+        got_ids, got = indices[i, :n], scores[i, :n]
+        # padding: -1 / -inf exactly after the n results, nowhere else
+        assert (indices[i, n:] == -1).all() and np.isneginf(scores[i, n:]).all()
+        assert (got_ids >= 0).all() and np.isfinite(got).all()
+        assert (got > 0).all()
+        assert len(set(got_ids.tolist())) == n
+        np.testing.assert_allclose(got, S[i, want], rtol=0, atol=TIE)
+        np.testing.assert_allclose(got, S[i, got_ids], rtol=0, atol=TIE)
+        for p, (g, w) in enumerate(zip(got_ids, want)):
+            if g != w:  # allowed only among near-ties
+                assert abs(S[i, g] - S[i, w]) < TIE, (i, p, g, w)
+        assert (np.diff(scores[i][np.isfinite(scores[i])]) <= 0).all()
+
+
+def random_case(seed, *, windows=True, skip=True, allowed=True):
+    """``(Q, X, lo, hi, skip, allowed)``: signed unit rows (some empty), with random windows
+    (some empty, one full), rows to skip and an allowed mask, unless told otherwise."""
+    rng = np.random.default_rng(seed)
+    X = unit_rows(N_ROWS, N_TERMS, rng, signed=True, empty=(3, 40))
+    Q = unit_rows(N_QUERIES, N_TERMS, rng, signed=True, empty=(7,))
+    lo = np.zeros(N_QUERIES, np.int64)
+    hi = np.full(N_QUERIES, N_ROWS, np.int64)
+    if windows:
+        a = rng.integers(0, N_ROWS, N_QUERIES)
+        b = rng.integers(0, N_ROWS + 1, N_QUERIES)
+        lo, hi = np.minimum(a, b), np.maximum(a, b)
+        hi[::9] = lo[::9]  # some empty windows
+        lo[5], hi[5] = 0, N_ROWS  # and a full one
+    sk = rng.integers(-1, N_ROWS, N_QUERIES) if skip else np.full(N_QUERIES, -1)
+    ok = rng.random(N_ROWS) < 0.75 if allowed else np.ones(N_ROWS, bool)
+    return Q, X, lo, hi, sk, ok
 
 
 # -- model folders ------------------------------------------------------------------------

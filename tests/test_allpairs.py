@@ -8,10 +8,10 @@ import pytest
 import scipy.sparse as sp
 
 import recommender.index.allpairs as allpairs
+from helpers import assert_matches_oracle, brute_force, unit_rows
 from recommender.index.allpairs import is_all_pairs, top_k_all_pairs
-from recommender.index.topk import top_k
 from recommender.index.kernel import top_k_postings
-from test_index import assert_matches_oracle, brute_force, unit_rows
+from recommender.index.topk import top_k
 
 
 def per_query(X, k, allowed=None, n_jobs=1):

@@ -338,3 +338,24 @@ def test_truncated_xz(tmp_path, articles_path):
     path.write_bytes(data[:len(data) // 2])
     with pytest.raises(CorpusError, match=r"cut\.jsonl\.xz: the file is truncated"):
         read_all(path)
+
+
+@pytest.mark.parametrize("record, message", [
+    ({"title": "Sans id"}, r"^record has no 'id'$"),
+    ({"id": "X", "title": 3}, r"^article 'X': field 'title' must be a string, got int$"),
+    ({"id": "X", "title": "t", "published": "hier"}, r"^article 'X': cannot read 'published' "),
+    ({"id": "X", "title": "t", "related": '["A", '},  # column 6: the text is stripped
+     r"^'related' is not a JSON list of ids \(Expecting value at column 6\)$"),
+    ({"id": "X", "title": "t", "related": 3}, r"^'related' must be a list of ids, got int$"),
+])
+def test_as_article_raises_a_corpus_error(record, message):
+    """A record given to the model directly (not from a file) fails with the same kind."""
+    with pytest.raises(CorpusError, match=message):
+        as_article(record)
+
+
+def test_related_ids_as_json_or_separated_text():
+    base = {"id": "X", "title": "t"}
+    assert as_article({**base, "related": '["A", " B "]'}).related == ("A", "B")
+    assert as_article({**base, "related": "A; B|C, D"}).related == ("A", "B", "C", "D")
+    assert as_article({**base, "related": ""}).related == ()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
 
@@ -9,6 +10,7 @@ import numpy as np
 import pytest
 
 from recommender import ArticleRecommender
+from recommender.errors import ParameterError
 from recommender.vectors.counting import chunked, count_chunk
 from recommender.text import ELISIONS, FrenchAnalyzer
 from recommender.vectors.tfidf import FieldTfidfVectorizer
@@ -94,35 +96,44 @@ def test_chunked_keeps_order_and_sizes():
 
 @pytest.mark.parametrize("bad", [0, -1, 2.5, True, "10"])
 def test_bad_chunk_size_is_named(articles, bad):
-    with pytest.raises(ValueError, match=f"chunk_size must be a positive integer, got {bad!r}"):
+    with pytest.raises(ParameterError,
+                       match=f"^chunk_size must be a positive integer, got {bad!r}$"):
         FieldTfidfVectorizer(chunk_size=bad).fit(articles)
 
 
 def test_bad_n_jobs_is_named(articles):
-    with pytest.raises(ValueError, match="n_jobs must be a positive integer or -1"):
+    with pytest.raises(ParameterError, match="^n_jobs must be a positive integer or -1"):
         FieldTfidfVectorizer(n_jobs=0).fit(articles)
 
 
 def test_a_worker_imports_only_what_counting_needs():
     """A fit's worker unpickles count_chunk, which imports the package first: that must
-    not import the model, the evaluation or scikit-learn (a second of CPU per worker)."""
+    import only the text code and its checks, not the index, the model, the evaluation or
+    scikit-learn (a second of CPU per worker)."""
+    assert count_chunk.__module__ == "recommender.vectors.counting"  # what a worker imports
     code = ("import sys, recommender.vectors.counting; "
-            "print(sorted(m for m in ('sklearn', 'recommender.model.estimator', 'recommender.evaluate.runs',"
-            " 'recommender.index.topk') if m in sys.modules))")
+            "print(sorted(m for m in sys.modules if m.startswith('recommender'))); "
+            "print(sorted(m for m in ('sklearn', 'numba', 'joblib') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True).stdout
-    assert out.strip() == "[]"
+                         check=True).stdout.splitlines()
+    ours = ast.literal_eval(out[0])
+    assert "recommender.index.topk" not in ours and "recommender.model.estimator" not in ours
+    assert ours == ["recommender", "recommender._checks", "recommender.errors",
+                    "recommender.text", "recommender.vectors", "recommender.vectors.counting"]
+    assert out[1] == "[]"
 
 
 def test_package_names_are_the_modules_objects():
+    """Each name of ``recommender.__all__`` is the object of the module that defines it, found
+    on first use; an unknown name is an AttributeError."""
     import importlib
 
     import recommender
 
-    assert sorted(recommender.__all__) == sorted(recommender._EXPORTS)
     for name in recommender.__all__:
-        module = importlib.import_module(f"recommender.{recommender._EXPORTS[name]}")
-        assert getattr(recommender, name) is getattr(module, name)
+        value = getattr(recommender, name)
+        assert value.__module__.startswith("recommender."), name
+        assert getattr(importlib.import_module(value.__module__), name) is value
     assert set(recommender.__all__) <= set(dir(recommender))
     with pytest.raises(AttributeError, match="module 'recommender' has no attribute 'nope'"):
         recommender.nope

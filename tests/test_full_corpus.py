@@ -161,13 +161,13 @@ def test_fast_word_split_is_the_regex_on_every_field_of_the_corpus():
     of the full corpus (lower-cased as the analyzer does) it must give the regex's words."""
     import re
 
-    from recommender.text import _normalize_chars, find_words
+    from recommender.text import normalize_chars, find_words
 
     corpus = _full_corpus()
     word = re.compile(r"[^\W_]+")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", CorpusWarning)
-        texts = [_normalize_chars(field).lower() for article in read_corpus(corpus)
+        texts = [normalize_chars(field).lower() for article in read_corpus(corpus)
                  for field in (article.title, article.heading, article.body) if field]
     assert len(texts) > 90_000
     different = [text[:80] for text in texts if find_words(text) != word.findall(text)]

@@ -11,86 +11,21 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from recommender.index.topk import (_BYTES_PER_CELL, DEFAULT_BLOCK_BYTES, _plan_blocks, _Products,
-                               check_k, top_k)
+from helpers import (N_QUERIES, N_ROWS, N_TERMS, TIE, assert_matches_oracle, brute_force,
+                     random_case)
+from recommender.errors import MissingDependencyError, ParameterError
+from recommender.index import blocks
+from recommender.index.blocks import BYTES_PER_CELL, Products, plan_blocks
+from recommender.index.topk import DEFAULT_BLOCK_BYTES, check_k, top_k
 
 #: Both implementations of top_k; the scipy one is also the oracle of the numba one.
 METHODS = ["numba", "scipy"]
 
-N_ROWS, N_QUERIES, N_TERMS = 70, 60, 40
-TIE = 1e-6
-
-
-def unit_rows(n, n_terms, rng, density=0.12, signed=False, empty=()):
-    """Random CSR rows of unit L2 norm (float32); rows in ``empty`` are all zero."""
-    X = sp.random(n, n_terms, density=density, format="csr", dtype=np.float64,
-                  random_state=rng)
-    if signed:  # negative entries give negative cosines, which must never be returned
-        X.data = X.data * rng.choice([-1.0, 1.0], size=X.nnz)
-    X = X.tolil()
-    for i in empty:
-        X.rows[i], X.data[i] = [], []
-    X = X.tocsr()
-    norms = np.sqrt(np.asarray(X.multiply(X).sum(axis=1))).ravel()
-    norms[norms == 0] = 1
-    return sp.csr_matrix(sp.diags(1 / norms) @ X, dtype=np.float32)
-
-
-def brute_force(Q, X, k, lo, hi, skip, allowed):
-    """The oracle: dense ``Q @ X.T`` in float64, filters applied, full sort per query."""
-    S = (Q.astype(np.float64) @ X.astype(np.float64).T).toarray()
-    expected = []
-    for i in range(Q.shape[0]):
-        cands = [j for j in range(X.shape[0])
-                 if lo[i] <= j < hi[i] and j != skip[i] and allowed[j] and S[i, j] > 0]
-        cands.sort(key=lambda j: -S[i, j])
-        expected.append(cands[:k])
-    return S, expected
-
-
-def assert_matches_oracle(indices, scores, S, expected, k):
-    n_queries = S.shape[0]
-    assert indices.shape == scores.shape == (n_queries, k)
-    assert indices.dtype == np.int64 and scores.dtype == np.float32
-    for i in range(n_queries):
-        want = expected[i]
-        n = len(want)
-        got_ids, got = indices[i, :n], scores[i, :n]
-        # padding: -1 / -inf exactly after the n results, nowhere else
-        assert (indices[i, n:] == -1).all() and np.isneginf(scores[i, n:]).all()
-        assert (got_ids >= 0).all() and np.isfinite(got).all()
-        assert (got > 0).all()
-        assert len(set(got_ids.tolist())) == n
-        np.testing.assert_allclose(got, S[i, want], rtol=0, atol=TIE)
-        np.testing.assert_allclose(got, S[i, got_ids], rtol=0, atol=TIE)
-        for p, (g, w) in enumerate(zip(got_ids, want)):
-            if g != w:  # allowed only among near-ties
-                assert abs(S[i, g] - S[i, w]) < TIE, (i, p, g, w)
-        assert (np.diff(scores[i][np.isfinite(scores[i])]) <= 0).all()
-
-
-def random_case(seed, *, windows=True, skip=True, allowed=True):
-    rng = np.random.default_rng(seed)
-    X = unit_rows(N_ROWS, N_TERMS, rng, signed=True, empty=(3, 40))
-    Q = unit_rows(N_QUERIES, N_TERMS, rng, signed=True, empty=(7,))
-    lo = np.zeros(N_QUERIES, np.int64)
-    hi = np.full(N_QUERIES, N_ROWS, np.int64)
-    if windows:
-        a = rng.integers(0, N_ROWS, N_QUERIES)
-        b = rng.integers(0, N_ROWS + 1, N_QUERIES)
-        lo, hi = np.minimum(a, b), np.maximum(a, b)
-        hi[::9] = lo[::9]  # some empty windows
-        lo[5], hi[5] = 0, N_ROWS  # and a full one
-    sk = rng.integers(-1, N_ROWS, N_QUERIES) if skip else np.full(N_QUERIES, -1)
-    ok = rng.random(N_ROWS) < 0.75 if allowed else np.ones(N_ROWS, bool)
-    return Q, X, lo, hi, sk, ok
-
-
 # Budgets: one query per block; blocks of 5 and of 17 full-width queries; everything at once.
 BUDGETS = {
     "one-per-block": 1,
-    "blocks-of-5": 5 * N_ROWS * _BYTES_PER_CELL,
-    "blocks-of-17": 17 * N_ROWS * _BYTES_PER_CELL,
+    "blocks-of-5": 5 * N_ROWS * BYTES_PER_CELL,
+    "blocks-of-17": 17 * N_ROWS * BYTES_PER_CELL,
     "huge": DEFAULT_BLOCK_BYTES,
 }
 
@@ -142,12 +77,12 @@ def test_k_larger_than_index_is_clipped(budget, method):
 def test_blocks_have_the_planned_sizes():
     """The budgets above do make blocks of 1, 5, 17 and all queries (every boundary hit)."""
     lo, hi = np.zeros(N_QUERIES, np.int64), np.full(N_QUERIES, N_ROWS, np.int64)
-    sizes = {name: [len(b) for b in _plan_blocks(lo, hi, budget)]
+    sizes = {name: [len(b) for b in plan_blocks(lo, hi, budget)]
              for name, budget in BUDGETS.items()}
     assert sizes == {"one-per-block": [1] * 60, "blocks-of-5": [5] * 12,
                      "blocks-of-17": [17, 17, 17, 9], "huge": [60]}
     _, _, lo, hi, _, _ = random_case(0)
-    blocks = _plan_blocks(lo, hi, BUDGETS["blocks-of-5"])
+    blocks = plan_blocks(lo, hi, BUDGETS["blocks-of-5"])
     assert sorted(np.concatenate(blocks).tolist()) == list(range(N_QUERIES))
     assert all(len(b) >= 1 for b in blocks) and len(blocks) > 1
 
@@ -209,7 +144,7 @@ def test_skip_removes_only_that_row(method):
 @pytest.mark.parametrize("bad, shown", [(0, "0"), (-1, "-1"), (2.5, "2.5"), (True, "True"),
                                         ("3", "'3'"), (np.bool_(True), "True"), (None, "None")])
 def test_check_k_rejects(bad, shown):
-    with pytest.raises(ValueError, match=rf"^k must be a positive integer, got {shown}$"):
+    with pytest.raises(ParameterError, match=rf"^k must be a positive integer, got {shown}$"):
         check_k(bad)
     Q, X, *_ = random_case(0)
     with pytest.raises(ValueError, match="k must be a positive integer"):
@@ -224,21 +159,21 @@ def test_check_k_accepts_numpy_ints():
 
 def test_bad_shapes_are_named():
     Q, X, *_ = random_case(0)
-    with pytest.raises(ValueError, match=f"queries have 39 terms but the index has {N_TERMS}"):
+    with pytest.raises(ParameterError, match=f"queries have 39 terms but the index has {N_TERMS}"):
         top_k(Q[:, :39], X, 3)
-    with pytest.raises(ValueError, match=r"lo must have one value per query, shape \(60,\), "
+    with pytest.raises(ParameterError, match=r"lo must have one value per query, shape \(60,\), "
                                          r"got shape \(2,\)"):
         top_k(Q, X, 3, lo=[0, 1])
-    with pytest.raises(ValueError, match=r"skip must have one value per query"):
+    with pytest.raises(ParameterError, match=r"skip must have one value per query"):
         top_k(Q, X, 3, skip=[0])
-    with pytest.raises(ValueError, match=r"allowed must have shape \(70,\), got \(3,\)"):
+    with pytest.raises(ParameterError, match=r"allowed must have shape \(70,\), got \(3,\)"):
         top_k(Q, X, 3, allowed=[True, False, True])
 
 
 @pytest.mark.parametrize("bad", [0, -2, 1.5, True])
 def test_bad_n_jobs(bad):
     Q, X, *_ = random_case(0)
-    with pytest.raises(ValueError, match=rf"n_jobs must be a positive integer or -1 .*got "
+    with pytest.raises(ParameterError, match=rf"n_jobs must be a positive integer or -1 .*got "
                                          rf"{bad!r}"):
         top_k(Q, X, 3, n_jobs=bad)
 
@@ -254,12 +189,12 @@ def test_n_jobs_minus_one_means_every_cpu(method):
 def test_one_query_is_scored_from_postings_and_a_narrow_window_from_rows():
     """Both ways to a block's scores are taken, and they give the same scores."""
     Q, X, *_ = random_case(6, windows=False)
-    products = _Products(X, X.T.tocsr(), DEFAULT_BLOCK_BYTES)
+    products = Products(X, X.T.tocsr(), DEFAULT_BLOCK_BYTES)
     one = Q[[0]]
     assert products.by_terms(one, 0, N_ROWS)  # a few postings against every row
     assert not products.by_terms(one, 10, 12)  # two rows against the full postings
-    assert not _Products(X, None, DEFAULT_BLOCK_BYTES).by_terms(one, 0, N_ROWS)
-    assert not _Products(X, X.T.tocsr(), 1).by_terms(one, 0, N_ROWS)  # over the budget
+    assert not Products(X, None, DEFAULT_BLOCK_BYTES).by_terms(one, 0, N_ROWS)
+    assert not Products(X, X.T.tocsr(), 1).by_terms(one, 0, N_ROWS)  # over the budget
     exact = (one @ X.T).toarray()
     for a, z in ((0, N_ROWS), (10, 12), (30, 55)):
         np.testing.assert_allclose(products(one, a, z), exact[:, a:z], atol=1e-6)
@@ -268,18 +203,16 @@ def test_one_query_is_scored_from_postings_and_a_narrow_window_from_rows():
 @pytest.mark.parametrize("method", METHODS)
 def test_postings_of_another_shape_are_refused(method):
     Q, X, *_ = random_case(7, windows=False)
-    with pytest.raises(ValueError, match=r"^XT must be X\.T, shape \(40, 70\), got \(70, 40\)$"):
+    with pytest.raises(ParameterError, match=r"^XT must be X\.T, shape \(40, 70\), got \(70, 40\)$"):
         top_k(Q, X, 3, XT=X, method=method)
 
 
 def test_scipy_product_when_scikit_learn_has_no_dense_kernel(monkeypatch):
     """An older scikit-learn lacks the dense-output kernel: scipy's product gives the same."""
-    import recommender.index.topk as index
-
     Q, X, lo, hi, skip, allowed = random_case(8)
     with_kernel = top_k(Q, X, 7, lo=lo, hi=hi, skip=skip, allowed=allowed, XT=X.T.tocsr(),
                         method="scipy")
-    monkeypatch.setattr(index, "_sparse_matmul_to_dense", None)
+    monkeypatch.setattr(blocks, "sparse_matmul_to_dense", None)
     for XT in (None, X.T.tocsr()):
         indices, scores = top_k(Q, X, 7, lo=lo, hi=hi, skip=skip, allowed=allowed, XT=XT,
                                 method="scipy")
@@ -292,7 +225,7 @@ def test_scipy_product_when_scikit_learn_has_no_dense_kernel(monkeypatch):
 @pytest.mark.parametrize("bad", ["fast", "NUMBA", "", None, 1])
 def test_unknown_method_is_named(bad):
     Q, X, *_ = random_case(0)
-    with pytest.raises(ValueError, match=rf"^method must be one of 'auto', 'numba', 'scipy', "
+    with pytest.raises(ParameterError, match=rf"^method must be one of 'auto', 'numba', 'scipy', "
                                          rf"got {re.escape(repr(bad))}$"):
         top_k(Q, X, 3, method=bad)
 
@@ -305,7 +238,7 @@ def without_numba(monkeypatch):
 
 def test_numba_asked_without_numba_says_how_to_install_it(without_numba):
     Q, X, *_ = random_case(0)
-    with pytest.raises(ImportError, match=r"^method='numba' needs numba, which is not "
+    with pytest.raises(MissingDependencyError, match=r"^method='numba' needs numba, which is not "
                                           r"installed; install it with: pip install "
                                           r"'recommender\[fast\]'"):
         top_k(Q, X, 3, method="numba")
@@ -317,8 +250,8 @@ def test_auto_without_numba_is_the_scipy_path(without_numba, monkeypatch):
     assert index.fast_kernel() is None
     Q, X, lo, hi, skip, allowed = random_case(1)
     calls = []
-    real = index._block_top_k
-    monkeypatch.setattr(index, "_block_top_k", lambda *a: calls.append(1) or real(*a))
+    real = blocks.top_k_blocks
+    monkeypatch.setattr(blocks, "top_k_blocks", lambda *a: calls.append(1) or real(*a))
     got = top_k(Q, X, 7, lo=lo, hi=hi, skip=skip, allowed=allowed)
     assert calls  # the scipy blocks did the work
     want = top_k(Q, X, 7, lo=lo, hi=hi, skip=skip, allowed=allowed, method="scipy")

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from recommender.index.topk import top_k
+from helpers import N_QUERIES, N_ROWS, assert_matches_oracle, brute_force, random_case
 from recommender.index.kernel import BUFFER_K, DENSE_SHARE, top_k_postings
-from test_index import N_QUERIES, N_ROWS, assert_matches_oracle, brute_force, random_case
+from recommender.index.topk import top_k
 
 #: (buffer_k, dense_share): the sorted buffer or the partition, with a list of touched rows
 #: or over the whole window; and the defaults.

@@ -46,7 +46,7 @@ def assert_same_model(a, b, sources=None, page=None):
     assert a.vectorizer_.vocabulary_ == b.vectorizer_.vocabulary_
     assert a.vectorizer_.words_ == b.vectorizer_.words_
     np.testing.assert_array_equal(a.vectorizer_.idf_, b.vectorizer_.idf_)
-    assert a.vectorizer_.get_params() == b.vectorizer_.get_params()
+    assert a.vectorizer_.settings() == b.vectorizer_.settings()
     for name in ("ids_", "published_", "categories_", "titles_"):
         np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
     assert a.info_ == b.info_

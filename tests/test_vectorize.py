@@ -1,5 +1,6 @@
-"""Tests for recommender.vectors.tfidf: ``keep_strongest`` against a per-row brute force, and
-the idf power of :class:`FieldTfidfVectorizer` against weights computed by hand."""
+"""Tests for recommender.vectors.tfidf and ``recommender.index.topk.keep_strongest``:
+``keep_strongest`` against a per-row brute force, the idf power of
+:class:`FieldTfidfVectorizer` against weights computed by hand, and its parameters."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ import pytest
 import scipy.sparse as sp
 
 from recommender.corpus import Article
-from recommender.index.topk import fast_kernel
-from recommender.vectors.tfidf import FieldTfidfVectorizer, keep_strongest
+from recommender.errors import NotFittedError, ParameterError
+from recommender.index.topk import fast_kernel, keep_strongest
+from recommender.vectors.tfidf import FieldTfidfVectorizer
 
 
 # -- keep_strongest ------------------------------------------------------------------------
@@ -149,7 +151,8 @@ def hand_weights(p: float) -> dict:
 
 def tiny_vectorizer(**params):
     articles = [Article(id=i, body=text) for i, text in DOCS.items()]
-    vec = FieldTfidfVectorizer(field_weights={"body": 1.0}, min_df=1, max_df=1.0, **params)
+    vec = FieldTfidfVectorizer(**{"field_weights": {"body": 1.0}, "min_df": 1, "max_df": 1.0,
+                                  **params})
     return vec, vec.fit_transform(articles)
 
 
@@ -169,7 +172,8 @@ def test_weights_are_sublinear_tf_times_idf_to_the_power(p):
         assert got[doc].keys() == want[doc].keys(), doc
         for term, w in want[doc].items():
             assert got[doc][term] == pytest.approx(w, abs=1e-6), (doc, term)
-    assert vec.get_params()["idf_power"] == float(p)
+    assert vec.settings()["idf_power"] == float(p)
+    assert type(vec.settings()["idf_power"]) is float
 
 
 def test_idf_power_zero_ignores_document_frequency():
@@ -204,7 +208,85 @@ def test_transform_uses_the_idf_power():
                                         (None, "None"), (4.0001, "4.0001")])
 def test_bad_idf_power(bad, shown):
     message = rf"^idf_power must be a number between 0 and 4, got {shown}$"
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(ParameterError, match=message):
         tiny_vectorizer(idf_power=bad)
-    with pytest.raises(ValueError, match=message):
-        FieldTfidfVectorizer(idf_power=bad).get_params()
+    with pytest.raises(ParameterError, match=message):
+        FieldTfidfVectorizer(idf_power=bad).settings()
+    FieldTfidfVectorizer(idf_power=bad).get_params()  # only stores it, as scikit-learn's
+
+
+# -- parameters and settings ---------------------------------------------------------------
+SETTINGS = dict(field_weights={"title": 1, "body": 3, "heading": 0}, min_df=3, max_df=0.9,
+                sublinear_tf=False, analyzer={"stem": True, "min_length": 3}, idf_power=2)
+
+
+def test_get_params_are_the_constructor_arguments():
+    vec = FieldTfidfVectorizer(**SETTINGS, n_jobs=3, chunk_size=17)
+    assert vec.get_params() == {**SETTINGS, "n_jobs": 3, "chunk_size": 17}
+    assert vec.get_params()["field_weights"] is SETTINGS["field_weights"]  # stored as given
+    vec.set_params(min_df=4, idf_power=0.5)
+    assert (vec.min_df, vec.idf_power) == (4, 0.5)
+    with pytest.raises(ParameterError, match="FieldTfidfVectorizer has no parameter 'mindf'"):
+        vec.set_params(mindf=2)
+
+
+def test_settings_are_the_resolved_values_a_model_saves():
+    """Positive field weights as floats, the analyzer's whole parameters, idf_power a float;
+    no setting of the run (n_jobs, chunk_size)."""
+    vec = FieldTfidfVectorizer(**SETTINGS, n_jobs=3, chunk_size=17)
+    settings = vec.settings()
+    assert settings == {
+        "field_weights": {"title": 1.0, "body": 3.0}, "min_df": 3, "max_df": 0.9,
+        "sublinear_tf": False,
+        "analyzer": {"stop_words": True, "stem": True, "min_length": 3, "keep_numbers": True,
+                     "clean": True},
+        "idf_power": 2.0}
+    assert list(settings) == ["field_weights", "min_df", "max_df", "sublinear_tf", "analyzer",
+                              "idf_power"]
+    assert list(settings["field_weights"]) == ["title", "body"]  # the fields' own order
+    assert all(type(w) is float for w in settings["field_weights"].values())
+    assert type(settings["idf_power"]) is float
+
+
+def test_a_changed_analyzer_parameter_rebuilds_the_analyzer():
+    vec = FieldTfidfVectorizer(analyzer={"min_length": 2})
+    assert vec.build_analyzer()("Le PS et la loi") == ["ps", "loi"]
+    vec.set_params(analyzer={"min_length": 3})
+    assert vec.build_analyzer()("Le PS et la loi") == ["loi"]
+
+
+@pytest.mark.parametrize("weights, message", [
+    ({"lead": 1.0}, r"^field_weights has unknown fields \['lead'\]; expected some of title, "
+                    r"heading, body$"),
+    ({"title": 0, "body": 0}, r"^field_weights must be non-negative with one positive, got "),
+    ({"title": -1, "body": 2}, r"^field_weights must be non-negative with one positive, got "),
+])
+def test_bad_field_weights(weights, message):
+    with pytest.raises(ParameterError, match=message):
+        FieldTfidfVectorizer(field_weights=weights).settings()
+    with pytest.raises(ParameterError, match=message):
+        FieldTfidfVectorizer(field_weights=weights).fit([Article(id="a", body="chat")])
+
+
+@pytest.mark.parametrize("name, bad, message", [
+    ("min_df", 0, r"^min_df must be a positive integer, got 0$"),
+    ("min_df", 2.0, r"^min_df must be a positive integer, got 2\.0$"),
+    ("max_df", 0, r"^max_df must be in \(0, 1\], got 0$"),
+    ("max_df", 1.5, r"^max_df must be in \(0, 1\], got 1\.5$"),
+    ("max_df", True, r"^max_df must be in \(0, 1\], got True$"),
+])
+def test_bad_document_frequency_limits(name, bad, message):
+    with pytest.raises(ParameterError, match=message):
+        tiny_vectorizer(**{name: bad})
+
+
+def test_no_term_left_says_to_lower_min_df():
+    with pytest.raises(ParameterError, match=r"^no term is left after min_df=4 and max_df=1\.0 "
+                                             r"on 3 articles; lower min_df$"):
+        tiny_vectorizer(min_df=4)
+
+
+def test_transform_before_fit_is_not_fitted():
+    with pytest.raises(NotFittedError, match=r"^this vectorizer is not fitted yet; call fit\(\) "
+                                             r"first$"):
+        FieldTfidfVectorizer().transform([Article(id="a", body="chat")])

@@ -9,7 +9,7 @@ of the work.
 Each thread keeps, for every row, a small buffer of the best partial sums offered to it
 (``k + EXTRA`` of them). At the end, a row's buffers are merged and every candidate whose
 partial sum is within the float32 margin of the ``k``-th best is scored exactly with the
-canonical sum of :mod:`recommender.kernel`; the list is then the one the per-query kernel
+canonical sum of :mod:`recommender.index.primitives`; the list is then the one the per-query kernel
 gives, bit for bit. When a buffer was too short to be sure of that (more than ``EXTRA``
 near-ties at the ``k``-th partial sum), the row is scored again by the per-query kernel.
 
@@ -19,8 +19,8 @@ and left out: with tiles of 4,096 to 16,384 rows it was as fast or up to 1.4 tim
 on the real corpus and on 100,000 synthetic articles. The postings are read in order, which
 the hardware prefetches; what costs is the add into a random row, about 1.7 ns each.)
 
-Used by :func:`recommender.index.top_k` when the queries are the rows of ``X`` themselves,
-each skipping itself, with no window, and the values are non-negative (TF-IDF): a pair
+Used by :func:`recommender.index.topk.top_k` when the queries are the rows of ``X``
+themselves, each skipping itself, with no window, and the values are non-negative (TF-IDF): a pair
 whose partial sum is 0 then shares no term, which lets the untouched rows be ignored.
 """
 
@@ -33,8 +33,9 @@ import numpy as np
 import scipy.sparse as sp
 from numba import njit
 
-from .kernel import (_MARGIN, _ROUNDING, DENSE_SHARE, _add_postings, _clear, _exact, _insert,
-                     _parts, _spans, top_k_postings)
+from .kernel import DENSE_SHARE, top_k_postings
+from .primitives import (MARGIN, ROUNDING, add_postings, clear_partial, csr_parts, exact_score,
+                         insert_best, thread_spans)
 
 __all__ = ["EXTRA", "MAX_BUFFER_BYTES", "is_all_pairs", "top_k_all_pairs"]
 
@@ -60,7 +61,7 @@ def is_all_pairs(Q, X, k, lo, hi, skip, n_jobs) -> bool:
 
 def top_k_all_pairs(X: sp.csr_matrix, XT: sp.csr_matrix, k: int, allowed, n_jobs: int = 1,
                     *, extra: int = EXTRA, dense_share: int = DENSE_SHARE):
-    """:func:`recommender.kernel.top_k_postings` of ``X`` against itself, each row skipping
+    """:func:`recommender.index.kernel.top_k_postings` of ``X`` against itself, each row skipping
     itself, with no window; the same arrays, from half the postings.
 
     ``X`` must have non-negative values (see :func:`is_all_pairs`); ``extra`` is
@@ -70,10 +71,10 @@ def top_k_all_pairs(X: sp.csr_matrix, XT: sp.csr_matrix, k: int, allowed, n_jobs
     indices = np.full((n, k), -1, np.int64)
     scores = np.full((n, k), -np.inf, np.float32)
     allowed = np.ones(n, np.bool_) if allowed is None else allowed
-    x_parts, xt_parts = _parts(X), _parts(XT)
+    x_parts, xt_parts = csr_parts(X), csr_parts(XT)
     norms = np.sqrt(np.asarray(X.multiply(X).sum(axis=1)).ravel()) if X.nnz else np.zeros(1)
     terms = int(np.diff(X.indptr).max()) if n else 0
-    margin = (_MARGIN + terms * _ROUNDING) * max(1.0, float(norms.max()))
+    margin = (MARGIN + terms * ROUNDING) * max(1.0, float(norms.max()))
     width = k + extra
     n_buffers = max(1, min(n_jobs, n))
     best = np.full((n_buffers, n, width), -np.inf, np.float32)
@@ -98,7 +99,7 @@ def top_k_all_pairs(X: sp.csr_matrix, XT: sp.csr_matrix, k: int, allowed, n_jobs
         _merge(span[0], span[1], *x_parts, k, margin, best, rows, counts, fallback, indices,
                scores)
 
-    spans = _spans(n, n_jobs)
+    spans = thread_spans(n, n_jobs)
     for step in (offer, merge):
         if len(spans) == 1:
             step(spans[0])
@@ -137,7 +138,7 @@ def _offer_pairs(first, last, x_indptr, x_indices, x_data, xt_indptr, xt_indices
         dense = postings * dense_share > n - i - 1
         n_touched = 0
         for p in range(p0, p1):
-            n_touched = _add_postings(x_data[p], starts[p - p0], xt_indptr[x_indices[p] + 1],
+            n_touched = add_postings(x_data[p], starts[p - p0], xt_indptr[x_indices[p] + 1],
                                       xt_indices, xt_data, acc, dense, seen, touched,
                                       n_touched)
         # one comparison per row, rarely true once the buffers are full: lowest[j] is 0
@@ -150,7 +151,7 @@ def _offer_pairs(first, last, x_indptr, x_indices, x_data, xt_indptr, xt_indices
                 _offer(best[j], rows[j], counts, lowest, j, s, i)
             if s > lowest[i] and allowed[j]:
                 _offer(best[i], rows[i], counts, lowest, i, s, j)
-        _clear(acc, seen, touched, n_touched, dense, i + 1, n)
+        clear_partial(acc, seen, touched, n_touched, dense, i + 1, n)
 
 
 @njit(nogil=True, cache=True, inline="always")
@@ -205,8 +206,8 @@ def _merge(first, last, x_indptr, x_indices, x_data, k, margin, best, rows, coun
             for m in range(counts[b, i]):
                 if best[b, i, m] >= floor:
                     j = rows[b, i, m]
-                    s = _exact(j, x_indptr, x_indices, x_data, query)
+                    s = exact_score(j, x_indptr, x_indices, x_data, query)
                     if s > 0.0:
-                        n_out = _insert(s, j, n_out, k, out_scores[i], out_indices[i])
+                        n_out = insert_best(s, j, n_out, k, out_scores[i], out_indices[i])
         for e in range(x_indptr[i], x_indptr[i + 1]):
             query[x_indices[e]] = 0.0

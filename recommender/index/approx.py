@@ -6,9 +6,9 @@ postings per query and ~5 n² for the whole catalogue (hours at a million articl
 Elasticsearch's More Like This, :func:`approx_top_k` keeps only the ``n_terms`` strongest
 terms of each query (largest tf-idf weight) among the terms found in at most
 ``max_df_share`` of the articles, takes the ``candidates`` best rows by that partial score
-(with the exact kernel of :func:`recommender.index.top_k`), and re-scores those candidates
-with the whole query: the returned scores are exact cosines, the list the best ``k`` of the
-candidates. What it misses is a row that is in the exact top-k but shares none of the
+(with the exact kernel of :func:`recommender.index.topk.top_k`), and re-scores those
+candidates with the whole query: the returned scores are exact cosines, the list the best
+``k`` of the candidates. What it misses is a row that is in the exact top-k but shares none of the
 query's strong terms enough to reach the candidates; :func:`recall` measures that against
 the exact lists of a sample.
 """
@@ -18,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
+from .._checks import check_number
 from .topk import check_k, top_k
 
 __all__ = ["approx_top_k", "prune_queries", "recall"]
@@ -38,8 +39,8 @@ def prune_queries(Q: sp.csr_matrix, df: np.ndarray, n_rows: int, *, n_terms: int
     """Each row of ``Q`` cut to its ``n_terms`` largest weights among terms of document
     frequency at most ``max(max_df_share × n_rows, MIN_DF_CAP)`` (``df`` per column)."""
     n_terms = check_k(n_terms, "n_terms")
-    if not 0 < max_df_share <= 1:
-        raise ValueError(f"max_df_share must be in (0, 1], got {max_df_share!r}")
+    max_df_share = check_number(max_df_share, "max_df_share", "in (0, 1]", low=0, high=1,
+                                low_open=True)
     Q = sp.csr_matrix(Q, dtype=np.float32)
     rows = np.repeat(np.arange(Q.shape[0]), np.diff(Q.indptr))
     ok = df[Q.indices] <= max(max_df_share * n_rows, MIN_DF_CAP)

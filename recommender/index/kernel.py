@@ -1,6 +1,6 @@
 """Exact cosine top-k compiled with numba: each query scored from the posting lists.
 
-:func:`top_k_postings` has the semantics of :func:`recommender.index.top_k` (windows
+:func:`top_k_postings` has the semantics of :func:`recommender.index.topk.top_k` (windows
 ``[lo, hi)``, a row to skip, an allowed mask, positive scores only, ``-1``/``-inf``
 padding, best first) and is what ``top_k`` runs when numba is installed.
 
@@ -43,15 +43,13 @@ import numpy as np
 import scipy.sparse as sp
 from numba import njit
 
+from .primitives import (MARGIN, ROUNDING, add_postings, clear_partial, csr_parts, exact_score,
+                         insert_best, thread_spans)
+
 __all__ = ["BUFFER_K", "DENSE_SHARE", "strongest_mask", "top_k_postings"]
 
 #: Up to this ``k`` the best rows are kept in a sorted buffer; above, found by partition.
 BUFFER_K = 128
-#: Float32 partial sums are within this of the exact score (float32 rounding of a sum of
-#: products whose absolute values add up to at most 1: unit rows)...
-_MARGIN = 1e-4
-#: ...plus this per query term; times the query's norm when it is above 1.
-_ROUNDING = 1.2e-7
 #: When a query's postings times this pass its window's rows, they are added without a
 #: list of the touched rows: a pass over the window is then cheaper than the bookkeeping
 #: (0: always a list; a large value: always the window).
@@ -95,7 +93,7 @@ def top_k_postings(Q: sp.csr_matrix, X: sp.csr_matrix, XT: sp.csr_matrix, k: int
     if n_queries == 0 or k == 0:
         return indices, scores
     allowed = np.ones(n_rows, np.bool_) if allowed is None else allowed
-    parts = (*_parts(Q), *_parts(X), *_parts(XT))
+    parts = (*csr_parts(Q), *csr_parts(X), *csr_parts(XT))
     if n_jobs > 1 and n_queries < n_jobs and n_rows >= n_jobs:
         return _split_rows(parts, k, lo, hi, skip, allowed, n_jobs, buffer_k, dense_share,
                            indices, scores)
@@ -104,7 +102,7 @@ def top_k_postings(Q: sp.csr_matrix, X: sp.csr_matrix, XT: sp.csr_matrix, k: int
     def run(span):
         _score_queries(span[0], span[1], *args)
 
-    spans = _spans(n_queries, n_jobs)
+    spans = thread_spans(n_queries, n_jobs)
     if len(spans) == 1:
         run(spans[0])
     else:
@@ -115,10 +113,10 @@ def top_k_postings(Q: sp.csr_matrix, X: sp.csr_matrix, XT: sp.csr_matrix, k: int
 
 def strongest_mask(X: sp.csr_matrix, n: int) -> np.ndarray:
     """Which stored entries of ``X`` are among the ``n`` largest of their row (ties at the
-    cut to the lowest column): :func:`recommender.vectorize.keep_strongest` in one pass
+    cut to the lowest column): :func:`recommender.index.topk.keep_strongest` in one pass
     over the rows, where sorting every entry of a million rows takes minutes."""
     keep = np.empty(X.nnz, np.bool_)
-    _strongest(*_parts(X), n, keep)
+    _strongest(*csr_parts(X), n, keep)
     return keep
 
 
@@ -168,29 +166,6 @@ def _split_rows(parts, k, lo, hi, skip, allowed, n_jobs, buffer_k, dense_share, 
     return indices, scores
 
 
-def _parts(M):
-    """The CSR arrays of ``M`` in the kernel's types, copied only if they differ.
-
-    The column numbers are read as unsigned: numba then indexes with them directly,
-    without the test for a negative index that costs about a quarter of the time of the
-    accumulation loop."""
-    indices = M.indices
-    indices = (indices.view(np.uint32) if indices.dtype == np.int32
-               else indices.astype(np.uint32))
-    return (M.indptr.astype(np.int64, copy=False), indices,
-            M.data.astype(np.float32, copy=False))
-
-
-def _spans(n: int, n_jobs: int) -> list[tuple[int, int]]:
-    """Query ranges for the threads: several per thread so that an uneven one is absorbed,
-    each worth enough queries that its scratch arrays cost nothing."""
-    if n_jobs == 1:
-        return [(0, n)]
-    n_spans = min(n, 16 * n_jobs)
-    bounds = np.linspace(0, n, n_spans + 1).astype(np.int64)
-    return [(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
-
-
 @njit(nogil=True, cache=True)
 def _score_queries(first, last, q_indptr, q_indices, q_data, x_indptr, x_indices, x_data,
                    xt_indptr, xt_indices, xt_data, lo, hi, skip, allowed, buffer_k,
@@ -228,7 +203,7 @@ def _score_queries(first, last, q_indptr, q_indices, q_data, x_indptr, x_indices
         dense = postings * dense_share > z - a
         n_touched = 0
         for p in range(q0, q1):
-            n_touched = _add_postings(q_data[p], starts[p - q0], stops[p - q0], xt_indices,
+            n_touched = add_postings(q_data[p], starts[p - q0], stops[p - q0], xt_indices,
                                       xt_data, acc, dense, seen, touched, n_touched)
         # the exact top-k among the rows whose partial sum is near the k-th best
         norm = 0.0
@@ -236,7 +211,7 @@ def _score_queries(first, last, q_indptr, q_indices, q_data, x_indptr, x_indices
             query[q_indices[p]] = q_data[p]
             norm += np.float64(q_data[p]) ** 2
         # a score's products add up to at most |q| in absolute value (unit rows of X)
-        margin = (_MARGIN + (q1 - q0) * _ROUNDING) * max(1.0, np.sqrt(norm))
+        margin = (MARGIN + (q1 - q0) * ROUNDING) * max(1.0, np.sqrt(norm))
         count = z - a if dense else n_touched
         if k <= buffer_k:
             n_near = _near_best(touched, count, a, dense, acc, skip[i], allowed, margin,
@@ -245,45 +220,16 @@ def _score_queries(first, last, q_indptr, q_indices, q_data, x_indptr, x_indices
             for m in range(n_near):
                 j = near[m]
                 if acc[j] >= partial_s[k - 1] - 2 * margin:
-                    s = _exact(j, x_indptr, x_indices, x_data, query)
+                    s = exact_score(j, x_indptr, x_indices, x_data, query)
                     if s > 0.0:
-                        n = _insert(s, j, n, k, out_scores[i], out_indices[i])
+                        n = insert_best(s, j, n, k, out_scores[i], out_indices[i])
         else:
             _best_exact_sorted(touched, count, a, dense, acc, skip[i], allowed, k, margin,
                                x_indptr, x_indices, x_data, query, out_indices[i],
                                out_scores[i])
-        _clear(acc, seen, touched, n_touched, dense, a, z)  # for the next query
+        clear_partial(acc, seen, touched, n_touched, dense, a, z)  # for the next query
         for p in range(q0, q1):
             query[q_indices[p]] = 0.0
-
-
-@njit(nogil=True, cache=True, inline="always")
-def _add_postings(w, start, stop, xt_indices, xt_data, acc, dense, seen, touched, n_touched):
-    """Add ``w`` times the postings ``[start, stop)`` into ``acc``; unless ``dense``, note
-    each row the first time it is touched. Returns the new number of touched rows."""
-    if dense:
-        for e in range(start, stop):
-            acc[xt_indices[e]] += w * xt_data[e]
-    else:
-        for e in range(start, stop):
-            j = xt_indices[e]
-            if not seen[j]:
-                seen[j] = True
-                touched[n_touched] = j
-                n_touched += 1
-            acc[j] += w * xt_data[e]
-    return n_touched
-
-
-@njit(nogil=True, cache=True, inline="always")
-def _clear(acc, seen, touched, n_touched, dense, a, z):
-    """Zero the partial sums (rows ``[a, z)`` when ``dense``, else the touched ones)."""
-    if dense:
-        acc[a:z] = 0.0
-    else:
-        for m in range(n_touched):
-            acc[touched[m]] = 0.0
-            seen[touched[m]] = False
 
 
 @njit(nogil=True, cache=True)
@@ -306,42 +252,12 @@ def _near_best(touched, count, a, dense, acc, skip, allowed, margin, buf_s, buf_
             continue
         near[n_near] = j
         n_near += 1
-        n = _insert(s, j, n, k, buf_s, buf_j)
+        n = insert_best(s, j, n, k, buf_s, buf_j)
         if n == k:
             floor = buf_s[k - 1] - 2 * margin
     if n < k:
         buf_s[k - 1] = -margin  # fewer than k: every row with a positive score counts
     return n_near
-
-
-@njit(nogil=True, cache=True, inline="always")
-def _exact(j, x_indptr, x_indices, x_data, query):
-    """The canonical score of row ``j``: its non-zeros in order, summed in float64."""
-    s = 0.0
-    for e in range(x_indptr[j], x_indptr[j + 1]):
-        s += np.float64(x_data[e]) * np.float64(query[x_indices[e]])
-    return np.float32(s)
-
-
-@njit(nogil=True, cache=True, inline="always")
-def _better(s, j, s_ref, j_ref):
-    """Whether (score s, row j) ranks before (s_ref, j_ref): higher score, then lower row."""
-    return s > s_ref or (s == s_ref and j < j_ref)
-
-
-@njit(nogil=True, cache=True, inline="always")
-def _insert(s, j, n, k, buf_s, buf_j):
-    """Put (s, j) into the sorted buffer of ``n`` (at most ``k``) best; the new ``n``."""
-    if n == k and not _better(s, j, buf_s[k - 1], buf_j[k - 1]):
-        return n
-    pos = n if n < k else k - 1  # shift the worse ones down
-    while pos > 0 and _better(s, j, buf_s[pos - 1], buf_j[pos - 1]):
-        buf_s[pos] = buf_s[pos - 1]
-        buf_j[pos] = buf_j[pos - 1]
-        pos -= 1
-    buf_s[pos] = s
-    buf_j[pos] = j
-    return n + 1 if n < k else n
 
 
 @njit(nogil=True, cache=True)
@@ -369,7 +285,7 @@ def _best_exact_sorted(touched, count, a, dense, acc, skip, allowed, k, margin, 
     for m in range(n):
         j = rows[m]
         if acc[j] >= floor:
-            s = _exact(j, x_indptr, x_indices, x_data, query)
+            s = exact_score(j, x_indptr, x_indices, x_data, query)
             if s > 0.0:
                 keep[n_keep] = j
                 negated_exact[n_keep] = -s

@@ -10,39 +10,39 @@ model keeps its rows in publication order, so a date window is a row range), a r
 are returned; the rest is padding, ``-1`` for the index and ``-inf`` for the score.
 
 Two implementations give those results. When numba is installed (``pip install
-'recommender[fast]'``), :mod:`recommender.kernel` scores each query from the posting lists
-in compiled code, several times faster (and :mod:`recommender.allpairs` scores every row
-of ``X`` against the others, reading each pair once); otherwise, or with
-``method="scipy"``, the blocks of dense scores described above. The scipy path stays as
-the fallback and as the oracle of the tests.
+'recommender[fast]'``), :mod:`recommender.index.kernel` scores each query from the posting
+lists in compiled code, several times faster (and :mod:`recommender.index.allpairs` scores
+every row of ``X`` against the others, reading each pair once); otherwise, or with
+``method="scipy"``, the blocks of dense scores described above
+(:mod:`recommender.index.blocks`). The scipy path stays as the fallback and as the oracle
+of the tests.
+
+:func:`keep_strongest` cuts each query to its strongest terms, with a compiled kernel too
+when numba is installed.
 """
 
 from __future__ import annotations
 
-import os
-from concurrent.futures import ThreadPoolExecutor
-
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["DEFAULT_BLOCK_BYTES", "METHODS", "check_k", "fast_kernel", "top_k"]
+from .._checks import check_int, check_jobs
+from ..errors import MissingDependencyError, ParameterError
+from . import blocks
+
+__all__ = ["DEFAULT_BLOCK_BYTES", "METHODS", "check_k", "fast_kernel", "keep_strongest", "top_k"]
 
 #: Values of ``top_k(..., method=)``.
 METHODS = ("auto", "numba", "scipy")
 
 #: Memory for one block's dense scores (the product, the mask and argpartition's work).
 DEFAULT_BLOCK_BYTES = 256 * 2**20
-_BYTES_PER_CELL = 4 + 1 + 8  # float32 score, bool mask, int64 partition index
 
 
 def check_k(k, name: str = "k") -> int:
-    """``k`` as an int, or a ValueError that names it (as ``name``)."""
-    shown = k.item() if isinstance(k, np.generic) else k  # np.True_ shown as True
-    if isinstance(k, (bool, np.bool_)) or not isinstance(k, (int, np.integer)):
-        raise ValueError(f"{name} must be a positive integer, got {shown!r}")
-    if k <= 0:
-        raise ValueError(f"{name} must be a positive integer, got {shown}")
-    return int(k)
+    """``k`` as an int, or a :class:`~recommender.errors.ParameterError` that names it (as
+    ``name``)."""
+    return check_int(k, name)
 
 
 def top_k(Q: sp.csr_matrix, X: sp.csr_matrix, k: int, *, lo=None, hi=None, skip=None,
@@ -75,7 +75,7 @@ def top_k(Q: sp.csr_matrix, X: sp.csr_matrix, k: int, *, lo=None, hi=None, skip=
     n_jobs : int
         Threads (the sparse product releases the GIL); -1 for one per CPU.
     method : {"auto", "numba", "scipy"}
-        ``"numba"``: the compiled kernel of :mod:`recommender.kernel` (needs numba);
+        ``"numba"``: the compiled kernel of :mod:`recommender.index.kernel` (needs numba);
         ``"scipy"``: blocks of dense scores; ``"auto"``: numba when it is installed.
         Both return the same lists; scores may differ in the last float32 bit, and rows
         whose scores tie may come in another order (the numba kernel ranks ties by row).
@@ -92,56 +92,42 @@ def top_k(Q: sp.csr_matrix, X: sp.csr_matrix, k: int, *, lo=None, hi=None, skip=
     kernel = _choose(method)
     n_queries, n_rows = Q.shape[0], X.shape[0]
     if Q.shape[1] != X.shape[1]:
-        raise ValueError(f"queries have {Q.shape[1]} terms but the index has {X.shape[1]}")
-    lo = np.zeros(n_queries, np.int64) if lo is None else _per_query(lo, n_queries, "lo")
-    hi = np.full(n_queries, n_rows, np.int64) if hi is None else _per_query(hi, n_queries, "hi")
-    # A window reaching outside the index is cut to it (a negative lo would wrap around).
-    lo, hi = np.clip(lo, 0, n_rows), np.clip(hi, 0, n_rows)
-    skip = np.full(n_queries, -1, np.int64) if skip is None else _per_query(skip, n_queries,
-                                                                            "skip")
+        raise ParameterError(f"queries have {Q.shape[1]} terms but the index has "
+                             f"{X.shape[1]}")
+    lo, hi, skip = _windows(lo, hi, skip, n_queries, n_rows)
     if allowed is not None:
         allowed = np.asarray(allowed, dtype=bool)
         if allowed.shape != (n_rows,):
-            raise ValueError(f"allowed must have shape ({n_rows},), got {allowed.shape}")
-    n_jobs = _check_jobs(n_jobs)
-    indices = np.full((n_queries, k), -1, np.int64)
-    scores = np.full((n_queries, k), -np.inf, np.float32)
+            raise ParameterError(f"allowed must have shape ({n_rows},), got {allowed.shape}")
+    n_jobs = check_jobs(n_jobs)
     if k == 0 or n_queries == 0:
-        return indices, scores
+        return np.full((n_queries, k), -1, np.int64), np.full((n_queries, k), -np.inf,
+                                                              np.float32)
     Q = sp.csr_matrix(Q, dtype=np.float32)
     X = sp.csr_matrix(X, dtype=np.float32)
-    if kernel is not None:
-        XT = X.T.tocsr() if XT is None else _postings(XT, X)
-        if not Q.has_canonical_format:  # the kernel needs each term of a query once
-            Q = Q.copy()
-            Q.sum_duplicates()
-        from . import allpairs
+    if kernel is None:
+        return blocks.top_k_blocks(Q, X, k, lo, hi, skip, allowed, XT, max_block_bytes,
+                                   n_jobs)
+    XT = X.T.tocsr() if XT is None else blocks.as_postings(XT, X)
+    if not Q.has_canonical_format:  # the kernel needs each term of a query once
+        Q = Q.copy()
+        Q.sum_duplicates()
+    # imported here, not at the top: allpairs needs numba, which is optional (the kernel
+    # module is not None, so numba is installed)
+    from . import allpairs
 
-        if allpairs.is_all_pairs(Q, X, k, lo, hi, skip, n_jobs):  # the neighbour table
-            return allpairs.top_k_all_pairs(X, XT, k, allowed, n_jobs)
-        return kernel.top_k_postings(Q, X, XT, k, lo, hi, skip, allowed, n_jobs)
-    products = _Products(X, XT, max_block_bytes)
-
-    def run(rows):
-        i, s = _block_top_k(Q[rows], products, k, lo[rows], hi[rows], skip[rows], allowed)
-        indices[rows], scores[rows] = i, s
-
-    blocks = _plan_blocks(lo, hi, max_block_bytes)
-    if n_jobs == 1 or len(blocks) == 1:
-        for block in blocks:
-            run(block)
-    else:
-        with ThreadPoolExecutor(max_workers=n_jobs) as pool:
-            list(pool.map(run, blocks))
-    return indices, scores
+    if allpairs.is_all_pairs(Q, X, k, lo, hi, skip, n_jobs):  # the neighbour table
+        return allpairs.top_k_all_pairs(X, XT, k, allowed, n_jobs)
+    return kernel.top_k_postings(Q, X, XT, k, lo, hi, skip, allowed, n_jobs)
 
 
 def fast_kernel():
-    """:mod:`recommender.kernel`, or None when numba is not installed."""
+    """:mod:`recommender.index.kernel`, or None when numba is not installed."""
     try:
         import numba  # noqa: F401
     except ImportError:
         return None
+    # imported here, not at the top: the kernel needs numba, which is optional
     from . import kernel
 
     return kernel
@@ -150,147 +136,54 @@ def fast_kernel():
 def _choose(method):
     """The kernel module for ``method``, or None for the scipy path."""
     if method not in METHODS:
-        raise ValueError(f"method must be one of {', '.join(map(repr, METHODS))}, "
-                         f"got {method!r}")
+        raise ParameterError(f"method must be one of {', '.join(map(repr, METHODS))}, "
+                             f"got {method!r}")
     if method == "scipy":
         return None
     kernel = fast_kernel()
     if kernel is None and method == "numba":
-        raise ImportError("method='numba' needs numba, which is not installed; install it "
-                          "with: pip install 'recommender[fast]' (or use method='auto', "
-                          "which falls back to scipy)")
+        raise MissingDependencyError(
+            "method='numba' needs numba, which is not installed; install it with: pip "
+            "install 'recommender[fast]' (or use method='auto', which falls back to scipy)")
     return kernel
 
 
-def _postings(XT, X) -> sp.csr_matrix:
-    """``XT`` as float32 CSR with sorted indices, once checked to be ``X.T``'s shape."""
-    if not (sp.isspmatrix_csr(XT) and XT.dtype == np.float32):
-        XT = sp.csr_matrix(XT, dtype=np.float32)  # kept as it is otherwise: its checks are cached
-    if XT.shape != (X.shape[1], X.shape[0]):
-        raise ValueError(f"XT must be X.T, shape {(X.shape[1], X.shape[0])}, "
-                         f"got {XT.shape}")
-    if not XT.has_sorted_indices:
-        XT = XT.sorted_indices()
-    return XT
+def _windows(lo, hi, skip, n_queries: int, n_rows: int):
+    """Each query's window ``[lo, hi)`` cut to ``[0, n_rows]`` and the row it skips, as
+    int64 arrays (defaults: every row, none skipped)."""
+    lo = np.zeros(n_queries, np.int64) if lo is None else _per_query(lo, n_queries, "lo")
+    hi = np.full(n_queries, n_rows, np.int64) if hi is None else _per_query(hi, n_queries, "hi")
+    skip = np.full(n_queries, -1, np.int64) if skip is None else _per_query(skip, n_queries,
+                                                                            "skip")
+    # A window reaching outside the index is cut to it (a negative lo would wrap around).
+    return np.clip(lo, 0, n_rows), np.clip(hi, 0, n_rows), skip
 
 
 def _per_query(values, n_queries: int, name: str) -> np.ndarray:
     values = np.asarray(values, np.int64)
     if values.shape != (n_queries,):
-        raise ValueError(f"{name} must have one value per query, shape ({n_queries},), "
-                         f"got shape {values.shape}")
+        raise ParameterError(f"{name} must have one value per query, shape ({n_queries},), "
+                             f"got shape {values.shape}")
     return values
 
 
-def _check_jobs(n_jobs) -> int:
-    """Threads to use: a positive int, or -1 for one per CPU."""
-    if n_jobs == -1 and not isinstance(n_jobs, bool):
-        return os.cpu_count() or 1
-    if isinstance(n_jobs, (bool, np.bool_)) or not isinstance(n_jobs, (int, np.integer)) \
-            or n_jobs < 1:
-        raise ValueError(f"n_jobs must be a positive integer or -1 (one thread per CPU), "
-                         f"got {n_jobs!r}")
-    return int(n_jobs)
+def keep_strongest(X: sp.csr_matrix, n: int) -> sp.csr_matrix:
+    """Keep the ``n`` largest entries of each row of a CSR matrix (a new matrix; ties at
+    the cut are broken by column, lowest first): a query cut to its strongest terms.
 
-
-def _plan_blocks(lo, hi, max_block_bytes) -> list[np.ndarray]:
-    """Group queries with nearby windows so that each block's candidate range is tight.
-
-    A block's dense scores span from its smallest ``lo`` to its largest ``hi``; queries
-    are sorted by window and a block closes when its span times its size would pass the
-    byte budget.
-    """
-    order = np.lexsort((hi, lo))
-    blocks, start = [], 0
-    block_lo, block_hi = None, None
-    for pos, q in enumerate(order):
-        new_lo = lo[q] if block_lo is None else min(block_lo, lo[q])
-        new_hi = hi[q] if block_hi is None else max(block_hi, hi[q])
-        size = pos - start + 1
-        if size > 1 and size * max(new_hi - new_lo, 1) * _BYTES_PER_CELL > max_block_bytes:
-            blocks.append(order[start:pos])
-            start, new_lo, new_hi = pos, lo[q], hi[q]
-        block_lo, block_hi = new_lo, new_hi
-    blocks.append(order[start:])
-    return blocks
-
-
-class _Products:
-    """Dense scores of a block of queries against a window of rows, the cheaper way.
-
-    ``Qb @ X[a:z].T`` reads (and transposes) every non-zero of the window; ``Qb @ XT``
-    reads the postings of the block's terms over all rows, then keeps the window. Both do the same
-    multiply-adds inside the window; the estimate compares what each reads and fills.
-    """
-
-    def __init__(self, X, XT, max_block_bytes):
-        self.X = X
-        self.XT = None if XT is None else _postings(XT, X)
-        self.df = None if XT is None else np.diff(self.XT.indptr)
-        self.max_block_bytes = max_block_bytes
-
-    def by_terms(self, Qb, a: int, z: int) -> bool:
-        """Whether the postings of the block's terms are the cheaper way to its scores."""
-        X, n = self.X, self.X.shape[0]
-        if self.XT is None or Qb.shape[0] * n * _BYTES_PER_CELL > self.max_block_bytes:
-            return False
-        window_nnz = int(X.indptr[z] - X.indptr[a])
-        postings = int(self.df[Qb.indices].sum())
-        share = window_nnz / max(X.nnz, 1)
-        return (Qb.nnz + postings + Qb.shape[0] * n
-                < window_nnz + postings * share + Qb.shape[0] * (z - a))
-
-    def __call__(self, Qb, a: int, z: int) -> np.ndarray:
-        if self.by_terms(Qb, a, z):
-            return _dense_product(Qb, self.XT)[:, a:z]
-        return _dense_product(Qb, self.X[a:z].T)
-
-
-def _dense_product(A, B) -> np.ndarray:
-    """``A @ B`` of two sparse float32 matrices, as a dense array.
-
-    Recent scikit-learn has a kernel that writes the product straight into a dense
-    array, about three times faster than scipy's sparse product followed by ``toarray``;
-    it holds the GIL, so threads overlap it with the numpy work on other blocks.
-    """
-    if _sparse_matmul_to_dense is not None:
-        return _sparse_matmul_to_dense(sp.csr_matrix(A), B)
-    return (A @ B).toarray()
-
-
-try:
-    from sklearn.utils.sparsefuncs import sparse_matmul_to_dense as _sparse_matmul_to_dense
-except ImportError:  # an older scikit-learn: scipy alone
-    _sparse_matmul_to_dense = None
-
-
-def _block_top_k(Qb, products, k, lo, hi, skip, allowed):
-    a, z = int(lo.min()), int(hi.max())
-    width = z - a
-    n = Qb.shape[0]
-    indices = np.full((n, k), -1, np.int64)
-    scores = np.full((n, k), -np.inf, np.float32)
-    if width <= 0:
-        return indices, scores
-    S = np.ascontiguousarray(products(Qb, a, z), dtype=np.float32)  # (n, width)
-    cols = np.arange(a, z)
-    invalid = S <= 0
-    if (lo > a).any() or (hi < z).any():
-        invalid |= (cols < lo[:, None]) | (cols >= hi[:, None])
-    if allowed is not None:
-        invalid |= ~allowed[a:z]
-    inside = (skip >= a) & (skip < z)
-    invalid[np.flatnonzero(inside), skip[inside] - a] = True
-    S[invalid] = -np.inf
-    kk = min(k, width)
-    if kk < width:
-        part = np.argpartition(S, width - kk, axis=1)[:, width - kk:]
+    With numba, the compiled :func:`recommender.index.kernel.strongest_mask`, row by row;
+    otherwise one numpy sort of every entry. Both keep the same entries."""
+    X = sp.csr_matrix(X)
+    lengths = np.diff(X.indptr)
+    if X.nnz == 0 or lengths.max() <= n:
+        return X.copy()
+    kernel = fast_kernel()
+    if kernel is not None:  # compiled, row by row
+        keep = np.flatnonzero(kernel.strongest_mask(X, n))
     else:
-        part = np.broadcast_to(np.arange(width), (n, width))
-    best = np.take_along_axis(S, part, axis=1)
-    order = np.lexsort((part, -best), axis=1)  # best first; equal scores: the lower row
-    best = np.take_along_axis(best, order, axis=1)
-    part = np.take_along_axis(part, order, axis=1) + a
-    part[~np.isfinite(best)] = -1
-    indices[:, :kk], scores[:, :kk] = part, best
-    return indices, scores
+        rows = np.repeat(np.arange(X.shape[0]), lengths)
+        order = np.lexsort((X.indices, -X.data, rows))  # by row, then largest first
+        rank = np.arange(X.nnz) - X.indptr[rows[order]]
+        keep = np.sort(order[rank < n])
+    indptr = np.concatenate([[0], np.cumsum(np.minimum(lengths, n))])
+    return sp.csr_matrix((X.data[keep], X.indices[keep], indptr), shape=X.shape)

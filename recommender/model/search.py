@@ -13,8 +13,8 @@ from typing import NamedTuple
 import numpy as np
 import scipy.sparse as sp
 
-from ..index.topk import check_k, top_k
-from ..vectors.tfidf import keep_strongest, l2_normalize
+from ..index.topk import check_k, keep_strongest, top_k
+from ..vectors.tfidf import l2_normalize
 from .controls import active, apply_controls
 
 __all__ = ["ContentIndex", "Request", "apply_length_prior", "query_vectors", "search_rows"]

@@ -13,11 +13,13 @@ from typing import Iterable
 import numpy as np
 import scipy.sparse as sp
 
+from .._checks import Params, check_int, check_jobs, check_number
 from ..corpus import TEXT_FIELDS, Article
-from .counting import DEFAULT_CHUNK_SIZE, CountMerger, chunked, count_texts
+from ..errors import NotFittedError, ParameterError
 from ..text import FrenchAnalyzer
+from .counting import DEFAULT_CHUNK_SIZE, CountMerger, chunked, count_texts
 
-__all__ = ["DEFAULT_FIELD_WEIGHTS", "FieldTfidfVectorizer", "keep_strongest", "l2_normalize"]
+__all__ = ["DEFAULT_FIELD_WEIGHTS", "FieldTfidfVectorizer", "l2_normalize"]
 
 #: Chosen by measurement on half of the dev lists of the shared corpus, confirmed on the
 #: other half (EVALUATION.md). With sublinear tf a weight multiplies the count before the
@@ -27,7 +29,7 @@ __all__ = ["DEFAULT_FIELD_WEIGHTS", "FieldTfidfVectorizer", "keep_strongest", "l
 DEFAULT_FIELD_WEIGHTS = {"title": 1.5, "heading": 2.25, "body": 2.0}
 
 
-class FieldTfidfVectorizer:
+class FieldTfidfVectorizer(Params):
     """TF-IDF over the fields of articles, each field with its own weight.
 
     A term's count in an article is the weighted sum of its counts in the fields; its
@@ -53,10 +55,14 @@ class FieldTfidfVectorizer:
         words less than plain TF-IDF does.
     n_jobs : int, default=1
         Processes that analyse the articles (-1: one per CPU). The vectors are the same,
-        bit for bit, for any value. A setting of the run, not of the model: not in
-        :meth:`get_params`, not saved.
+        bit for bit, for any value. A setting of the run, not of the model: in
+        :meth:`get_params` (as in scikit-learn), not in :meth:`settings`, not saved.
     chunk_size : int, default=2000
-        Articles per chunk sent to a process; the result does not depend on it.
+        Articles per chunk sent to a process; the result does not depend on it (a setting
+        of the run too).
+
+    :meth:`get_params` and :meth:`set_params` are derived from the constructor's
+    parameters; :meth:`settings` is what a model saves.
     """
 
     def __init__(self, *, field_weights=None, min_df=5, max_df=0.5, sublinear_tf=True,
@@ -70,59 +76,60 @@ class FieldTfidfVectorizer:
         self.n_jobs = n_jobs
         self.chunk_size = chunk_size
 
-    def get_params(self) -> dict:
+    def settings(self) -> dict:
+        """The settings that shape the vectors, resolved and checked: the field weights
+        used (positive ones, as floats), ``min_df``, ``max_df``, ``sublinear_tf``, the
+        analyzer's parameters and ``idf_power`` as a float. What a model saves; the
+        settings of the run (``n_jobs``, ``chunk_size``) are left out.
+
+        Raises :class:`~recommender.errors.ParameterError` for a bad field weight or
+        ``idf_power``.
+        """
         return {"field_weights": dict(self._weights()), "min_df": self.min_df,
                 "max_df": self.max_df, "sublinear_tf": self.sublinear_tf,
                 "analyzer": self.build_analyzer().get_params(),
                 "idf_power": self._idf_power()}
 
-    def settings(self) -> dict:  # TEMP until the vectors branch lands
-        return self.get_params()
-
     def _idf_power(self) -> float:
-        power = self.idf_power
-        if isinstance(power, (bool, np.bool_)) or \
-                not isinstance(power, (int, float, np.integer, np.floating)) or \
-                not 0 <= power <= 4:
-            raise ValueError(f"idf_power must be a number between 0 and 4, got {power!r}")
-        return float(power)
+        return check_number(self.idf_power, "idf_power", "a number between 0 and 4",
+                            low=0, high=4)
 
     def build_analyzer(self) -> FrenchAnalyzer:
-        if getattr(self, "_analyzer", None) is None:
-            self._analyzer = FrenchAnalyzer(**(self.analyzer or {}))
+        """The :class:`~recommender.text.FrenchAnalyzer` of ``analyzer`` (built once, and
+        again when ``analyzer`` changes)."""
+        params = dict(self.analyzer or {})
+        cached = getattr(self, "_analyzer", None)
+        if cached is None or getattr(self, "_analyzer_params", None) != params:
+            self._analyzer = FrenchAnalyzer(**params)
+            self._analyzer_params = params
         return self._analyzer
 
     def _weights(self) -> list[tuple[str, float]]:
         weights = DEFAULT_FIELD_WEIGHTS if self.field_weights is None else self.field_weights
         unknown = set(weights) - set(TEXT_FIELDS)
         if unknown:
-            raise ValueError(f"field_weights has unknown fields {sorted(unknown)}; "
-                             f"expected some of {', '.join(TEXT_FIELDS)}")
+            raise ParameterError(f"field_weights has unknown fields {sorted(unknown)}; "
+                                 f"expected some of {', '.join(TEXT_FIELDS)}")
         out = [(name, float(weights.get(name, 0.0))) for name in TEXT_FIELDS]
         if any(w < 0 for _, w in out) or not any(w > 0 for _, w in out):
-            raise ValueError(f"field_weights must be non-negative with one positive, got {weights}")
+            raise ParameterError(f"field_weights must be non-negative with one positive, "
+                                 f"got {weights}")
         return [(name, w) for name, w in out if w > 0]
 
     # -- fitting ---------------------------------------------------------------------
     def fit_transform(self, articles: Iterable[Article]) -> sp.csr_matrix:
         """Learn the vocabulary and idf from ``articles`` and return their vectors."""
-        # numpy integers are integers; booleans are not counts or shares
-        if isinstance(self.min_df, (bool, np.bool_)) or \
-                not isinstance(self.min_df, (int, np.integer)) or self.min_df < 1:
-            raise ValueError(f"min_df must be a positive integer, got {self.min_df!r}")
-        if isinstance(self.max_df, (bool, np.bool_)) or \
-                not isinstance(self.max_df, (int, float, np.integer, np.floating)) or \
-                not 0 < self.max_df <= 1:
-            raise ValueError(f"max_df must be in (0, 1], got {self.max_df!r}")
-        self._idf_power()
+        check_int(self.min_df, "min_df")
+        check_number(self.max_df, "max_df", "in (0, 1]", low=0, high=1, low_open=True)
+        self.settings()  # field weights, analyzer and idf_power checked before the work
         vocabulary: dict[str, int] = {}
         counts, word_stats = self._count(articles, vocabulary, grow=True)
         n = counts.shape[0]
         df = np.bincount(counts.indices, minlength=len(vocabulary))
         keep = (df >= self.min_df) & (df <= self.max_df * n)
         if not keep.any():
-            raise ValueError(f"no term is left after min_df={self.min_df} and "
-                             f"max_df={self.max_df} on {n} articles; lower min_df")
+            raise ParameterError(f"no term is left after min_df={self.min_df} and "
+                                 f"max_df={self.max_df} on {n} articles; lower min_df")
         old_terms = np.array(list(vocabulary), dtype=object)
         # Columns in alphabetical order of the terms, so a model's files are reproducible.
         kept = np.flatnonzero(keep)
@@ -147,27 +154,23 @@ class FieldTfidfVectorizer:
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "idf_"):
-            raise RuntimeError("this vectorizer is not fitted yet; call fit() first")
+            raise NotFittedError("this vectorizer is not fitted yet; call fit() first")
 
     def _count(self, articles, vocabulary: dict, grow: bool):
         """Weighted term counts as CSR, and each distinct word's column and frequency.
 
-        Articles are analysed in chunks (:mod:`~recommender.counting`), in ``n_jobs``
+        Articles are analysed in chunks (:mod:`~recommender.vectors.counting`), in ``n_jobs``
         worker processes when more than one; the result is the same for any ``n_jobs``.
         Each distinct word is mapped to its term once; the vocabulary grows with new terms
         when ``grow`` is true.
         """
-        from ..index.topk import _check_jobs
-
-        if isinstance(self.chunk_size, (bool, np.bool_)) or \
-                not isinstance(self.chunk_size, (int, np.integer)) or self.chunk_size < 1:
-            raise ValueError(f"chunk_size must be a positive integer, got {self.chunk_size!r}")
-        n_jobs = _check_jobs(self.n_jobs)
+        chunk_size = check_int(self.chunk_size, "chunk_size")
+        n_jobs = check_jobs(self.n_jobs)
         analyzer = self.build_analyzer()
         weights = self._weights()
         names = [name for name, _ in weights]
         texts = ([getattr(article, name) for name in names] for article in articles)
-        chunks = chunked(texts, self.chunk_size)
+        chunks = chunked(texts, chunk_size)
         merger = CountMerger([w for _, w in weights],
                              lambda word: self._column(analyzer.term(word), vocabulary, grow))
         for counts in count_texts(analyzer, chunks, n_jobs):
@@ -230,24 +233,3 @@ def l2_normalize(X: sp.csr_matrix) -> sp.csr_matrix:
     norms[norms == 0] = 1.0
     X.data /= np.repeat(norms, lengths).astype(X.dtype)
     return X
-
-
-def keep_strongest(X: sp.csr_matrix, n: int) -> sp.csr_matrix:
-    """Keep the ``n`` largest entries of each row of a CSR matrix (a new matrix; ties at
-    the cut are broken by column, lowest first)."""
-    from ..index.topk import fast_kernel
-
-    X = sp.csr_matrix(X)
-    lengths = np.diff(X.indptr)
-    if X.nnz == 0 or lengths.max() <= n:
-        return X.copy()
-    kernel = fast_kernel()
-    if kernel is not None:  # compiled, row by row
-        keep = np.flatnonzero(kernel.strongest_mask(X, n))
-    else:
-        rows = np.repeat(np.arange(X.shape[0]), lengths)
-        order = np.lexsort((X.indices, -X.data, rows))  # by row, then largest first
-        rank = np.arange(X.nnz) - X.indptr[rows[order]]
-        keep = np.sort(order[rank < n])
-    indptr = np.concatenate([[0], np.cumsum(np.minimum(lengths, n))])
-    return sp.csr_matrix((X.data[keep], X.indices[keep], indptr), shape=X.shape)
