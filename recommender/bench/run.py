@@ -1,19 +1,19 @@
 """The benchmark: every stage of the engine, and other libraries, at several corpus sizes.
 
 ``run(...)`` builds the corpus of each scale point (the real corpus, or a synthetic one of
-``n`` articles recombined from its sentences, :mod:`recommender.synthetic`), and times, in
-one process: fit (analysis + vectorizing) at each thread count, save, load, the top-10 of
-every article (exact, :func:`recommender.index.top_k`, and the approximate mode of
-:mod:`recommender.approx` with its recall on a sample), ``recommend()`` and
+``n`` articles recombined from its sentences, :mod:`.synthetic`), and times, in one
+process: fit (analysis + vectorizing) at each thread count, save, load, the top-10 of
+every article (exact, :func:`recommender.index.topk.top_k`, and the approximate mode of
+:mod:`recommender.index.approx` with its recall on a sample), ``recommend()`` and
 ``similar(text)`` latencies, writing the batch file, and each competitor
-(:mod:`recommender.competitors`) on the same matrix with the same ``k`` and threads, with
+(:mod:`.competitors`) on the same matrix with the same ``k`` and threads, with
 the share of lists that agree. Every row is a dict (``stage``, ``competitor``,
 ``threads``, ``seconds``, ``ratio`` ...) printed as a table line and written as JSON.
 
 Memory is the peak resident set size (RSS) of this process plus its child processes (the
 fit's workers), sampled every 20 ms by a thread while a stage runs (:mod:`.memory`).
-Timings are medians of ``repeats`` runs (:mod:`.timing`); the machine's other work makes them noisy, so ratios are
-taken between runs of the same process.
+Timings are medians of ``repeats`` runs (:mod:`.timing`); the machine's other work makes
+them noisy, so ratios are taken between runs of the same process.
 """
 
 from __future__ import annotations
