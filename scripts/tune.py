@@ -21,6 +21,7 @@ from recommender import ArticleRecommender, read_corpus
 from recommender.truth import half_of, read_ground_truth
 from recommender.evaluate.runs import evaluate
 from recommender.model.estimator import DEFAULT_MAX_AGE
+from recommender.times import NO_LIMIT
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "corpus" / "orangesum"
@@ -39,7 +40,7 @@ SETTINGS = {
     "today's, no length prior": ({}, {"length_prior": 0.0}, None),
     "today's, plain cosine (the three above)": ({}, PLAIN, None),
     "today's, max age 60": ({}, {}, 60),
-    "today's, no max age": ({}, {}, 1e9),
+    "today's, no max age": ({}, {}, NO_LIMIT),
 }
 KEYS = ("recall@2", "recall@5", "recall@10", "mrr", "ndcg@10")
 

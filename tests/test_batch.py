@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
 from datetime import datetime, timedelta, timezone
@@ -10,8 +11,12 @@ from datetime import datetime, timedelta, timezone
 import numpy as np
 import pytest
 
+import recommender.batch.score
 from recommender import CorpusError, UnknownArticleError
-from recommender.batch.score import read_ids_file, score_to_file
+from recommender.batch.ids import read_ids_file
+from recommender.batch.score import score_to_file
+from recommender.batch.sinks import writer_for
+from recommender.errors import ParameterError
 
 
 @pytest.fixture(scope="module")
@@ -165,7 +170,7 @@ def test_unknown_id_fails_before_writing(tmp_path, small_model):
 
 @pytest.mark.parametrize("name", ["related.txt", "related.json", "related"])
 def test_bad_suffix(tmp_path, small_model, name):
-    with pytest.raises(ValueError, match=rf"cannot write .*{name}: the output must end in "
+    with pytest.raises(ParameterError, match=rf"cannot write .*{name}: the output must end in "
                                          rf"\.jsonl or \.csv"):
         score_to_file(small_model, tmp_path / name)
     assert list(tmp_path.iterdir()) == []
@@ -190,3 +195,50 @@ def test_k_larger_than_the_catalogue(tmp_path, small_model):
     assert max(len(r["related"]) for r in rows) <= 40  # 41 articles, never itself
     for row in rows:
         assert_row_is_recommend(small_model, row["id"], row["related"], 1000)
+
+
+class FailingAfter:
+    """``model`` whose ``recommend_batch`` raises on its call number ``calls + 1``."""
+
+    def __init__(self, model, calls: int):
+        self.model, self.calls = model, calls
+        self.ids_ = model.ids_
+
+    def rows_of(self, ids):
+        return self.model.rows_of(ids)
+
+    def recommend_batch(self, *args, **kwargs):
+        if self.calls == 0:
+            raise KeyboardInterrupt
+        self.calls -= 1
+        return self.model.recommend_batch(*args, **kwargs)
+
+
+@pytest.mark.parametrize("name", ["related.jsonl", "related.csv"])
+def test_a_failure_mid_write_leaves_the_old_file_whole_regression(tmp_path, small_model,
+                                                                  monkeypatch, name):
+    out = tmp_path / name
+    out.write_bytes(b"the previous output\n")
+    monkeypatch.setattr(recommender.batch.score, "CHUNK", 10)  # 41 articles: 5 chunks
+    with pytest.raises(KeyboardInterrupt):
+        score_to_file(FailingAfter(small_model, 2), out, k=3)  # 2 chunks written, then stop
+    assert out.read_bytes() == b"the previous output\n"
+    assert [p.name for p in tmp_path.iterdir()] == [name]  # no temporary file left
+    assert score_to_file(FailingAfter(small_model, 5), out, k=3) == 41  # 5 chunks: whole
+    assert out.read_bytes() != b"the previous output\n"
+
+
+def test_writers_by_hand():
+    fh = io.StringIO(newline="")
+    write = writer_for(fh, ".jsonl")
+    write("A", ["B", "Ç"], [0.5, 0.1234567])
+    write("D", [], [])
+    assert fh.getvalue() == ('{"id": "A", "related": [{"id": "B", "score": 0.5}, '
+                             '{"id": "Ç", "score": 0.123457}]}\n{"id": "D", "related": []}\n')
+    fh = io.StringIO(newline="")
+    write = writer_for(fh, ".csv")
+    write("A", ["B", "C,D"], [0.5, 0.1234567])
+    assert fh.getvalue() == 'id,rank,related_id,score\r\nA,1,B,0.500000\r\nA,2,"C,D",0.123457\r\n'
+    with pytest.raises(ParameterError, match=r"unknown batch format '\.txt': expected one of "
+                                             r"\.jsonl, \.csv"):
+        writer_for(io.StringIO(), ".txt")

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import builtins
+import gzip
 import json
 
 import numpy as np
 import pytest
 
-from recommender.bench.run import Bench, agreement, write_json
+from recommender.bench.competitors import (COMPETITORS, CompetitorMissing, agreement,
+                                           drop_self, sklearn_brute)
+from recommender.bench.run import Bench, write_json
 from recommender.cli import main
-from recommender.bench.competitors import COMPETITORS, _drop_self, sklearn_brute
+from recommender.errors import MissingDependencyError
 from recommender.index.topk import top_k
 
 STAGES = {"read corpus", "fit (analysis + tf-idf)", "save", "load", "recommend() p50",
@@ -76,11 +79,23 @@ def test_above_the_exact_limit_a_sample_is_timed_unless_exact_all(articles_path,
     assert theirs["seconds"] is None and "not run above 30 articles" in theirs["skipped"]
 
 
-def test_report_is_json(tiny_report, tmp_path):
-    write_json(tiny_report, tmp_path / "bench.json")
-    back = json.loads((tmp_path / "bench.json").read_text())
+@pytest.mark.parametrize("name", ["bench.json", "bench.json.gz"])
+def test_report_is_json(tiny_report, tmp_path, name):
+    path = tmp_path / name
+    path.write_text("an older report")
+    write_json(tiny_report, path)
+    data = path.read_bytes()
+    if name.endswith(".gz"):
+        data = gzip.decompress(data)
+    back = json.loads(data.decode("utf-8"))
     assert back["k"] == 5 and back["rows"] == json.loads(json.dumps(tiny_report["rows"]))
     assert {"python", "cpus", "numpy"} <= set(back["machine"])
+    assert [p.name for p in tmp_path.iterdir()] == [name]  # replaced, no temporary left
+
+
+def test_competitor_missing_is_a_missing_dependency():
+    assert issubclass(CompetitorMissing, MissingDependencyError)
+    assert issubclass(CompetitorMissing, ImportError)
 
 
 def test_a_missing_competitor_is_skipped_with_its_install_hint(articles_path, monkeypatch):
@@ -101,7 +116,7 @@ def test_a_missing_competitor_is_skipped_with_its_install_hint(articles_path, mo
 
 @pytest.mark.parametrize("name", sorted(COMPETITORS))
 def test_every_competitor_agrees_with_ours(small_model, name):
-    X = small_model._unit_rows()  # plain cosine: what every competitor computes
+    X = small_model.unit_vectors()  # plain cosine: what every competitor computes
     n = X.shape[0]
     try:
         theirs = COMPETITORS[name](X, 5, 1)
@@ -114,9 +129,14 @@ def test_every_competitor_agrees_with_ours(small_model, name):
 def test_drop_self_keeps_k_other_rows():
     idx = np.array([[0, 3, 2], [5, 4, 1], [2, 9, 1]])
     scores = np.array([[1.0, 0.5, 0.2], [0.9, 0.3, 0.0], [1.0, 1.0, 0.1]], np.float32)
-    out_i, out_s = _drop_self(idx, scores, 2)
+    out_i, out_s = drop_self(idx, scores, 2)
+    # row 0: itself first; row 1: itself absent, the last row dropped; row 2: itself (2) tied at the top
     assert out_i.tolist() == [[3, 2], [5, 4], [9, 1]]
-    assert out_s[1].tolist() == pytest.approx([0.9, 0.3])
+    np.testing.assert_array_equal(out_s, np.float32([[0.5, 0.2], [0.9, 0.3], [1.0, 0.1]]))
+    out_i, out_s = drop_self(idx, scores, 2, rows=[3, 7, 9])  # queries of other rows
+    assert out_i.tolist() == [[0, 2], [5, 4], [2, 1]]
+    out_i, out_s = drop_self(idx[1:2], scores[1:2], 3, rows=[4])  # 1 scores 0: padding
+    assert out_i.tolist() == [[5, -1, -1]] and out_s[0, 1:].tolist() == [-np.inf, -np.inf]
 
 
 def test_agreement_compares_scores_not_tied_ids():

@@ -6,16 +6,16 @@ from __future__ import annotations
 import json
 import math
 import warnings
+import zlib
 from datetime import datetime
 
 import numpy as np
 import pytest
 
 from recommender import ArticleRecommender, CorpusError, CorpusWarning
-from recommender.evaluate.runs import _baseline_lists, _random_order, evaluate
-from recommender.truth import read_ground_truth
-
-# -- the sample ---------------------------------------------------------------------------
+from recommender.errors import ParameterError
+from recommender.evaluate.runs import BASELINES, baseline_lists, evaluate
+from recommender.truth import GroundTruth, half_of, read_ground_truth
 
 
 def links_of(truth) -> set:
@@ -52,34 +52,66 @@ def test_missing_targets_are_counted_not_scored(small_model, sample_truth, artic
     assert len({source for source, target, *_ in rows if target in ids}) == 24
 
 
-def test_sample_report_keys_and_ranges(small_model, sample_truth):
+def by_hand(ranks_by_source: dict, ks=(2, 5, 10)) -> dict:
+    """The metrics of per-source 0-based ranks (None: a miss), computed here by their
+    definitions, independently of recommender.evaluate.metrics."""
+    ranks = [r for rs in ranks_by_source.values() for r in rs]
+    out = {"mrr": sum(1 / (r + 1) for r in ranks if r is not None) / len(ranks)}
+    for k in ks:
+        out[f"recall@{k}"] = sum(r is not None and r < k for r in ranks) / len(ranks)
+        hits = [sum(r is not None and r < k for r in rs) for rs in ranks_by_source.values()]
+        out[f"precision@{k}"] = sum(h / k for h in hits) / len(hits)
+        out[f"hit_rate@{k}"] = sum(h > 0 for h in hits) / len(hits)
+    ndcg = []
+    for rs in ranks_by_source.values():
+        dcg = sum(1 / math.log2(r + 2) for r in rs if r is not None and r < 10)
+        ideal = sum(1 / math.log2(i + 2) for i in range(min(len(rs), 10)))
+        ndcg.append(dcg / ideal)
+    out["ndcg@10"] = sum(ndcg) / len(ndcg)
+    return out
+
+
+def recent_first(model, source, as_of):
+    """The recent-same-category baseline by brute force: every article with terms published
+    before ``as_of``, but the source; the source's category first, then newest first."""
+    seconds = int(datetime.fromisoformat(as_of).timestamp())
+    rows = [r for r in range(model.n_articles)
+            if model.published_[r] < seconds and model.ids_[r] != source
+            and model.matrix_[r].nnz > 0]
+    category = model.article_info(source)["category"]
+    rows.sort(key=lambda r: (model.categories_[r] != category, -r))
+    return [model.ids_[r] for r in rows][:100]
+
+
+def test_sample_report_against_single_calls_by_hand(small_model, sample_truth, sample_links):
+    """Every figure of the model and of the recent baseline, against ranks found with one
+    ``recommend`` call per link (the model) or by brute force (the baseline)."""
     report = evaluate(small_model, sample_truth, ks=(10, 2, 5, 2))
-    keys = ([f"recall@{k}" for k in (2, 5, 10)] + [f"precision@{k}" for k in (2, 5, 10)]
-            + [f"hit_rate@{k}" for k in (2, 5, 10)] + ["mrr", "ndcg@10"])
-    for key in keys + ["coverage"]:
-        assert 0 <= report[key] <= 1
-        for name in ("random", "recent_same_category"):
-            assert 0 <= report["baselines"][name][key] <= 1
-    assert set(report["baselines"]) == {"random", "recent_same_category"}
-    assert report["recall@2"] <= report["recall@5"] <= report["recall@10"]
+    model_ranks, recent_ranks = {}, {}
+    for (source, target), shown in sample_links.items():
+        listed = small_model.recommend(source, 100, as_of=shown)[0].tolist()
+        model_ranks.setdefault(source, []).append(
+            listed.index(target) if target in listed else None)
+        recent = recent_first(small_model, source, shown)
+        recent_ranks.setdefault(source, []).append(
+            recent.index(target) if target in recent else None)
+    for name, got, ranks in (("model", report, model_ranks),
+                             ("recent", report["baselines"]["recent_same_category"],
+                              recent_ranks)):
+        for key, value in by_hand(ranks).items():
+            assert got[key] == pytest.approx(value, abs=1e-12), (name, key)
+    assert set(report["baselines"]) == set(BASELINES)
     assert report["max_age"] is None
 
 
-def test_random_baseline_is_reproducible(small_model, sample_truth):
-    a = evaluate(small_model, sample_truth, seed=7)["baselines"]
-    b = evaluate(small_model, sample_truth, seed=7)["baselines"]
-    assert a == b
-    sources = np.unique(sample_truth.sources)
-    sources = sources[np.isin(sources, small_model.ids_)]
-    pools = (np.zeros(len(sources), np.int64), np.full(len(sources), 41, np.int64),
-             small_model.rows_of(list(sources)))
-    lists = [_baseline_lists(small_model, pools, _random_order(np.random.default_rng(seed)))
-             for seed in (0, 0, 1)]
+def test_random_baseline_is_reproducible(small_model):
+    sources = small_model.ids_.tolist()  # no as_of: each pool is the other 40 articles
+    lists = [baseline_lists(small_model, sources, seed=seed)["random"] for seed in (0, 0, 1)]
     np.testing.assert_array_equal(lists[0], lists[1])
     assert not np.array_equal(lists[0], lists[2])
     for row, source in zip(lists[0], sources):  # a permutation of the pool, never the source
-        picked = row[row != ""]
-        assert source not in picked and len(set(picked)) == len(picked) == 40
+        picked = row[row != ""].tolist()
+        assert len(picked) == 40 and set(picked) == set(sources) - {source}
 
 
 # -- six hand-written articles ------------------------------------------------------------
@@ -186,6 +218,24 @@ def test_baselines_by_hand(tiny_model, tmp_path):
         tiny_model, read_ground_truth(write_tsv(tmp_path, LINKS)), seed=3)["baselines"]
 
 
+def test_baseline_lists_by_hand(tiny_model):
+    # as of 06-20 (after every article) and 06-08 (before T6); articles at 10:00 UTC
+    as_of = np.array(["2020-06-20T10:00", "2020-06-08T10:00", "NaT"], "datetime64[s]")
+    lists = baseline_lists(tiny_model, ["T1", "T3", "T4"], as_of, seed=1)
+    recent = [row[row != ""].tolist() for row in lists["recent_same_category"]]
+    assert recent == [["T6", "T3", "T2", "T5", "T4"], ["T2", "T1", "T5", "T4"],
+                      ["T5", "T6", "T3", "T2", "T1"]]  # NaT: no time, every article
+    for row, want in zip(lists["random"], recent):
+        assert sorted(row[row != ""].tolist()) == sorted(want)
+    iso = baseline_lists(tiny_model, ["T1", "T3", "T4"],
+                         ["2020-06-20T12:00:00+02:00", "2020-06-08T12:00:00+02:00", None],
+                         seed=1)
+    for name in BASELINES:
+        np.testing.assert_array_equal(iso[name], lists[name])
+    narrow = baseline_lists(tiny_model, ["T1"], "2020-06-20T10:00:00Z", max_age=12)
+    assert narrow["recent_same_category"][0][:2].tolist() == ["T6", ""]  # 06-08 onwards
+
+
 def test_duplicates_and_unknown_ids_are_counted(tiny_model, tmp_path):
     extra = LINKS + [("T1", "T2", SHOWN), ("T1", "NOPE", SHOWN), ("GONE", "T1", SHOWN),
                      ("T5", "T4", SHOWN), ("GONE", "NOPE", SHOWN)]
@@ -211,28 +261,17 @@ def test_tsv_without_header_or_shown_at(tiny_model, tmp_path):
 
 
 # -- bad input ------------------------------------------------------------------------------
-def test_bad_tsv_line_names_the_line(tmp_path):
+@pytest.mark.parametrize("content, message", [
+    ("T1\tT2\t1\t2020-06-20\nT1\n", r"links\.tsv, line 3: expected 'source_id<TAB>target_id"
+                                      r"\[<TAB>rank\[<TAB>shown_at\]\]', got 'T1'"),
+    ("T1\tT2\t1\tdemain\n", r"links\.tsv, line 2: cannot read shown_at 'demain': expected "
+                            r"ISO 8601"),
+    ("", r"links\.tsv: no links in this file"),
+])
+def test_bad_tsv_names_the_line(tmp_path, content, message):
     path = tmp_path / "links.tsv"
-    path.write_text("source_id\ttarget_id\trank\tshown_at\nT1\tT2\t1\t2020-06-20\nT1\n",
-                    encoding="utf-8")
-    with pytest.raises(CorpusError, match=r"links\.tsv, line 3: expected 'source_id<TAB>"
-                                          r"target_id\[<TAB>rank\[<TAB>shown_at\]\]', got 'T1'"):
-        read_ground_truth(path)
-
-
-def test_bad_shown_at_names_the_line(tmp_path):
-    path = tmp_path / "links.tsv"
-    path.write_text("source_id\ttarget_id\trank\tshown_at\nT1\tT2\t1\tdemain\n",
-                    encoding="utf-8")
-    with pytest.raises(CorpusError, match=r"links\.tsv, line 2: cannot read shown_at "
-                                          r"'demain': expected ISO 8601"):
-        read_ground_truth(path)
-
-
-def test_tsv_without_links(tmp_path):
-    path = tmp_path / "links.tsv"
-    path.write_text("source_id\ttarget_id\trank\tshown_at\n", encoding="utf-8")
-    with pytest.raises(CorpusError, match=r"links\.tsv: no links in this file"):
+    path.write_text("source_id\ttarget_id\trank\tshown_at\n" + content, encoding="utf-8")
+    with pytest.raises(CorpusError, match=message):
         read_ground_truth(path)
 
 
@@ -243,7 +282,7 @@ def test_missing_ground_truth_file(tmp_path):
 
 def test_no_usable_link(tiny_model, tmp_path):
     truth = read_ground_truth(write_tsv(tmp_path, [("GONE", "T1", SHOWN), ("T1", "NOPE", SHOWN)]))
-    with pytest.raises(ValueError, match=r"none of the 2 ground-truth links has both its source "
+    with pytest.raises(CorpusError, match=r"none of the 2 ground-truth links has both its source "
                                          r"and its target in the model \(1 unknown sources, "
                                          r"1 unknown targets\); is it the same corpus\?"):
         evaluate(tiny_model, truth)
@@ -252,16 +291,11 @@ def test_no_usable_link(tiny_model, tmp_path):
 @pytest.mark.parametrize("ks, shown", [((0,), "0"), ((2, -1), "-1"), ((2.5,), "2.5")])
 def test_bad_ks(tiny_model, tmp_path, ks, shown):
     truth = read_ground_truth(write_tsv(tmp_path, LINKS))
-    with pytest.raises(ValueError, match=rf"^k must be a positive integer, got {shown}$"):
+    with pytest.raises(ParameterError, match=rf"^k must be a positive integer, got {shown}$"):
         evaluate(tiny_model, truth, ks=ks)
 
 
 # -- halves, learned models and details ---------------------------------------------------
-import zlib  # noqa: E402  (this section's own imports, kept with it)
-
-from recommender.truth import GroundTruth, half_of  # noqa: E402
-
-
 def crc_parity(source: str) -> int:
     return zlib.crc32(source.encode("utf-8")) % 2
 
@@ -323,11 +357,10 @@ def test_learned_model_scored_on_its_own_lists_only(learned_even, sample_truth):
     even = half_of(sample_truth, "even")
     unknown_targets = 16 - 15  # by hand: the even half has 16 links, 15 with a known target
     assert len(even) == 16
-    with pytest.raises(ValueError, match=rf"^none of the 16 ground-truth links has both its "
-                                         rf"source and its target in the model \(0 unknown "
-                                         rf"sources, {unknown_targets} unknown targets, 15 "
-                                         rf"links of lists the model learned from\); is it "
-                                         rf"the same corpus\?$"):
+    with pytest.raises(CorpusError, match=rf"^none of the 16 ground-truth links has both its "
+                       rf"source and its target in the model \(0 unknown sources, "
+                       rf"{unknown_targets} unknown targets, 15 links of lists the model "
+                       rf"learned from\); is it the same corpus\?$"):
         evaluate(learned_even, even)
 
 

@@ -9,6 +9,7 @@ on the dev lists; the content model must reach 0.42 / 0.70 / 0.42, the learned m
 
 from __future__ import annotations
 
+import re
 import warnings
 from pathlib import Path
 
@@ -16,6 +17,8 @@ import numpy as np
 import pytest
 
 from recommender import ArticleRecommender, CorpusWarning, read_corpus
+from recommender.index.topk import top_k
+from recommender.text import find_words, normalize_chars
 from recommender.truth import half_of, read_ground_truth
 from recommender.evaluate.runs import evaluate
 from recommender.model.estimator import DEFAULT_MAX_AGE
@@ -140,14 +143,12 @@ def test_saved_and_loaded_full_model_gives_the_same_lists(full_model, checked_id
 
 def test_table_and_both_methods_agree_on_the_full_corpus(full_model, checked_ids):
     """The neighbour table (numba) against the scipy method: same lists, ties aside."""
-    from recommender.index.topk import top_k
-
     table = full_model.table_indices_
     assert table.shape == (full_model.n_articles, 50)
     rows = full_model.rows_of(list(checked_ids))
     X = full_model.matrix_
     Q = full_model.query_vectors(X[rows])  # each article's strongest terms, as a query
-    indices, scores = top_k(Q, X, 50, skip=rows, XT=full_model._postings(), method="scipy")
+    indices, scores = top_k(Q, X, 50, skip=rows, method="scipy")  # its own postings
     np.testing.assert_allclose(full_model.table_scores_[rows], scores, rtol=2e-6, atol=1e-6)
     differ = table[rows] != indices
     assert differ.mean() < 0.01
@@ -159,10 +160,6 @@ def test_table_and_both_methods_agree_on_the_full_corpus(full_model, checked_ids
 def test_fast_word_split_is_the_regex_on_every_field_of_the_corpus():
     """text.find_words reads a Latin-1 text without the regex: on each of the ~98,000 fields
     of the full corpus (lower-cased as the analyzer does) it must give the regex's words."""
-    import re
-
-    from recommender.text import normalize_chars, find_words
-
     corpus = _full_corpus()
     word = re.compile(r"[^\W_]+")
     with warnings.catch_warnings():

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import ndcg_score
 
+from recommender.errors import ParameterError
 from recommender.evaluate.metrics import (
     catalogue_coverage,
     hit_rate_at_k,
@@ -41,12 +42,12 @@ def test_recall_hand_computed():
     # ranks <= 12: {1, 3, 12}    -> 3/4 (rank == k counts)
     assert recall_at_k(RANKS, 12) == 0.75
     assert recall_at_k(RANKS, 11) == 0.5
+    assert recall_at_k(RANKS, np.int64(2)) == 0.25  # a numpy integer is a k
 
 
 def test_recall_accepts_int_lists_and_returns_float():
     value = recall_at_k([1, 2, 7], 2)  # 2/3
-    assert isinstance(value, float)
-    assert value == pytest.approx(2 / 3)
+    assert isinstance(value, float) and value == pytest.approx(2 / 3)
 
 
 # ---------------------------------------------------------------- precision
@@ -262,17 +263,15 @@ def test_catalogue_coverage():
 
 def test_summarize_keys_and_values():
     out = summarize(RANKS, SOURCES)
-    assert list(out) == [
-        "recall@2", "recall@5", "recall@10",
-        "precision@2", "precision@5", "precision@10",
-        "hit_rate@2", "hit_rate@5", "hit_rate@10",
-        "mrr", "ndcg@10",
-    ]  # fmt: skip
+    assert list(out) == ["recall@2", "recall@5", "recall@10", "precision@2", "precision@5",
+                         "precision@10", "hit_rate@2", "hit_rate@5", "hit_rate@10", "mrr",
+                         "ndcg@10"]
     assert out["recall@2"] == 0.25
     assert out["precision@5"] == pytest.approx(2 / 15)
     assert out["hit_rate@10"] == pytest.approx(1 / 3)
     assert out["mrr"] == pytest.approx(17 / 48)
-    assert out["ndcg@10"] == ndcg_at_k(RANKS, SOURCES, 10)
+    # source 0: ranks 1 and 3 of two links; sources 1 and 2: nothing within 10
+    assert out["ndcg@10"] == pytest.approx((1 + 1 / math.log2(4)) / (1 + 1 / math.log2(3)) / 3)
     assert all(isinstance(v, float) for v in out.values())
     out = summarize(RANKS, SOURCES, ks=(1,), cutoff=10)
     assert list(out) == ["recall@1", "precision@1", "hit_rate@1", "mrr", "ndcg@10"]
@@ -282,26 +281,16 @@ def test_summarize_keys_and_values():
 # ---------------------------------------------------------------- errors
 
 
-@pytest.mark.parametrize(
-    "bad_k, shown",
-    [(0, "0"), (-3, "-3"), (True, "True"), (2.0, "2.0"), ("5", "'5'"), (np.int64(0), "0")],
-)
+@pytest.mark.parametrize("bad_k, shown", [(0, "0"), (-3, "-3"), (True, "True"), (2.0, "2.0"),
+                                          ("5", "'5'"), (np.int64(0), "0")])
 def test_k_must_be_positive_int(bad_k, shown):
-    message = rf"k must be a positive integer, got {shown}$"
-    with pytest.raises(ValueError, match=message):
-        recall_at_k(RANKS, bad_k)
-    with pytest.raises(ValueError, match=message):
-        precision_at_k(RANKS, SOURCES, bad_k)
-    with pytest.raises(ValueError, match=message):
-        hit_rate_at_k(RANKS, SOURCES, bad_k)
-    with pytest.raises(ValueError, match=message):
-        ndcg_at_k(RANKS, SOURCES, bad_k)
-    with pytest.raises(ValueError, match=message):
-        summarize(RANKS, SOURCES, ks=(2, bad_k))
-
-
-def test_numpy_int_k_is_accepted():
-    assert recall_at_k(RANKS, np.int64(2)) == 0.25
+    message = rf"^k must be a positive integer, got {shown}$"
+    for call in (lambda: recall_at_k(RANKS, bad_k), lambda: precision_at_k(RANKS, SOURCES, bad_k),
+                 lambda: hit_rate_at_k(RANKS, SOURCES, bad_k),
+                 lambda: ndcg_at_k(RANKS, SOURCES, bad_k),
+                 lambda: summarize(RANKS, SOURCES, ks=(2, bad_k))):
+        with pytest.raises(ParameterError, match=message):
+            call()
 
 
 def test_cutoff_must_be_positive_int():
@@ -311,41 +300,26 @@ def test_cutoff_must_be_positive_int():
         summarize(RANKS, SOURCES, cutoff=False)
 
 
-@pytest.mark.parametrize(
-    "bad_ranks, shown, position",
-    [
-        ([1, 0, 3], "0", 1),
-        ([2, 5, -1], "-1", 2),
-        ([2.5, 1], "2.5", 0),
-        ([1, 2, np.nan], "nan", 2),
-        ([1, -np.inf], "-inf", 1),
-    ],
-)
+@pytest.mark.parametrize("bad_ranks, shown, position", [
+    ([1, 0, 3], "0", 1), ([2, 5, -1], "-1", 2), ([2.5, 1], "2.5", 0),
+    ([1, 2, np.nan], "nan", 2), ([1, -np.inf], "-inf", 1)])
 def test_bad_rank_values_name_value_and_position(bad_ranks, shown, position):
-    message = rf"ranks must be whole numbers >= 1, or np.inf for 'not found', got {shown} at position {position}$"
-    with pytest.raises(ValueError, match=message):
-        recall_at_k(bad_ranks, 2)
-    with pytest.raises(ValueError, match=message):
-        ndcg_at_k(bad_ranks, [0] * len(bad_ranks), 2)
-    with pytest.raises(ValueError, match=message):
-        mean_reciprocal_rank(bad_ranks)
+    message = (rf"ranks must be whole numbers >= 1, or np.inf for 'not found', got {shown} "
+               rf"at position {position}$")
+    for call in (lambda: recall_at_k(bad_ranks, 2), lambda: mean_reciprocal_rank(bad_ranks),
+                 lambda: ndcg_at_k(bad_ranks, [0] * len(bad_ranks), 2)):
+        with pytest.raises(ParameterError, match=message):
+            call()
 
 
 def test_empty_input():
-    with pytest.raises(ValueError, match="no links to evaluate"):
-        recall_at_k([], 2)
-    with pytest.raises(ValueError, match="no links to evaluate"):
-        precision_at_k([], [], 2)
-    with pytest.raises(ValueError, match="no links to evaluate"):
-        hit_rate_at_k([], [], 2)
-    with pytest.raises(ValueError, match="no links to evaluate"):
-        mean_reciprocal_rank([])
-    with pytest.raises(ValueError, match="no links to evaluate"):
-        ndcg_at_k(np.array([]), np.array([], dtype=int), 2)
-    with pytest.raises(ValueError, match="no links to evaluate"):
-        summarize([], [])
-    with pytest.raises(ValueError, match="no links to evaluate"):
-        rank_of_targets(np.empty((0, 5), dtype=int), np.empty(0, dtype=int))
+    for call in (lambda: recall_at_k([], 2), lambda: precision_at_k([], [], 2),
+                 lambda: hit_rate_at_k([], [], 2), lambda: mean_reciprocal_rank([]),
+                 lambda: ndcg_at_k(np.array([]), np.array([], dtype=int), 2),
+                 lambda: summarize([], []),
+                 lambda: rank_of_targets(np.empty((0, 5), dtype=int), np.empty(0, dtype=int))):
+        with pytest.raises(ParameterError, match="no links to evaluate"):
+            call()
 
 
 def test_shape_errors():

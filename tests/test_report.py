@@ -8,7 +8,10 @@ from html.parser import HTMLParser
 import numpy as np
 import pytest
 
+import recommender.evaluate.report
+from recommender.errors import MissingDependencyError, ParameterError
 from recommender.evaluate.report import header_notes, write_report
+from recommender.times import NO_LIMIT
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -200,6 +203,21 @@ def test_page_is_self_contained(report):
     assert report[2].links == ["recall_at_k.png", "mrr_at_k.png"]  # the files beside it
 
 
+def test_a_failure_mid_write_leaves_the_old_page_whole_regression(tmp_path, monkeypatch):
+    folder = tmp_path / "report"
+    page = write_report(folder, [MODEL]).read_bytes()
+
+    def interrupted(*args, **kwargs):  # the page's file is open when its text is made
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(recommender.evaluate.report, "render", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        write_report(folder, [RANDOM])
+    assert (folder / "index.html").read_bytes() == page
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "index.html", "mrr_at_k.png", "recall_at_k.png"]  # no temporary file left
+
+
 def test_missing_folder_is_created(tmp_path):
     folder = tmp_path / "a" / "b"
     path = write_report(folder, [MODEL])
@@ -220,7 +238,7 @@ def test_missing_matplotlib_names_the_extra(tmp_path, monkeypatch):
     for name in [m for m in sys.modules if m == "matplotlib" or m.startswith("matplotlib.")]:
         monkeypatch.setitem(sys.modules, name, None)
     monkeypatch.setitem(sys.modules, "matplotlib", None)
-    with pytest.raises(ImportError, match=r"pip install 'recommender\[report\]'"):
+    with pytest.raises(MissingDependencyError, match=r"pip install 'recommender\[report\]'"):
         write_report(tmp_path / "out", [MODEL])
     assert not (tmp_path / "out").exists()  # nothing written before the check
 
@@ -249,35 +267,35 @@ def test_every_text_is_escaped(tmp_path):
 
 
 def test_empty_runs_are_refused(tmp_path):
-    with pytest.raises(ValueError, match="runs is empty: the report needs at least one run"):
+    with pytest.raises(ParameterError, match="runs is empty: the report needs at least one run"):
         write_report(tmp_path, [])
 
 
 def test_mismatched_lengths_are_refused(tmp_path):
     run = {**MODEL, "link_source": np.array([0, 0, 1])}
-    with pytest.raises(ValueError, match=r"run 'model': link_source has shape \(3,\) but ranks "
+    with pytest.raises(ParameterError, match=r"run 'model': link_source has shape \(3,\) but ranks "
                                          r"has 4 entries; give one source index per link"):
         write_report(tmp_path, [run])
 
 
 @pytest.mark.parametrize("runs, error, message", [
-    ([{**MODEL, "kind": "best"}], ValueError,
+    ([{**MODEL, "kind": "best"}], ParameterError,
      r"run 'model': kind must be 'model', 'baseline' or 'ablation', got 'best'"),
-    ([MODEL, {**RANDOM, "name": "model"}], ValueError, r"two runs are named 'model'"),
-    ([RANDOM, WORSE], ValueError,
+    ([MODEL, {**RANDOM, "name": "model"}], ParameterError, r"two runs are named 'model'"),
+    ([RANDOM, WORSE], ParameterError,
      r"the ablation runs \['no titles'\] need a run of kind 'model' as their reference"),
-    ([{**MODEL, "ranks": np.array([0, -2, 1, 3])}], ValueError,
+    ([{**MODEL, "ranks": np.array([0, -2, 1, 3])}], ParameterError,
      r"run 'model': ranks must be 0-based positions, or -1 for a target not in the list, "
      r"got -2 at position 1"),
-    ([{**MODEL, "ranks": np.array([0, 1.5, 1, 3])}], ValueError, r"got 1.5 at position 1"),
-    ([{**MODEL, "ranks": np.array([], int), "link_source": np.array([], int)}], ValueError,
+    ([{**MODEL, "ranks": np.array([0, 1.5, 1, 3])}], ParameterError, r"got 1.5 at position 1"),
+    ([{**MODEL, "ranks": np.array([], int), "link_source": np.array([], int)}], ParameterError,
      r"run 'model': ranks is empty; give one rank per link"),
-    ([{**MODEL, "ranks": np.array([0, 0, 1, 3])}], ValueError,
+    ([{**MODEL, "ranks": np.array([0, 0, 1, 3])}], ParameterError,
      r"run 'model': each source's links must have distinct ranks"),
-    ([{"name": "model", "kind": "model", "ranks": [0]}], ValueError,
+    ([{"name": "model", "kind": "model", "ranks": [0]}], ParameterError,
      r"runs\[0\] has no 'link_source'; each run needs 'name', 'kind', 'ranks' and "
      r"'link_source'"),
-    ([{**MODEL, "metrics": {"mrr": "high"}}], ValueError,
+    ([{**MODEL, "metrics": {"mrr": "high"}}], ParameterError,
      r"run 'model': metrics\['mrr'\] must be a number, got 'high'"),
     (MODEL, TypeError, r"runs must be a sequence, got a dict; wrap a single item in a list"),
 ])
@@ -289,7 +307,7 @@ def test_bad_runs_name_the_problem(tmp_path, runs, error, message):
 
 def test_bad_example_names_the_problem(tmp_path):
     example = {**EXAMPLE, "ours": [{"id": "A", "title": "t"}]}
-    with pytest.raises(ValueError, match=r"examples\[0\]\['ours'\]\[0\] has no 'score'"):
+    with pytest.raises(ParameterError, match=r"examples\[0\]\['ours'\]\[0\] has no 'score'"):
         write_report(tmp_path, [MODEL], examples=[example])
 
 
@@ -306,5 +324,7 @@ def test_header_notes_wording():
         "Split: learned from 1,200 lists; evaluated only on sources it never saw",
         "Reproduce: recommender evaluate m dev.tsv",
     ]
-    assert header_notes() == ["Protocol: ranked as of when each list was shown; no max age; "
-                              "MRR counts ranks beyond 100 as 0"]
+    for no_limit in (None, NO_LIMIT):
+        assert header_notes(max_age=no_limit) == [
+            "Protocol: ranked as of when each list was shown; no max age; "
+            "MRR counts ranks beyond 100 as 0"]

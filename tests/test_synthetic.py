@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from recommender import ArticleRecommender
+from recommender.errors import CorpusError, ParameterError
 from recommender.bench.synthetic import BLOCK, SentencePool, parse_scale
 
 
@@ -92,14 +93,14 @@ def test_parse_scale(text, n):
 
 @pytest.mark.parametrize("text", ["", "big", "1g", "-5", "1", "0.5k1", "1.5"])
 def test_bad_scale_is_named(text):
-    with pytest.raises(ValueError, match=f"scale {text!r}"):
+    with pytest.raises(ParameterError, match=f"scale {text!r}"):
         parse_scale(text)
 
 
 def test_a_pool_needs_bodies(articles):
     from dataclasses import replace
 
-    with pytest.raises(ValueError, match="no real article with a body"):
+    with pytest.raises(CorpusError, match="no real article with a body"):
         SentencePool.from_articles([replace(a, body="") for a in articles])
 
 

@@ -5,7 +5,8 @@ shapes of :func:`recommender.index.top_k` for ``top_k(X[rows], X, k, skip=rows)`
 by default): ``(n_queries, k)`` arrays,
 best first, the query itself left out, -1 / -inf padding where fewer than ``k`` rows have
 a positive score. Each asks for ``k + 1`` rows and drops the query (or, when ties push it
-out of the list, the last row). A competitor that is not installed raises
+out of the list, the last row): :func:`drop_self`. :func:`agreement` says how far two sets
+of lists agree. A competitor that is not installed raises
 :class:`CompetitorMissing` with the command that installs it.
 """
 
@@ -14,14 +15,30 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["COMPETITORS", "CompetitorMissing", "THREADED"]
+from ..errors import MissingDependencyError
+
+__all__ = ["COMPETITORS", "CompetitorMissing", "THREADED", "agreement", "drop_self"]
 
 
-class CompetitorMissing(ImportError):
+class CompetitorMissing(MissingDependencyError):
     """A competitor's library is not installed; the message says how to install it."""
 
 
-def _drop_self(indices: np.ndarray, scores: np.ndarray, k: int, rows=None):
+def agreement(ours_i, ours_s, theirs_i, theirs_s, atol: float = 1e-5) -> dict:
+    """How far two sets of top-k lists agree.
+
+    ``same_scores``: share of rows whose k scores agree within ``atol`` (the same list,
+    ties aside: two rows of equal score may swap); ``same_ids``: share of rows with the very
+    same ids in the same order.
+    """
+    fin_o, fin_t = np.isfinite(ours_s), np.isfinite(theirs_s)
+    close = (fin_o == fin_t) & (~fin_o | (np.abs(np.where(fin_o, ours_s, 0)
+                                                 - np.where(fin_t, theirs_s, 0)) <= atol))
+    return {"same_scores": round(float(close.all(axis=1).mean()), 5),
+            "same_ids": round(float((ours_i == theirs_i).all(axis=1).mean()), 5)}
+
+
+def drop_self(indices: np.ndarray, scores: np.ndarray, k: int, rows=None):
     """``(n, k + 1)`` lists with the query (row ``rows[i]``) somewhere, or absent ->
     ``(n, k)`` without it."""
     n = indices.shape[0]
@@ -68,7 +85,7 @@ def sparse_dot_topn(X, k, n_jobs, rows=None):
                                 "'sparse_dot_topn>=1.1' (or the 'bench' extra)") from None
     C = sp_matmul_topn(_queries(X, rows), X.T.tocsr(), top_n=k + 1, threshold=0, sort=True,
                        n_threads=n_jobs if n_jobs > 1 else None)
-    return _drop_self(*_from_csr(C.tocsr(), k + 1), k, rows)
+    return drop_self(*_from_csr(C.tocsr(), k + 1), k, rows)
 
 
 def sklearn_brute(X, k, n_jobs, rows=None):
@@ -78,7 +95,7 @@ def sklearn_brute(X, k, n_jobs, rows=None):
     knn = NearestNeighbors(n_neighbors=k + 1, metric="cosine", algorithm="brute",
                            n_jobs=n_jobs).fit(X)
     dist, idx = knn.kneighbors(_queries(X, rows))
-    return _drop_self(idx.astype(np.int64), (1 - dist).astype(np.float32), k, rows)
+    return drop_self(idx.astype(np.int64), (1 - dist).astype(np.float32), k, rows)
 
 
 def gensim_sparse(X, k, n_jobs, rows=None, chunksize: int = 500):
@@ -102,7 +119,7 @@ def gensim_sparse(X, k, n_jobs, rows=None, chunksize: int = 500):
         for i, hits in enumerate(index[Q[a:a + chunksize]], start=a):
             for j, (row, score) in enumerate(hits):
                 indices[i, j], scores[i, j] = row, score
-    return _drop_self(indices, scores, k, rows)
+    return drop_self(indices, scores, k, rows)
 
 
 #: name -> function, in the order the benchmark runs them.

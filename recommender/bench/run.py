@@ -1,20 +1,19 @@
 """The benchmark: every stage of the engine, and other libraries, at several corpus sizes.
 
 ``run(...)`` builds the corpus of each scale point (the real corpus, or a synthetic one of
-``n`` articles recombined from its sentences, :mod:`recommender.synthetic`), and times, in
-one process: fit (analysis + vectorizing) at each thread count, save, load, the top-10 of
-every article (exact, :func:`recommender.index.top_k`, and the approximate mode of
-:mod:`recommender.approx` with its recall on a sample), ``recommend()`` and
+``n`` articles recombined from its sentences, :mod:`.synthetic`), and times, in one
+process: fit (analysis + vectorizing) at each thread count, save, load, the top-10 of
+every article (exact, :func:`recommender.index.topk.top_k`, and the approximate mode of
+:mod:`recommender.index.approx` with its recall on a sample), ``recommend()`` and
 ``similar(text)`` latencies, writing the batch file, and each competitor
-(:mod:`recommender.competitors`) on the same matrix with the same ``k`` and threads, with
+(:mod:`.competitors`) on the same matrix with the same ``k`` and threads, with
 the share of lists that agree. Every row is a dict (``stage``, ``competitor``,
 ``threads``, ``seconds``, ``ratio`` ...) printed as a table line and written as JSON.
 
 Memory is the peak resident set size (RSS) of this process plus its child processes (the
-fit's workers), sampled every 20 ms by a thread while a stage runs (``/proc``; on systems
-without it, ``resource.getrusage``'s maximum RSS of the process so far). Timings are
-medians of ``repeats`` runs; the machine's other work makes them noisy, so ratios are
-taken between runs of the same process.
+fit's workers), sampled every 20 ms by a thread while a stage runs (:mod:`.memory`).
+Timings are medians of ``repeats`` runs (:mod:`.timing`); the machine's other work makes
+them noisy, so ratios are taken between runs of the same process.
 """
 
 from __future__ import annotations
@@ -23,11 +22,7 @@ import gzip
 import json
 import logging
 import os
-import platform
-import resource
-import statistics
 import tempfile
-import threading
 import time
 import warnings
 from itertools import islice
@@ -36,15 +31,18 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
-from ..index.approx import approx_top_k, recall
-from .competitors import COMPETITORS, THREADED, CompetitorMissing
+from .._files import atomic_file
+from ..batch.sinks import writer_for
 from ..corpus import read_corpus
-from ..errors import CorpusWarning
+from ..errors import CorpusWarning, ParameterError
+from ..index.approx import approx_top_k, recall
 from ..index.topk import top_k
 from ..model.estimator import DEFAULT_MAX_AGE, ArticleRecommender
+from .competitors import COMPETITORS, THREADED, CompetitorMissing, agreement
 from .synthetic import SentencePool, parse_scale
+from .timing import Counted, machine, timed
 
-__all__ = ["Bench", "agreement", "peak_rss"]
+__all__ = ["Bench", "write_json"]
 
 logger = logging.getLogger(__name__)
 
@@ -60,129 +58,6 @@ APPROX_TIMING = 20_000
 #: The approximate mode's settings that the benchmark runs: the defaults, and fewer terms
 #: with a lower document-frequency cap (faster, lower recall).
 APPROX_SETTINGS = {"default": {}, "fast": {"n_terms": 16, "max_df_share": 0.01}}
-
-
-def peak_rss() -> int:
-    """Bytes: the process's maximum resident set size so far (``getrusage``)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-
-
-def _rss_of(pid: int) -> int:
-    with open(f"/proc/{pid}/statm") as fh:
-        return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-
-
-def _children(pid: int) -> list[int]:
-    found = []
-    for entry in os.scandir("/proc"):
-        if entry.name.isdigit():
-            try:
-                with open(f"/proc/{entry.name}/stat") as fh:
-                    if int(fh.read().rsplit(")", 1)[1].split()[1]) == pid:
-                        found.append(int(entry.name))
-            except (OSError, ValueError, IndexError):
-                pass
-    return found
-
-
-class MemorySampler:
-    """Peak RSS of this process and its children while the ``with`` block runs."""
-
-    def __init__(self, interval: float = 0.02):
-        self.interval = interval
-        self.peak = 0
-        self._stop = threading.Event()
-        self._proc = Path("/proc/self/statm").exists()
-
-    def _sample(self) -> None:
-        me = os.getpid()
-        tick = 0
-        children: list[int] = []
-        while True:
-            if tick % 25 == 0:  # look for new workers twice a second
-                children = _children(me)
-            total = 0
-            for pid in [me, *children]:
-                try:
-                    total += _rss_of(pid)
-                except OSError:
-                    pass
-            self.peak = max(self.peak, total)
-            tick += 1
-            if self._stop.wait(self.interval):
-                return
-
-    def __enter__(self):
-        if self._proc:
-            self._thread = threading.Thread(target=self._sample, daemon=True)
-            self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        if self._proc:
-            self._stop.set()
-            self._thread.join()
-        else:
-            self.peak = peak_rss()
-        return False
-
-
-def agreement(ours_i, ours_s, theirs_i, theirs_s, atol: float = 1e-5) -> dict:
-    """How far two sets of top-k lists agree.
-
-    ``same_scores``: share of rows whose k scores agree within ``atol`` (the same list,
-    ties aside: two rows of equal score may swap); ``same_ids``: share of rows with the very
-    same ids in the same order.
-    """
-    fin_o, fin_t = np.isfinite(ours_s), np.isfinite(theirs_s)
-    close = (fin_o == fin_t) & (~fin_o | (np.abs(np.where(fin_o, ours_s, 0)
-                                                 - np.where(fin_t, theirs_s, 0)) <= atol))
-    return {"same_scores": round(float(close.all(axis=1).mean()), 5),
-            "same_ids": round(float((ours_i == theirs_i).all(axis=1).mean()), 5)}
-
-
-def _timed(fn, repeats: int, cpu: list | None = None):
-    """``(median seconds, peak bytes, last result)`` of ``repeats`` calls; the median CPU
-    seconds of this process (not of its workers) appended to ``cpu`` when given."""
-    times, cpus, peak, result = [], [], 0, None
-    for _ in range(repeats):
-        result = None
-        with MemorySampler() as mem:
-            start, start_cpu = time.perf_counter(), time.process_time()
-            result = fn()
-            times.append(time.perf_counter() - start)
-            cpus.append(time.process_time() - start_cpu)
-        peak = max(peak, mem.peak)
-    if cpu is not None:
-        cpu.append(statistics.median(cpus))
-    return statistics.median(times), peak, result
-
-
-class _Counted:
-    """An iterable of articles that counts them and the time spent making them."""
-
-    def __init__(self, articles):
-        self.articles = articles
-        self.n = 0
-        self.seconds = 0.0
-
-    def __iter__(self):
-        iterator = iter(self.articles)
-        while True:
-            start = time.perf_counter()
-            try:
-                article = next(iterator)
-            except StopIteration:
-                return
-            self.seconds += time.perf_counter() - start
-            self.n += 1
-            yield article
-
-
-def machine() -> dict:
-    return {"python": platform.python_version(), "platform": platform.platform(),
-            "processor": platform.processor() or platform.machine(),
-            "cpus": os.cpu_count(), "numpy": np.__version__}
 
 
 class Bench:
@@ -203,7 +78,7 @@ class Bench:
         self.competitors = list(competitors)
         unknown = set(self.competitors) - set(COMPETITORS)
         if unknown:
-            raise ValueError(f"unknown competitor {sorted(unknown)[0]!r}: expected some of "
+            raise ParameterError(f"unknown competitor {sorted(unknown)[0]!r}: expected some of "
                              f"{', '.join(COMPETITORS)}")
         self.exact_limit = exact_limit
         self.exact_all = exact_all  # the exact all-pairs on every article at every size
@@ -213,6 +88,7 @@ class Bench:
         self.competitor_sample = competitor_sample  # compare on the sampled queries only
         self.json_path = json_path  # rewritten after every row: a long run leaves its rows
         self._last_time: dict[tuple, tuple[int, float]] = {}
+        self._cosine = None  # (model, its unit rows, their postings): see cosine_rows
 
     # -- output ----------------------------------------------------------------------------
     def record(self, scale, n, stage, seconds=None, *, competitor="ours", threads=1,
@@ -238,6 +114,16 @@ class Bench:
         return {"machine": machine(), "corpus": str(self.corpus), "k": self.k,
                 "repeats": self.repeats, "jobs": self.jobs, "rows": self.rows}
 
+    def cosine_rows(self, model):
+        """The model's unit TF-IDF rows and their postings, kept for the model of the
+        current scale: the all-pairs stages time the plain cosine top-k that every
+        competitor computes (the model's own scoring, with its query terms and length
+        prior, is timed by the batch stage)."""
+        if self._cosine is None or self._cosine[0] is not model:
+            X = model.unit_vectors()
+            self._cosine = (model, X, sp.csr_matrix(X.T))
+        return self._cosine[1:]
+
     # -- the run ---------------------------------------------------------------------------
     def run(self) -> dict:
         if not self.corpus.is_file():
@@ -262,7 +148,7 @@ class Bench:
                 self.run_scale(name, lambda: real, len(real), materialize=True)
                 continue
             if pool is None:
-                seconds, peak, pool = _timed(lambda: SentencePool.from_articles(real), 1)
+                seconds, peak, pool = timed(lambda: SentencePool.from_articles(real), 1)
                 self.record("pool", len(pool), "sentence pool", seconds, peak=peak,
                             sentences=len(pool.sentences))
             self.run_scale(name, lambda n=n: pool.articles(n, seed=self.seed), n,
@@ -274,7 +160,7 @@ class Bench:
         repeats = self.repeats if n <= 50_000 else 1
         texts = None
         if materialize:
-            seconds, peak, articles = _timed(lambda: list(make()), 1)
+            seconds, peak, articles = timed(lambda: list(make()), 1)
             if scale != "real":
                 self.record(scale, n, "generate (in memory)", seconds, peak=peak, per=n)
             texts = articles
@@ -284,7 +170,7 @@ class Bench:
                                      + len(a.body.split()) for a in head])), 1)
         del head
         for threads in self.jobs:
-            counted = _Counted(texts if materialize else make())
+            counted = Counted(texts if materialize else make())
 
             def fit(counted=counted, threads=threads):
                 counted.n = 0
@@ -292,7 +178,7 @@ class Bench:
                 return ArticleRecommender(n_jobs=threads, table_size=0).fit(counted)
 
             cpu = []
-            seconds, peak, model = _timed(fit, repeats, cpu)
+            seconds, peak, model = timed(fit, repeats, cpu)
             extra = {}
             if threads == 1:  # one process: its CPU time is the fit's, whatever else runs
                 extra["cpu_seconds"] = round(cpu[0], 3)
@@ -308,11 +194,11 @@ class Bench:
         del texts
         with tempfile.TemporaryDirectory() as tmp:
             folder = Path(tmp) / "model"
-            seconds, peak, _ = _timed(lambda: model.save(folder), 1)
+            seconds, peak, _ = timed(lambda: model.save(folder), 1)
             size = sum(f.stat().st_size for f in folder.iterdir())
             self.record(scale, n, "save", seconds, peak=peak, folder_bytes=size,
                         bytes_per_article=round(size / n, 1))
-            seconds, peak, model = _timed(lambda: ArticleRecommender.load(folder), self.repeats)
+            seconds, peak, model = timed(lambda: ArticleRecommender.load(folder), self.repeats)
             self.record(scale, n, "load", seconds, peak=peak)
         self.latencies(scale, model)
         self.all_pairs(scale, model)
@@ -321,7 +207,7 @@ class Bench:
         n = model.n_articles
         rng = np.random.default_rng(self.seed)
         model.n_jobs = 1
-        model._postings()  # built once on first use; not part of a request
+        model.warm_up()  # built once on first use; not part of a request
         ids = rng.choice(model.ids_, size=min(1000, n), replace=False).tolist()
         self._latency(scale, n, "recommend()", lambda i: model.recommend(i, self.k), ids)
         self._latency(scale, n, "similar(text)", lambda t: model.similar(t, self.k),
@@ -339,7 +225,7 @@ class Bench:
                         queries=len(queries))
 
     def all_pairs(self, scale, model) -> None:
-        X, XT = _cosine_rows(model)
+        X, XT = self.cosine_rows(model)
         n, k = model.n_articles, self.k
         rng = np.random.default_rng(self.seed)
         sample = np.sort(rng.choice(n, size=min(self.sample, n), replace=False))
@@ -350,7 +236,7 @@ class Bench:
         ours = {}
         for threads in self.jobs:
             if n <= self.exact_limit or self.exact_all:
-                seconds, peak, result = _timed(
+                seconds, peak, result = timed(
                     lambda: top_k(X, X, k, skip=np.arange(n), XT=XT, n_jobs=threads), repeats)
                 ours[threads] = (seconds, result)
                 self.record(scale, n, f"all-pairs top-{k} exact", seconds, threads=threads,
@@ -359,7 +245,7 @@ class Bench:
                 if exact_sample is None:
                     exact_sample = (result[0][sample], result[1][sample])
             else:
-                seconds, peak, result = _timed(
+                seconds, peak, result = timed(
                     lambda: top_k(X[sample], X, k, skip=sample, XT=XT, n_jobs=threads), 1)
                 exact_sample = exact_sample or result
                 self.record(scale, n, f"all-pairs top-{k} exact", seconds * n / len(sample),
@@ -380,7 +266,7 @@ class Bench:
                     continue
                 if self.competitor_sample:
                     if threads not in ours_sample:
-                        ours_sample[threads] = _timed(lambda: top_k(
+                        ours_sample[threads] = timed(lambda: top_k(
                             X[sample], X, k, skip=sample, XT=XT, n_jobs=threads), 1)[::2]
                     self.competitor(scale, name, X, threads, ours_sample[threads], sample)
                 else:
@@ -397,7 +283,7 @@ class Bench:
         model.n_jobs = threads
         for label, max_age in (("whole archive", None),
                                (f"newest {DEFAULT_MAX_AGE:g} days", DEFAULT_MAX_AGE)):
-            seconds, peak, _ = _timed(
+            seconds, peak, _ = timed(
                 lambda: model.recommend_batch(ids, k, max_age=max_age), 1)
             extra = {}
             if len(ids) < n:
@@ -410,7 +296,7 @@ class Bench:
     def approx(self, scale, model, threads, label, params, sample, exact_sample) -> None:
         """The approximate mode on every article (or, above ``exact_limit``, on a sample of
         ``APPROX_TIMING`` queries, the time multiplied out), with its recall on ``sample``."""
-        X, XT = _cosine_rows(model)
+        X, XT = self.cosine_rows(model)
         n, k = model.n_articles, self.k
         stage = f"all-pairs top-{k} approx" + ("" if label == "default" else f" {label}")
         if n <= self.exact_limit:
@@ -418,7 +304,7 @@ class Bench:
         else:
             rng = np.random.default_rng(self.seed + 1)
             rows = np.union1d(sample, rng.choice(n, size=min(APPROX_TIMING, n), replace=False))
-        seconds, peak, (ai, ascore) = _timed(
+        seconds, peak, (ai, ascore) = timed(
             lambda: approx_top_k(X[rows] if len(rows) < n else X, X, k, XT=XT, skip=rows,
                                  n_jobs=threads, **params), 1)
         at = np.searchsorted(rows, sample)
@@ -445,7 +331,7 @@ class Bench:
                             f"{last[0]:,} articles) > {self.competitor_limit:,.0f} s")
                 return
         try:
-            seconds, peak, (ti, ts) = _timed(
+            seconds, peak, (ti, ts) = timed(
                 lambda: COMPETITORS[name](X, k, threads, rows),
                 self.repeats if n <= 50_000 else 1)
         except CompetitorMissing as exc:
@@ -462,15 +348,13 @@ class Bench:
     def write_batch(self, scale, model, rows, indices, scores) -> None:
         """The batch file (JSON lines of :mod:`recommender.batch`) of the approximate lists
         of ``rows``; the bytes per article are measured on those rows."""
-        from ..batch.score import _writer
-
         n = len(rows)
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "batch.jsonl"
 
             def write():
                 with open(path, "w", encoding="utf-8", newline="") as fh:
-                    writer = _writer(fh, ".jsonl")
+                    writer = writer_for(fh, ".jsonl")
                     ids = model.ids_
                     for i, row in enumerate(rows.tolist()):
                         found = indices[i] >= 0
@@ -478,7 +362,7 @@ class Bench:
                                scores[i][found].tolist())
                 return path.stat().st_size
 
-            seconds, peak, size = _timed(write, 1)
+            seconds, peak, size = timed(write, 1)
             self.record(scale, model.n_articles, f"write batch JSONL top-{self.k}", seconds,
                         peak=peak, per=n, file_bytes=size, articles_written=n,
                         bytes_per_article=round(size / n, 1))
@@ -487,19 +371,9 @@ class Bench:
 def write_json(report: dict, path) -> None:
     """The report as JSON (gzip when the name ends in .gz), written whole then renamed."""
     path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp")
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(tmp, "wt", encoding="utf-8") as fh:
-        json.dump(report, fh, indent=1)
-    os.replace(tmp, path)
-
-
-def _cosine_rows(model):
-    """The model's unit TF-IDF rows and their postings: the all-pairs stages time the plain
-    cosine top-k that every competitor computes (the model's own scoring, with its query
-    terms and length prior, is timed by the batch stage)."""
-    cached = getattr(model, "_bench_cosine", None)
-    if cached is None:
-        X = model._unit_rows()
-        cached = model._bench_cosine = (X, sp.csr_matrix(X.T))
-    return cached
+    with atomic_file(path, "wb") as raw:
+        if path.suffix == ".gz":
+            with gzip.open(raw, "wt", encoding="utf-8") as fh:
+                json.dump(report, fh, indent=1)
+        else:
+            raw.write(json.dumps(report, indent=1).encode("utf-8"))

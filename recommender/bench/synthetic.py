@@ -28,6 +28,7 @@ from typing import Iterable, Iterator
 import numpy as np
 
 from ..corpus import Article
+from ..errors import CorpusError, ParameterError
 
 __all__ = ["BLOCK", "SentencePool", "parse_scale"]
 
@@ -42,17 +43,18 @@ _SCALE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([km]?)\s*$", re.IGNORECASE)
 def parse_scale(text: str) -> int | None:
     """``"real"`` -> None (the real corpus); ``"100k"`` -> 100_000; ``"1m"`` -> 1_000_000.
 
-    Raises ValueError naming the value and the accepted forms.
+    Raises :class:`~recommender.errors.ParameterError` (a ``ValueError``) naming the value
+    and the accepted forms.
     """
     if text.strip().lower() == "real":
         return None
     match = _SCALE.match(text)
     if not match:
-        raise ValueError(f"unknown scale {text!r}: expected 'real' or a number of articles "
-                         f"such as 5000, 100k or 1m")
+        raise ParameterError(f"unknown scale {text!r}: expected 'real' or a number of "
+                             f"articles such as 5000, 100k or 1m")
     value = float(match.group(1)) * {"": 1, "k": 1_000, "m": 1_000_000}[match.group(2).lower()]
     if value < 2 or value != int(value):
-        raise ValueError(f"scale {text!r} must be a whole number of at least 2 articles")
+        raise ParameterError(f"scale {text!r} must be a whole number of at least 2 articles")
     return int(value)
 
 
@@ -70,8 +72,8 @@ class SentencePool:
 
     def __init__(self, templates: list[Article], sentences: list[str], starts, counts):
         if not templates:
-            raise ValueError("no real article with a body to take sentences from; give a "
-                             "corpus whose articles have a body")
+            raise CorpusError("no real article with a body to take sentences from; give a "
+                              "corpus whose articles have a body")
         self.templates = templates
         self.sentences = sentences
         self.starts = np.asarray(starts, np.int64)
@@ -110,7 +112,7 @@ class SentencePool:
                  per_day: float = 300.0) -> Iterator[Article]:
         """Stream ``n`` synthetic articles (ids ``SYN000000001``, ...), the same for a seed."""
         if not 0 <= own_share <= 1:
-            raise ValueError(f"own_share must be between 0 and 1, got {own_share}")
+            raise ParameterError(f"own_share must be between 0 and 1, got {own_share}")
         days = max(self.real_days, int(np.ceil(n / per_day)))
         first_day = self.last_day - timedelta(days=days - 1)
         for block_start in range(0, n, BLOCK):

@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 import time
 
-from ..batch.score import read_ids_file, score_to_file
+from ..batch.ids import read_ids_file
+from ..batch.score import score_to_file
 from .options import common_options, control_options, filter_options, filters, load, \
     positive_int
 

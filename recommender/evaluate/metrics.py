@@ -20,6 +20,9 @@ import numbers
 
 import numpy as np
 
+from .._checks import check_int
+from ..errors import ParameterError
+
 __all__ = [
     "rank_of_targets",
     "recall_at_k",
@@ -39,14 +42,6 @@ __all__ = [
 # --------------------------------------------------------------------------
 
 
-def _check_positive_int(value, name: str) -> int:
-    """Return ``value`` as int if it is a positive integer (bool rejected)."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) or value < 1:
-        shown = value.item() if isinstance(value, np.generic) else value
-        raise ValueError(f"{name} must be a positive integer, got {shown!r}")
-    return int(value)
-
-
 def _as_ranks(ranks) -> np.ndarray:
     """Validate ranks and return them as a float array of shape (n_links,).
 
@@ -54,17 +49,17 @@ def _as_ranks(ranks) -> np.ndarray:
     """
     r = np.asarray(ranks)
     if r.dtype.kind not in "iuf":
-        raise ValueError(f"ranks must be a numeric array, got dtype {r.dtype}")
+        raise ParameterError(f"ranks must be a numeric array, got dtype {r.dtype}")
     if r.ndim != 1:
-        raise ValueError(f"ranks must have shape (n_links,), got shape {r.shape}")
+        raise ParameterError(f"ranks must have shape (n_links,), got shape {r.shape}")
     if r.size == 0:
-        raise ValueError("no links to evaluate")
+        raise ParameterError("no links to evaluate")
     r = r.astype(float)
     finite = np.isfinite(r)
     ok = np.where(finite, (r >= 1) & (r == np.floor(r)), r == np.inf)
     if not ok.all():
         pos = int(np.argmin(ok))
-        raise ValueError(
+        raise ParameterError(
             "ranks must be whole numbers >= 1, or np.inf for 'not found', "
             f"got {r[pos]:g} at position {pos}"
         )
@@ -81,7 +76,7 @@ def _group(ranks, sources) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     r = _as_ranks(ranks)
     s = np.asarray(sources)
     if s.ndim != 1 or s.shape[0] != r.shape[0]:
-        raise ValueError(
+        raise ParameterError(
             f"sources must have shape (n_links,) = ({r.shape[0]},) like ranks, got shape {s.shape}"
         )
     values, group = np.unique(s, return_inverse=True)
@@ -101,7 +96,7 @@ def _check_distinct_ranks(ranks: np.ndarray, group: np.ndarray, values: np.ndarr
     dup = (g[1:] == g[:-1]) & (r[1:] == r[:-1])
     if dup.any():
         i = int(np.argmax(dup))
-        raise ValueError(
+        raise ParameterError(
             "each source's links must have distinct ranks (duplicate link?), "
             f"got two links at rank {r[i]:g} for source {values[g[i]].item()!r}"
         )
@@ -125,7 +120,7 @@ def _padding_mask(ids: np.ndarray) -> np.ndarray:
         pad = [x is None or (isinstance(x, str) and x == "") or
                (isinstance(x, numbers.Number) and x == -1) for x in flat]
         return np.array(pad, dtype=bool).reshape(ids.shape)
-    raise ValueError(f"ids must be integers or strings, got dtype {ids.dtype}")
+    raise ParameterError(f"ids must be integers or strings, got dtype {ids.dtype}")
 
 
 # --------------------------------------------------------------------------
@@ -153,19 +148,19 @@ def rank_of_targets(recommended, targets) -> np.ndarray:
     rec = np.asarray(recommended)
     tgt = np.asarray(targets)
     if tgt.ndim != 1:
-        raise ValueError(f"targets must have shape (n_links,), got shape {tgt.shape}")
+        raise ParameterError(f"targets must have shape (n_links,), got shape {tgt.shape}")
     if rec.ndim != 2 or rec.shape[0] != tgt.shape[0]:
-        raise ValueError(
+        raise ParameterError(
             f"recommended must have shape (n_links, L) = ({tgt.shape[0]}, L), got shape {rec.shape}"
         )
     if tgt.size == 0:
-        raise ValueError("no links to evaluate")
+        raise ParameterError("no links to evaluate")
     text = ("U", "S")
     numeric = tuple("iuf")
     if (rec.dtype.kind in text and tgt.dtype.kind in numeric) or (
         rec.dtype.kind in numeric and tgt.dtype.kind in text
     ):
-        raise ValueError(
+        raise ParameterError(
             "recommended and targets must hold the same kind of ids, "
             f"got dtypes {rec.dtype} and {tgt.dtype}"
         )
@@ -185,7 +180,7 @@ def recall_at_k(ranks, k: int) -> float:
 
     ``ranks``: (n_links,) 1-based ranks, ``np.inf`` for misses.
     """
-    k = _check_positive_int(k, "k")
+    k = check_int(k, "k")
     r = _as_ranks(ranks)
     return float(np.mean(r <= k))
 
@@ -197,7 +192,7 @@ def precision_at_k(ranks, sources, k: int) -> float:
     ``sources``: (n_links,) source id of each link; links are grouped by value.
     Ranks within one source must be distinct (a slot holds one article).
     """
-    k = _check_positive_int(k, "k")
+    k = check_int(k, "k")
     r, group, values = _group(ranks, sources)
     _check_distinct_ranks(r, group, values)
     n_sources = len(values)
@@ -211,7 +206,7 @@ def hit_rate_at_k(ranks, sources, k: int) -> float:
     ``ranks``: (n_links,) 1-based ranks, ``np.inf`` for misses.
     ``sources``: (n_links,) source id of each link; links are grouped by value.
     """
-    k = _check_positive_int(k, "k")
+    k = check_int(k, "k")
     r, group, values = _group(ranks, sources)
     n_sources = len(values)
     hits = np.bincount(group, weights=(r <= k), minlength=n_sources)
@@ -224,7 +219,7 @@ def mean_reciprocal_rank(ranks, cutoff: int = 100) -> float:
     ``ranks``: (n_links,) 1-based ranks, ``np.inf`` for misses. A rank equal to
     ``cutoff`` still counts.
     """
-    cutoff = _check_positive_int(cutoff, "cutoff")
+    cutoff = check_int(cutoff, "cutoff")
     r = _as_ranks(ranks)
     return float(np.mean(np.where(r <= cutoff, 1.0 / r, 0.0)))
 
@@ -239,7 +234,7 @@ def ndcg_at_k(ranks, sources, k: int) -> float:
     ``sources``: (n_links,) source id of each link; links are grouped by value.
     Ranks within one source must be distinct (a slot holds one article).
     """
-    k = _check_positive_int(k, "k")
+    k = check_int(k, "k")
     r, group, values = _group(ranks, sources)
     _check_distinct_ranks(r, group, values)
     n_sources = len(values)
@@ -260,14 +255,14 @@ def catalogue_coverage(recommended_ids, n_catalogue: int) -> float:
     padded with -1 (numeric ids) or "" (string ids); padding is ignored.
     ``n_catalogue``: number of articles in the catalogue, > 0.
     """
-    n_catalogue = _check_positive_int(n_catalogue, "n_catalogue")
+    n_catalogue = check_int(n_catalogue, "n_catalogue")
     ids = np.asarray(recommended_ids)
     if ids.size == 0:
-        raise ValueError("no recommendations to evaluate: recommended_ids is empty")
+        raise ParameterError("no recommendations to evaluate: recommended_ids is empty")
     kept = ids[~_padding_mask(ids)]
     n_distinct = len(set(kept.tolist()))
     if n_distinct > n_catalogue:
-        raise ValueError(
+        raise ParameterError(
             f"recommended_ids holds {n_distinct} distinct ids, "
             f"more than n_catalogue = {n_catalogue}"
         )
@@ -276,7 +271,7 @@ def catalogue_coverage(recommended_ids, n_catalogue: int) -> float:
 
 def _hits_by_rank(ranks, max_k: int) -> tuple[np.ndarray, int]:
     """``(hits, n_links)``: ``hits[k - 1]`` is the number of links at rank k, for k = 1..max_k."""
-    max_k = _check_positive_int(max_k, "max_k")
+    max_k = check_int(max_k, "max_k")
     r = _as_ranks(ranks)
     top = r[r <= max_k].astype(np.int64)
     return np.bincount(top, minlength=max_k + 1)[1:].astype(float), len(r)
@@ -311,7 +306,7 @@ def summarize(ranks, sources, ks=(2, 5, 10), cutoff: int = 100) -> dict[str, flo
     """
     ks = tuple(ks)
     if not ks:
-        raise ValueError("ks must hold at least one k, got an empty sequence")
+        raise ParameterError("ks must hold at least one k, got an empty sequence")
     out: dict[str, float] = {}
     for k in ks:
         out[f"recall@{k}"] = recall_at_k(ranks, k)

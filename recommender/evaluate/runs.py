@@ -4,28 +4,42 @@ Ground truth is a set of links ``source -> target`` (a corpus with ``related`` f
 TSV of ``source_id, target_id[, rank[, shown_at]]``). For each source the model ranks its
 candidates as of ``shown_at`` (only articles published before it; the model's or the
 caller's ``max_age`` narrows the pool further), and the metrics of
-:mod:`recommender.metrics` are computed over links. Two baselines rank the same pool:
-a random order, and the most recent articles of the source's category first.
+:mod:`recommender.evaluate.metrics` are computed over links. Two baselines rank the same
+pool: a random order, and the most recent articles of the source's category first.
 """
 
 from __future__ import annotations
 
 import logging
+from typing import NamedTuple
 
 import numpy as np
 
 from . import metrics
+from .._checks import check_int
 from ..errors import CorpusError
 from ..model.estimator import ArticleRecommender
 from ..times import UNDATED, to_iso
 from ..truth import GroundTruth, first_of_each_link, lists_by_source
 
-__all__ = ["evaluate"]
+__all__ = ["BASELINES", "CUTOFF", "baseline_lists", "evaluate", "model_recommendable"]
 
 logger = logging.getLogger(__name__)
 
 #: Ranks beyond this count as misses for MRR, as the data README's protocol says.
 CUTOFF = 100
+#: The baselines, in the report's order.
+BASELINES = ("random", "recent_same_category")
+
+
+class _Links(NamedTuple):
+    """The links that can be scored (``keep``), and the counts of those left out."""
+
+    keep: np.ndarray
+    missing_targets: int
+    missing_sources: int
+    duplicates: int
+    learned: int
 
 
 def evaluate(model: ArticleRecommender, truth: GroundTruth, *, ks=(2, 5, 10), max_age=None,
@@ -49,68 +63,83 @@ def evaluate(model: ArticleRecommender, truth: GroundTruth, *, ks=(2, 5, 10), ma
     ``as_of`` (ISO times), ``link_source`` and ``targets`` (one per link), ``lists`` (the
     model's lists, one row per source) and ``ranks`` (for each run, the 0-based rank of each
     link's target in its list, -1 when absent).
+
+    Raises :class:`~recommender.errors.CorpusError` when no link has both its source and
+    its target in the model.
     """
-    ks = tuple(sorted({metrics._check_positive_int(k, "k") for k in ks}))
+    ks = tuple(sorted({check_int(k, "k") for k in ks}))
+    links = _usable_links(model, truth)
+    targets = truth.targets[links.keep]
+    source_ids, link_source, as_of = lists_by_source(truth.sources[links.keep],
+                                                     truth.shown_at[links.keep])
+    times = _datetime64(as_of)
+    lists = {"model": model.recommend_batch(source_ids, CUTOFF, as_of=times,
+                                            max_age=max_age).ids}
+    report = {
+        "n_sources": int(len(source_ids)),
+        "n_links": int(links.keep.sum()),
+        "missing_targets": links.missing_targets,
+        "missing_sources": links.missing_sources,
+        "duplicate_links": links.duplicates,
+        "sources_without_time": int((as_of == UNDATED).sum()),
+        "max_age": model.max_age_days_ if max_age is None else max_age,
+        **_run_scores(model, lists["model"], link_source, targets, ks),
+    }
+    if model.reranker_ is not None:
+        report["learned"] = {**model.reranker_.info_, "links_left_out": links.learned}
+        lists["content_only"] = model.content_only().recommend_batch(
+            source_ids, CUTOFF, as_of=times, max_age=max_age).ids
+        report["content_only"] = _run_scores(model, lists["content_only"], link_source,
+                                             targets, ks)
+    if baselines:
+        report["baselines"] = {}
+        for name, ids in baseline_lists(model, source_ids, times, max_age=max_age,
+                                        seed=seed).items():
+            lists[name] = ids
+            report["baselines"][name] = _run_scores(model, ids, link_source, targets, ks)
+    if details:
+        report["details"] = {
+            "source_ids": source_ids, "as_of": [to_iso(t) for t in as_of],
+            "link_source": link_source, "targets": targets, "lists": lists["model"],
+            "ranks": {name: _zero_based(metrics.rank_of_targets(ids[link_source], targets))
+                      for name, ids in lists.items()},
+        }
+    return report
+
+
+def _usable_links(model: ArticleRecommender, truth: GroundTruth) -> _Links:
+    """The links whose source and target the model knows, each once, and, for a learned
+    model, not of the lists it learned from; raises CorpusError when none is left."""
     known = np.isin(truth.sources, model.ids_)
     target_known = np.isin(truth.targets, model.ids_)
     keep = known & target_known
     unique = first_of_each_link(truth)
     n_duplicates = int((keep & ~unique).sum())
     keep &= unique
-    reranker = getattr(model, "reranker_", None)
+    reranker = model.reranker_
     n_learned = 0
     if reranker is not None:
         # A learned model is never scored on the lists it learned from.
         learned = np.isin(truth.sources, reranker.sources_)
         n_learned = int((keep & learned).sum())
         keep &= ~learned
+    missing_targets = int((known & ~target_known).sum())
+    missing_sources = int((~known).sum())
     if not keep.any():
-        raise ValueError(
+        raise CorpusError(
             f"none of the {len(truth):,} ground-truth links has both its source and its "
-            f"target in the model ({int((~known).sum()):,} unknown sources, "
-            f"{int((known & ~target_known).sum()):,} unknown targets"
+            f"target in the model ({missing_sources:,} unknown sources, "
+            f"{missing_targets:,} unknown targets"
             + (f", {n_learned:,} links of lists the model learned from" if reranker else "")
             + "); is it the same corpus?")
-    tgt = truth.targets[keep]
-    source_ids, link_source, as_of = lists_by_source(truth.sources[keep], truth.shown_at[keep])
-    as_of_list = [to_iso(t) for t in as_of]
+    return _Links(keep, missing_targets, missing_sources, n_duplicates, n_learned)
 
-    lists = model.recommend_batch(source_ids, CUTOFF, as_of=as_of_list, max_age=max_age)
-    report = {
-        "n_sources": int(len(source_ids)),
-        "n_links": int(keep.sum()),
-        "missing_targets": int((known & ~target_known).sum()),
-        "missing_sources": int((~known).sum()),
-        "duplicate_links": n_duplicates,
-        "sources_without_time": int((as_of == UNDATED).sum()),
-        "max_age": model.max_age_days_ if max_age is None else max_age,
-        **_run_scores(model, lists.ids, link_source, tgt, ks),
-    }
-    if reranker is not None:
-        report["learned"] = {**reranker.info_, "links_left_out": n_learned}
-        plain = model.content_only().recommend_batch(source_ids, CUTOFF, as_of=as_of_list,
-                                                     max_age=max_age)
-        report["content_only"] = _run_scores(model, plain.ids, link_source, tgt, ks)
-    all_lists = {"model": lists.ids}
-    if reranker is not None:
-        all_lists["content_only"] = plain.ids
-    if baselines:
-        pools = _pools(model, source_ids, as_of_list, max_age)
-        rng = np.random.default_rng(seed)
-        report["baselines"] = {}
-        for name, ranker in (("random", _random_order(rng)),
-                             ("recent_same_category", _recent_order(model))):
-            all_lists[name] = _baseline_lists(model, pools, ranker)
-            report["baselines"][name] = _run_scores(model, all_lists[name], link_source,
-                                                    tgt, ks)
-    if details:
-        report["details"] = {
-            "source_ids": source_ids, "as_of": as_of_list, "link_source": link_source,
-            "targets": tgt, "lists": lists.ids,
-            "ranks": {name: _zero_based(metrics.rank_of_targets(ids[link_source], tgt))
-                      for name, ids in all_lists.items()},
-        }
-    return report
+
+def _datetime64(seconds: np.ndarray) -> np.ndarray:
+    """int64 seconds -> ``datetime64[s]``, NaT where :data:`~recommender.times.UNDATED`."""
+    times = seconds.astype("datetime64[s]")
+    times[seconds == UNDATED] = np.datetime64("NaT")
+    return times
 
 
 def _zero_based(ranks: np.ndarray) -> np.ndarray:
@@ -123,29 +152,35 @@ def model_recommendable(model: ArticleRecommender) -> np.ndarray:
     return np.diff(model.matrix_.indptr) > 0
 
 
-def _scores(ids, link_source, targets, ks) -> dict:
-    ranks = metrics.rank_of_targets(ids[link_source], targets)
-    return metrics.summarize(ranks, link_source, ks=ks, cutoff=CUTOFF)
-
-
 def _run_scores(model, lists, link_source, targets, ks) -> dict:
     """The link metrics of one run's lists, and its catalogue coverage."""
-    out = _scores(lists, link_source, targets, ks)
+    ranks = metrics.rank_of_targets(lists[link_source], targets)
+    out = metrics.summarize(ranks, link_source, ks=ks, cutoff=CUTOFF)
     out["coverage"] = metrics.catalogue_coverage(lists[:, :max(ks)],
                                                  int(model_recommendable(model).sum()))
     return out
 
 
-def _pools(model, source_ids, as_of_list, max_age):
-    """For each source, the row range of its candidates (the model's own windows)."""
-    n = len(source_ids)
-    lo, hi = model._windows(n, as_of=as_of_list, max_age=max_age, since=None, until=None)
-    if lo is None:
-        lo, hi = np.zeros(n, np.int64), np.full(n, model.n_articles, np.int64)
-    return lo, hi, model.rows_of(list(source_ids))
+def baseline_lists(model: ArticleRecommender, source_ids, as_of=None, *, max_age=None,
+                   seed: int = 0) -> dict[str, np.ndarray]:
+    """The baselines' lists of ``source_ids``: ``{name: (n, CUTOFF) array of ids}``, ""
+    padding, for each name of :data:`BASELINES`.
+
+    Each ranks the same pool as the model: the articles of the source's candidate window
+    (``as_of`` and ``max_age`` as for :meth:`~recommender.ArticleRecommender.recommend_batch`)
+    that can be recommended, the source left out. ``random`` is a random order of the pool
+    (the same for a ``seed``); ``recent_same_category`` the newest first, the source's
+    category before the others.
+    """
+    source_ids = list(source_ids)
+    lo, hi = model.candidate_windows(as_of, n=len(source_ids), max_age=max_age)
+    pools = (lo, hi, model.rows_of(source_ids))
+    rng = np.random.default_rng(seed)
+    return {"random": _lists_by(model, pools, _random_order(rng)),
+            "recent_same_category": _lists_by(model, pools, _recent_order(model))}
 
 
-def _baseline_lists(model, pools, order) -> np.ndarray:
+def _lists_by(model, pools, order) -> np.ndarray:
     """Each source's list by ``order(pool, source_row)``: the pool holds the rows of its
     window that can be recommended, the source left out, oldest first."""
     lo, hi, rows = pools

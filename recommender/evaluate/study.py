@@ -3,16 +3,17 @@
 :func:`study` runs :func:`~recommender.evaluate.evaluate` on the model and on variants of
 it that each turn one lever off (:data:`ABLATIONS`, made with
 :meth:`~recommender.ArticleRecommender.with_scoring`, no refit), picks example sources, and
-hands all of it to :func:`~recommender.report.write_report`.
+hands all of it to :func:`~recommender.evaluate.report.write_report`.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .runs import evaluate
-from . import report as _report
+from . import plots
+from ..times import NO_LIMIT
 from .report import header_notes, write_report
+from .runs import evaluate
 
 __all__ = ["ABLATIONS", "study"]
 
@@ -25,7 +26,6 @@ ABLATIONS = {
     "no length prior": {"length_prior": 0.0},
     "no max age": {"max_age": None},
 }
-_NO_LIMIT = 1e9  # days: no freshness limit
 
 
 def study(model, truth, path, *, ks=(2, 5, 10), max_age=None, n_examples=12, seed=0,
@@ -35,7 +35,7 @@ def study(model, truth, path, *, ks=(2, 5, 10), max_age=None, n_examples=12, see
     Returns ``(html_path, report)``, ``report`` being :func:`evaluate`'s dict for the model
     (without its details).
     """
-    _report._matplotlib()  # no matplotlib: say so now, not after the evaluation
+    plots.require_matplotlib()  # no matplotlib: say so now, not after the evaluation
     report = evaluate(model, truth, ks=ks, max_age=max_age, details=True)
     details = report.pop("details")
     link_source = details["link_source"]
@@ -59,7 +59,7 @@ def study(model, truth, path, *, ks=(2, 5, 10), max_age=None, n_examples=12, see
             if "max_age" in change:
                 if age is None:
                     continue  # the model has no limit already
-                variant_age = _NO_LIMIT
+                variant_age = NO_LIMIT
             variant = content.with_scoring(**scoring)
             r = evaluate(variant, truth, ks=ks, max_age=variant_age, baselines=False,
                          details=True)
