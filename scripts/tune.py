@@ -21,13 +21,14 @@ from recommender import ArticleRecommender, read_corpus
 from recommender.truth import half_of, read_ground_truth
 from recommender.evaluate.runs import evaluate
 from recommender.model.estimator import DEFAULT_MAX_AGE
+from recommender.model.search import PLAIN_TFIDF
 from recommender.times import NO_LIMIT
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "corpus" / "orangesum"
 
 FOUNDATION_WEIGHTS = {"title": 0.6, "heading": 0.75, "body": 0.65}
-PLAIN = {"idf_power": 1.0, "query_terms": None, "length_prior": 0.0}
+PLAIN = PLAIN_TFIDF
 #: name -> (fit parameters, with_scoring changes, max age or None for the command's)
 SETTINGS = {
     "foundation: plain TF-IDF cosine, weights 0.6/0.75/0.65, min_df 5":

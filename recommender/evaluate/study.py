@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import plots
+from ..model.search import PLAIN_TFIDF
 from ..times import NO_LIMIT
 from .report import header_notes, write_report
 from .runs import evaluate
@@ -20,7 +21,7 @@ __all__ = ["ABLATIONS", "study"]
 #: name -> what the variant changes. "max_age": None means no freshness limit.
 ABLATIONS = {
     "plain TF-IDF cosine (idf power 1, every query term, no length prior)":
-        {"idf_power": 1.0, "query_terms": None, "length_prior": 0.0},
+        PLAIN_TFIDF,
     "idf power 1": {"idf_power": 1.0},
     "every query term": {"query_terms": None},
     "no length prior": {"length_prior": 0.0},

@@ -14,12 +14,11 @@ from ..store import MANIFEST, TABLE_FILES, ModelFiles
 from ..vectors.tfidf import FieldTfidfVectorizer
 from .catalogue import Catalogue
 from .rerank import FEATURES, LinkReranker, Trees
+from .search import PLAIN_TFIDF
 from .table import NeighbourTable
 
 __all__ = ["model_files", "model_from_files"]
 
-#: Scoring settings of a folder that does not name them: plain TF-IDF cosine.
-LEGACY_SCORING = {"idf_power": 1.0, "query_terms": None, "length_prior": 0.0}
 #: The facts of ``info_`` that the manifest carries.
 INFO = ("n_articles", "n_without_text", "n_undated", "n_terms", "corpus_sha256", "created")
 
@@ -83,7 +82,7 @@ def model_from_files(files: ModelFiles, cls):
     if matrix.nnz != manifest["nnz"]:
         raise _disagree(files, n, n_terms, "matrix")
     # Folders written before these settings existed scored with plain cosine over all terms.
-    params = {**LEGACY_SCORING, **manifest["params"]}
+    params = {**PLAIN_TFIDF, **manifest["params"]}
     params.setdefault("table_size", 0)  # format 1: no table
     reranker = None
     info = {k: manifest[k] for k in INFO if k in manifest}

@@ -44,7 +44,6 @@ FEATURES = (
     "title_cosine",     # cosine of the two titles alone
     "links",            # log(1 + links the site's lists made to the candidate)
 )
-_SECONDS_PER_DAY = float(SECONDS_PER_DAY)
 
 
 class PairContext(NamedTuple):
@@ -83,10 +82,10 @@ def pair_features(context: PairContext, source_rows, candidates, scores, as_of, 
         return np.where(seconds == UNDATED, np.nan, seconds.astype(np.float64))
 
     when = np.where(as_of == UNDATED, np.nan, as_of).astype(np.float64)
-    out[..., 3] = (when[:, None] - published(rows)) / _SECONDS_PER_DAY
+    out[..., 3] = (when[:, None] - published(rows)) / SECONDS_PER_DAY
     known = source_rows >= 0
     source_published = np.where(known, published(np.maximum(source_rows, 0)), np.nan)
-    out[..., 4] = ((when - source_published) / _SECONDS_PER_DAY)[:, None]
+    out[..., 4] = ((when - source_published) / SECONDS_PER_DAY)[:, None]
     categories = context.categories
     source_category = np.where(known, categories[np.maximum(source_rows, 0)], "")
     out[..., 5] = np.where(known[:, None],

@@ -17,7 +17,13 @@ from ..index.topk import check_k, keep_strongest, top_k
 from ..vectors.tfidf import l2_normalize
 from .controls import active, apply_controls
 
-__all__ = ["ContentIndex", "Request", "apply_length_prior", "query_vectors", "search_rows"]
+__all__ = ["PLAIN_TFIDF", "ContentIndex", "Request", "apply_length_prior", "query_vectors",
+           "search_rows"]
+
+#: The scoring settings of plain TF-IDF cosine (idf power 1, every query term, no length
+#: prior): the baseline of the ablations, and what folders written before these settings
+#: existed scored with.
+PLAIN_TFIDF = {"idf_power": 1.0, "query_terms": None, "length_prior": 0.0}
 
 
 class Request(NamedTuple):
