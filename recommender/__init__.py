@@ -2,7 +2,7 @@
 
 The names below are imported from their modules on first use (PEP 562), not when the
 package is. A worker process of a parallel fit unpickles
-:func:`recommender.counting.count_chunk`, which imports this package first: importing
+:func:`recommender.vectors.counting.count_chunk`, which imports this package first: importing
 every module here (the model and scikit-learn with it) cost each worker about a second of
 CPU before its first chunk.
 """

@@ -54,7 +54,7 @@ def write_report(path, runs, *, examples=(), title="Evaluation", notes=()) -> Pa
          "link_source": int array (one per link: index of its source),
          "metrics": dict (optional precomputed figures with keys like 'recall@2',
             'recall@10', 'mrr', 'ndcg@10', 'coverage', 'n_links', 'n_sources'; a missing
-            key is computed from ranks with recommender.metrics, except 'coverage')}
+            key is computed from ranks with recommender.evaluate.metrics, except 'coverage')}
         The first run of kind "model" is the reference for the ablation deltas.
     examples: sequence of dicts {"source_id", "source_title", "shown_at" (ISO str or None),
         "site": [{"id", "title"}], "ours": [{"id", "title", "score": float,

@@ -55,7 +55,7 @@ class ArticleRecommender(Recommending, Params):
     ----------
     field_weights : dict, optional
         Weight of ``title``, ``heading`` (lead) and ``body`` in an article's vector;
-        default :data:`~recommender.vectorize.DEFAULT_FIELD_WEIGHTS`.
+        default :data:`~recommender.vectors.tfidf.DEFAULT_FIELD_WEIGHTS`.
     min_df : int, default=3
         Terms in fewer articles are ignored.
     max_df : float, default=0.5
@@ -76,7 +76,7 @@ class ArticleRecommender(Recommending, Params):
         of distinct terms of the recommended article: cosine favours short texts; the site's
         lists favour fuller articles. 0 for plain cosine.
     half_life, dedupe, diversity, min_score : optional
-        Newsroom controls, off by default (:mod:`recommender.controls`): a freshness decay
+        Newsroom controls, off by default (:mod:`recommender.model.controls`): a freshness decay
         with this half-life in days; dropping a candidate whose text has at least this
         cosine with one shown above it (a republished story); maximal marginal relevance
         with this weight on novelty (then the order is MMR's, and the scores stay the
