@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 import numpy as np
 
 from ..corpus import as_article
-from ..errors import CorpusError, UnknownArticleError
+from ..errors import CorpusError, ParameterError, UnknownArticleError
 from ..times import UNDATED, to_iso, to_seconds
 
 __all__ = ["Catalogue", "CatalogueBuilder"]
@@ -27,7 +27,9 @@ class Catalogue:
 
     ``ids``, ``published`` (int64 seconds, :data:`~recommender.times.UNDATED` when
     unknown), ``categories`` and ``titles`` are arrays of one value per row. ``created`` is
-    the model's creation time (ISO), named in the error for an unknown id.
+    the model's creation time (ISO): the run's own "now". An article dated after it (a
+    mis-dated one) is kept, but does not move the reference time of the freshness window
+    (:attr:`newest`).
     """
 
     def __init__(self, ids, published, categories, titles, created: str | None = None):
@@ -38,6 +40,10 @@ class Catalogue:
         self.created = created
         #: Rows ``[0, dated)`` have a date; the rest are undated.
         self.dated = int(np.searchsorted(published, UNDATED))
+        now = UNDATED if created is None else to_seconds(created, "created")
+        #: Rows ``[0, until_now)`` were published at or before the run's time.
+        self.until_now = int(np.searchsorted(published[:self.dated], now, side="right"))
+        self._now = now
         self._row_of: dict | None = None
 
     def __len__(self) -> int:
@@ -48,9 +54,18 @@ class Catalogue:
         return len(self) - self.dated
 
     @property
+    def n_after_run(self) -> int:
+        """Articles dated after the run's own time (mis-dated)."""
+        return self.dated - self.until_now
+
+    @property
     def newest(self) -> int:
-        """The newest article's publication, :data:`~recommender.times.UNDATED` if none."""
-        return int(self.published[self.dated - 1]) if self.dated else UNDATED
+        """The reference "now" of a query without ``as_of``: the newest publication at or
+        before the run's time (the run's time itself if every date is after it),
+        :data:`~recommender.times.UNDATED` when no article has a date."""
+        if self.until_now:
+            return int(self.published[self.until_now - 1])
+        return self._now if self.dated else UNDATED
 
     def rows_of(self, article_ids) -> np.ndarray:
         """Row numbers of article ids; :class:`UnknownArticleError` names the first unknown."""
@@ -87,7 +102,10 @@ class Catalogue:
         if categories is not None:
             if isinstance(categories, str):
                 categories = [categories]
-            allowed = np.isin(self.categories, np.asarray(list(categories), dtype=str))
+            categories = np.asarray(list(categories), dtype=str)
+            allowed = np.isin(self.categories, categories)
+            if not allowed.any():
+                raise ParameterError(self._unknown_categories(categories))
         if exclude is not None and len(exclude):
             if isinstance(exclude, str):
                 exclude = [exclude]
@@ -95,6 +113,16 @@ class Catalogue:
             allowed = np.ones(len(self), bool) if allowed is None else allowed
             allowed[[r for r in rows if r is not None]] = False
         return allowed
+
+    def _unknown_categories(self, categories) -> str:
+        if not len(categories):
+            return "categories is empty: give at least one, or None for every category"
+        known = sorted(set(self.categories.tolist()) - {""})
+        shown = ", ".join(known[:30]) + (f" and {len(known) - 30:,} more" if len(known) > 30
+                                         else "")
+        names = ", ".join(repr(str(c)) for c in categories)
+        return (f"unknown categor{'y' if len(categories) == 1 else 'ies'} {names}: the "
+                f"model's categories are {shown or '(none)'}")
 
     def reference_times(self, as_of: np.ndarray) -> np.ndarray:
         """Each query's time: its ``as_of``, else the newest article's publication."""
@@ -115,7 +143,7 @@ class Catalogue:
         upper = as_of if until is None else np.minimum(as_of, until)
         lower = np.full(len(as_of), _INT64_MIN if since is None else since, dtype=np.int64)
         if max_age is not None:
-            newest = self.published[self.dated - 1] if self.dated else 0
+            newest = self.newest if self.dated else 0
             reference = np.where(has_as_of, as_of, newest)
             lower = np.maximum(lower, reference - max_age)
         dated = self.published[:self.dated]

@@ -19,10 +19,10 @@ import numpy as np
 
 from .._checks import Params, check_int, check_number
 from ..corpus import Article
-from ..errors import CorpusError, UndatedWarning
+from ..errors import CorpusError, CorpusWarning, ParameterError, UndatedWarning
 from ..index.topk import DEFAULT_BLOCK_BYTES
 from ..store import read_folder, write_folder
-from ..times import check_days
+from ..times import check_days, to_iso
 from ..vectors.tfidf import FieldTfidfVectorizer, l2_normalize
 from .catalogue import Catalogue, CatalogueBuilder
 from .folder import model_files, model_from_files
@@ -183,9 +183,11 @@ class ArticleRecommender(Recommending, Params):
         X = X[order].tocsr()
         X.sort_indices()
         catalogue = builder.build(order)
+        self._check_dates(catalogue)
         info = {"n_articles": int(builder.n), "n_without_text": int(builder.n_empty),
-                "n_undated": catalogue.n_undated, "n_terms": int(X.shape[1]),
-                "corpus_sha256": builder.sha.hexdigest(), "created": catalogue.created}
+                "n_undated": catalogue.n_undated, "n_after_run": catalogue.n_after_run,
+                "n_terms": int(X.shape[1]), "corpus_sha256": builder.sha.hexdigest(),
+                "created": catalogue.created}
         self.assemble(vectorizer=vectorizer, matrix=apply_length_prior(X, self.length_prior),
                       catalogue=catalogue, info=info)
         logger.info("fitted %d articles, %d terms, %d non-zeros", builder.n, X.shape[1], X.nnz)
@@ -245,6 +247,23 @@ class ArticleRecommender(Recommending, Params):
         """The ``max_age`` parameter, checked, in days (None: no limit)."""
         days = check_days(self.max_age, "max_age")
         return None if days is None or days == float("inf") else days
+
+    def _check_dates(self, catalogue: Catalogue) -> None:
+        """Refuse a maximum age that would empty every list; report mis-dated articles."""
+        days = self._max_age_days()
+        if not catalogue.dated and days is not None:
+            raise ParameterError(
+                f"none of the {len(catalogue):,} articles has a date, so a maximum age of "
+                f"{days:g} days would leave every list empty: fit with max_age=None "
+                f"(recommender train --no-max-age), or give the articles their 'published' "
+                f"dates")
+        if catalogue.n_after_run:
+            rows = range(catalogue.until_now, min(catalogue.dated, catalogue.until_now + 5))
+            first = ", ".join(f"{str(catalogue.ids[r])!r} ({to_iso(catalogue.published[r])})"
+                              for r in rows)
+            warnings.warn(f"{catalogue.n_after_run:,} articles are dated after this run's time "
+                          f"({catalogue.created}): {first}; they do not move the reference "
+                          f"time of the freshness window", CorpusWarning, stacklevel=4)
 
     def _warn_undated(self, stacklevel: int) -> None:
         undated = self.catalogue_.n_undated

@@ -20,7 +20,8 @@ from .table import NeighbourTable
 __all__ = ["model_files", "model_from_files"]
 
 #: The facts of ``info_`` that the manifest carries.
-INFO = ("n_articles", "n_without_text", "n_undated", "n_terms", "corpus_sha256", "created")
+INFO = ("n_articles", "n_without_text", "n_undated", "n_after_run", "n_terms", "corpus_sha256",
+        "created")
 
 
 def model_files(model):

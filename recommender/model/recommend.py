@@ -15,7 +15,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..corpus import Article, as_article
-from ..errors import NotFittedError
+from ..errors import NotFittedError, ParameterError
 from ..index.topk import check_k
 from ..times import UNDATED, check_days, days_to_seconds, times_of, to_seconds
 from .controls import active, check_controls
@@ -166,12 +166,28 @@ class Recommending:
 
     def _request(self, n, *, as_of=None, max_age=None, since=None, until=None,
                  categories=None, exclude=()) -> Request:
-        """A call's filters, parsed once: times in seconds, categories as a row mask."""
-        return Request(times=times_of(as_of, n, "as_of"),
-                       max_age=self.max_age_seconds(max_age),
-                       since=None if since is None else to_seconds(since, "since"),
-                       until=None if until is None else to_seconds(until, "until"),
-                       allowed=self.catalogue_.allowed(categories, exclude))
+        """A call's filters, parsed once: times in seconds, categories as a row mask.
+        Filters that can only give empty lists are refused (ParameterError)."""
+        request = Request(times=times_of(as_of, n, "as_of"),
+                          max_age=self.max_age_seconds(max_age),
+                          since=None if since is None else to_seconds(since, "since"),
+                          until=None if until is None else to_seconds(until, "until"),
+                          allowed=self.catalogue_.allowed(categories, exclude))
+        if request.since is not None and request.until is not None \
+                and request.since >= request.until:
+            raise ParameterError(f"since ({since}) is not before until ({until}): no article "
+                                 f"can be published in that window")
+        if not self.catalogue_.dated:
+            given = [name for name, on in (("max_age", request.max_age is not None),
+                                           ("since", request.since is not None),
+                                           ("until", request.until is not None),
+                                           ("as_of", bool((request.times != UNDATED).any())))
+                     if on]
+            if given:
+                raise ParameterError(f"this model's articles have no date, so a time filter "
+                                     f"({', '.join(given)}) would leave every list empty; "
+                                     f"leave it out")
+        return request
 
     def _table_answers(self, k: int, request: Request) -> bool:
         """Whether the neighbour table holds the answer: default filters, ``k`` within it."""
