@@ -11,19 +11,13 @@ each subcommand lives in its own module, which adds its parser and runs it.
 
 from __future__ import annotations
 
-import argparse
 import logging
 import sys
 import warnings
 
 from ..errors import RecommenderError
-from .batch import add_batch
-from .bench import add_bench
-from .evaluate import add_evaluate
-from .related import add_recommend, add_similar
-from .train import add_train
 
-__all__ = ["USER_ERRORS", "build_parser", "main"]
+__all__ = ["USER_ERRORS", "main"]
 
 #: What the command line prints as one line and exit status 2 (without ``--debug``).
 USER_ERRORS = (RecommenderError, OSError)
@@ -35,7 +29,15 @@ def main(argv=None) -> int:
     0 on success, 2 on a user error (one line on stderr) or a bad option (argparse's usage
     and message, by ``SystemExit``), 130 on Ctrl-C. Any other exception is raised.
     """
-    args = build_parser().parse_args(argv)
+    try:
+        # Imported here, inside the try: the subcommands import the engine (about 1.5 s of
+        # numpy, scipy and scikit-learn), and Ctrl-C during that start-up must be one line.
+        from .parser import build_parser
+
+        args = build_parser().parse_args(argv)
+    except KeyboardInterrupt:
+        print("recommender: interrupted", file=sys.stderr)
+        return 130
     configure_logging(args.quiet)
     try:
         return args.run(args) or 0
@@ -44,23 +46,11 @@ def main(argv=None) -> int:
     except USER_ERRORS as exc:
         if args.debug:
             raise
-        message = str(exc) or type(exc).__name__
-        print(f"recommender {args.command}: error: {message}", file=sys.stderr)
+        print(f"recommender {args.command}: error: {_one_line(exc, args)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("recommender: interrupted", file=sys.stderr)
         return 130
-
-
-def build_parser() -> argparse.ArgumentParser:
-    """The parser of the command line, with every subcommand."""
-    parser = argparse.ArgumentParser(
-        prog="recommender",
-        description="Related articles for French news: train, recommend, evaluate.")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for add in (add_train, add_recommend, add_similar, add_batch, add_evaluate, add_bench):
-        add(sub)
-    return parser
 
 
 def configure_logging(quiet: bool) -> None:
@@ -74,3 +64,13 @@ def configure_logging(quiet: bool) -> None:
     logging.captureWarnings(True)
     logging.getLogger("py.warnings").handlers[:] = []
     warnings.formatwarning = lambda message, category, *a, **k: f"{message}"
+
+
+def _one_line(exc: Exception, args) -> str:
+    """The error as one line; an OSError that names no file names the command's output."""
+    message = " ".join((str(exc) or type(exc).__name__).split())
+    if isinstance(exc, OSError) and exc.filename is None:
+        out = getattr(args, "out", None) or getattr(args, "report", None)
+        if out:
+            message = f"cannot write {out}: {message}"
+    return message

@@ -11,7 +11,8 @@ from ..evaluate.runs import evaluate as evaluate_model
 from ..evaluate.study import study
 from ..evaluate.table import format_report
 from ..truth import read_ground_truth
-from .options import common_options, control_options, days, ks, load
+from ..times import NO_LIMIT
+from .options import common_options, control_options, ks, load, max_age_options
 
 __all__ = ["add_evaluate", "evaluate"]
 
@@ -25,8 +26,7 @@ def add_evaluate(sub) -> None:
     p.add_argument("ground_truth", help="a corpus file with 'related', or a TSV of links")
     p.add_argument("-k", type=ks, default=[2, 5, 10], metavar="K,K,…",
                    help="cut-offs for recall (default: 2,5,10)")
-    p.add_argument("--max-age", type=days, metavar="DAYS",
-                   help="freshness for the candidates (default: the model's)")
+    max_age_options(p, "freshness for the candidates (default: the model's)")
     p.add_argument("--no-baselines", action="store_true", help="skip the two baselines")
     p.add_argument("--report", metavar="DIR",
                    help="also write an HTML report (curves, ablations, example lists) to DIR")
@@ -42,7 +42,7 @@ def evaluate(args) -> int:
             raise ParameterError("--report shows the baselines; leave out --no-baselines")
         command = " ".join(["recommender", "evaluate", args.model, args.ground_truth,
                             "--report", args.report]
-                           + (["--max-age", f"{args.max_age:g}"] if args.max_age else []))
+                           + _max_age_words(args.max_age))
         page, report = study(model, truth, args.report, ks=args.k, max_age=args.max_age,
                              ground_truth=args.ground_truth, command=command)
         logger.info("report written to %s", page)
@@ -54,3 +54,9 @@ def evaluate(args) -> int:
     else:
         print(format_report(report, args.k))
     return 0
+
+
+def _max_age_words(max_age) -> list[str]:
+    if max_age is None:
+        return []
+    return ["--no-max-age"] if max_age == NO_LIMIT else ["--max-age", f"{max_age:g}"]

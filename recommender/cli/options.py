@@ -8,16 +8,17 @@ prints it with the usage and exits 2, as it does for its own errors.
 from __future__ import annotations
 
 import argparse
+import math
 
 from ..bench.competitors import COMPETITORS
 from ..bench.synthetic import parse_scale
 from ..model.controls import CONTROLS, check_controls
 from ..model.estimator import ArticleRecommender
-from ..times import parse_time
+from ..times import NO_LIMIT, parse_time
 
 __all__ = [
     "common_options", "competitors", "control_options", "days", "filter_options", "filters",
-    "jobs_list", "ks", "listing_options", "load", "positive_int", "positive_ints", "scales",
+    "jobs_list", "ks", "listing_options", "load", "max_age_options", "positive_int", "positive_ints", "scales",
     "set_controls", "table_size", "timestamp",
 ]
 
@@ -49,9 +50,19 @@ def days(text: str) -> float:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a number of days, got {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number of days, got {text}")
+    if not value > 0 or not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected a positive number of days, got {text}"
+                                         + (" (--no-max-age: no limit)"
+                                            if value == math.inf else ""))
     return value
+
+
+def max_age_options(parser: argparse.ArgumentParser, help_text: str, default=None) -> None:
+    """``--max-age DAYS`` or ``--no-max-age`` (:data:`~recommender.times.NO_LIMIT`)."""
+    age = parser.add_mutually_exclusive_group()
+    age.add_argument("--max-age", type=days, metavar="DAYS", default=default, help=help_text)
+    age.add_argument("--no-max-age", dest="max_age", action="store_const", const=NO_LIMIT,
+                     help="no freshness limit")
 
 
 def timestamp(text: str) -> str:
@@ -115,8 +126,7 @@ def filter_options() -> argparse.ArgumentParser:
     filters = argparse.ArgumentParser(add_help=False)
     filters.add_argument("--as-of", type=timestamp, metavar="TIME",
                          help="recommend as of this time: only articles published before it")
-    filters.add_argument("--max-age", type=days, metavar="DAYS",
-                         help="only articles at most this old (default: the model's)")
+    max_age_options(filters, "only articles at most this old (default: the model's)")
     filters.add_argument("--since", type=timestamp, metavar="TIME",
                          help="only articles from then on")
     filters.add_argument("--until", type=timestamp, metavar="TIME",

@@ -19,7 +19,7 @@ from . import metrics
 from .._checks import check_int
 from ..errors import CorpusError
 from ..model.estimator import ArticleRecommender
-from ..times import UNDATED, to_iso
+from ..times import NO_LIMIT, UNDATED, to_iso
 from ..truth import GroundTruth, first_of_each_link, lists_by_source
 
 __all__ = ["BASELINES", "CUTOFF", "baseline_lists", "evaluate", "model_recommendable"]
@@ -82,7 +82,7 @@ def evaluate(model: ArticleRecommender, truth: GroundTruth, *, ks=(2, 5, 10), ma
         "missing_sources": links.missing_sources,
         "duplicate_links": links.duplicates,
         "sources_without_time": int((as_of == UNDATED).sum()),
-        "max_age": model.max_age_days_ if max_age is None else max_age,
+        "max_age": _days_or_none(model.max_age_days_ if max_age is None else max_age),
         **_run_scores(model, lists["model"], link_source, targets, ks),
     }
     if model.reranker_ is not None:
@@ -204,3 +204,8 @@ def _recent_order(model):
         same = model.categories_[pool] == model.categories_[source]
         return np.concatenate([pool[same], pool[~same]])
     return order
+
+
+def _days_or_none(days):
+    """A maximum age for the report: days, or None for no limit (JSON has no infinity)."""
+    return None if days is None or days == NO_LIMIT else days

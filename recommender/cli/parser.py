@@ -1,0 +1,24 @@
+"""The parser of the command line: one subparser per subcommand module."""
+
+from __future__ import annotations
+
+import argparse
+
+from .batch import add_batch
+from .bench import add_bench
+from .evaluate import add_evaluate
+from .related import add_recommend, add_similar
+from .train import add_train
+
+__all__ = ["build_parser"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The parser of the command line, with every subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="recommender",
+        description="Related articles for French news: train, recommend, evaluate.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for add in (add_train, add_recommend, add_similar, add_batch, add_evaluate, add_bench):
+        add(sub)
+    return parser
