@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from recommender._checks import Params, check_int, check_jobs, check_number, is_number
 from recommender import _files
-from recommender._files import atomic_file, replace_folder, temporary_folder, umask, \
+from recommender._files import atomic_file, exchange, replace_folder, temporary_folder, umask, \
     writer_lock
 from recommender.errors import ParameterError, RecommenderError
 
@@ -137,3 +138,36 @@ def test_a_folder_is_replaced_whole(tmp_path, monkeypatch, can_exchange):
     with writer_lock(tmp_path / "fresh"), temporary_folder(tmp_path / "fresh") as tmp:
         replace_folder(tmp, tmp_path / "fresh")  # nothing to replace: one rename
     assert sorted(p.name for p in tmp_path.iterdir()) == ["fresh", "model"]
+
+
+def folder(path: Path, **files) -> Path:
+    path.mkdir()
+    for name, text in files.items():
+        (path / name).write_text(text)
+    return path
+
+
+def test_exchange_swaps_two_folders_at_once(tmp_path):
+    a, b = folder(tmp_path / "a", x="a"), folder(tmp_path / "b", x="b")
+    if not exchange(a, b):
+        pytest.skip("this system or file system has no renameat2(RENAME_EXCHANGE)")
+    assert (a / "x").read_text() == "b" and (b / "x").read_text() == "a"
+    with pytest.raises(FileNotFoundError):
+        exchange(a, tmp_path / "missing")
+
+
+def test_a_failed_second_rename_puts_the_old_folder_back(tmp_path, monkeypatch):
+    monkeypatch.setattr(_files, "exchange", lambda a, b: False)
+    path = folder(tmp_path / "m", old="1")
+    tmp = folder(tmp_path / ".m.tmp-abcdefgh", new="2")
+    rename = os.rename
+
+    def fail_into_place(src, dst):
+        if Path(src) == tmp:
+            raise KeyboardInterrupt
+        rename(src, dst)
+
+    monkeypatch.setattr(os, "rename", fail_into_place)
+    with pytest.raises(KeyboardInterrupt):
+        replace_folder(tmp, path)
+    assert os.listdir(path) == ["old"]

@@ -18,9 +18,8 @@ import pytest
 
 from helpers import read_manifest, write_manifest
 from recommender import ArticleRecommender
-from recommender import _files
-from recommender._files import atomic_file, clean_leftovers, exchange, lock_path, \
-    recover_folder, replace_folder, temporary_folder, writer_lock
+from recommender._files import atomic_file, clean_leftovers, lock_path, recover_folder, \
+    writer_lock
 from recommender.batch.score import score_to_file
 from recommender.cli import main
 from recommender.store import MARKER, check_replaceable
@@ -260,51 +259,6 @@ def test_clean_leftovers_keeps_an_old_folder_while_the_path_is_missing(tmp_path)
     (tmp_path / ".m.tmp-abcdefgh").mkdir()
     assert clean_leftovers(tmp_path / "m") == [tmp_path / ".m.tmp-abcdefgh"]
     assert os.listdir(tmp_path) == [".m.old-abcdefgh"]
-
-
-def folder(path: Path, **files) -> Path:
-    path.mkdir()
-    for name, text in files.items():
-        (path / name).write_text(text)
-    return path
-
-
-def test_exchange_swaps_two_folders_at_once(tmp_path):
-    a, b = folder(tmp_path / "a", x="a"), folder(tmp_path / "b", x="b")
-    if not exchange(a, b):
-        pytest.skip("this system or file system has no renameat2(RENAME_EXCHANGE)")
-    assert (a / "x").read_text() == "b" and (b / "x").read_text() == "a"
-    with pytest.raises(FileNotFoundError):
-        exchange(a, tmp_path / "missing")
-
-
-@pytest.mark.parametrize("can_exchange", [True, False], ids=["exchange", "two renames"])
-def test_replace_folder_leaves_the_new_folder_alone(tmp_path, monkeypatch, can_exchange):
-    if not can_exchange:
-        monkeypatch.setattr(_files, "exchange", lambda a, b: False)
-    path = folder(tmp_path / "m", old="1")
-    with writer_lock(path), temporary_folder(path) as tmp:
-        (tmp / "new").write_text("2")
-        replace_folder(tmp, path)
-    assert os.listdir(path) == ["new"]
-    assert os.listdir(tmp_path) == ["m"]
-
-
-def test_a_failed_second_rename_puts_the_old_folder_back(tmp_path, monkeypatch):
-    monkeypatch.setattr(_files, "exchange", lambda a, b: False)
-    path = folder(tmp_path / "m", old="1")
-    tmp = folder(tmp_path / ".m.tmp-abcdefgh", new="2")
-    rename = os.rename
-
-    def fail_into_place(src, dst):
-        if Path(src) == tmp:
-            raise KeyboardInterrupt
-        rename(src, dst)
-
-    monkeypatch.setattr(os, "rename", fail_into_place)
-    with pytest.raises(KeyboardInterrupt):
-        replace_folder(tmp, path)
-    assert os.listdir(path) == ["old"]
 
 
 def test_regression_a_kill_between_the_two_renames_leaves_no_model_at_the_path(
