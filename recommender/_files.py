@@ -132,8 +132,11 @@ def _acquire(lock: Path, path) -> int:
             here = None
         mine = os.fstat(fd)
         if here is not None and (here.st_ino, here.st_dev) == (mine.st_ino, mine.st_dev):
-            os.ftruncate(fd, 0)
-            os.write(fd, f"{os.getpid()}\n".encode())
+            try:  # the holder's pid, for the message of the next writer (a full disk: none)
+                os.ftruncate(fd, 0)
+                os.write(fd, f"{os.getpid()}\n".encode())
+            except OSError:
+                pass
             return fd
         os.close(fd)  # removed or replaced while we waited for it: lock the new one
 
