@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -49,7 +50,8 @@ import scipy
 import sklearn
 
 from . import __version__
-from ._files import replace_folder, temporary_folder
+from ._files import clean_leftovers, recover_folder, replace_folder, temporary_folder, \
+    writer_lock
 from .errors import ModelFormatError
 
 __all__ = ["FILES", "FORMAT_VERSION", "MANIFEST", "READABLE_VERSIONS", "TABLE_FILES",
@@ -72,27 +74,36 @@ _REQUIRED = ("files", "shape", "nnz", "params", "vectorizer")
 
 def write_folder(path, arrays: dict, documents: dict, manifest: dict) -> Path:
     """Write a model folder: ``arrays`` (name -> ndarray, saved without pickling),
-    ``documents`` (name -> JSON value) and ``manifest.json`` (``manifest`` with the format
-    version, the versions of this package and its libraries first, and the size and sha256
-    of every file last). The folder is written under a temporary name and renamed into
-    place; a model folder already at ``path`` is replaced only once the new one is whole.
+    ``documents`` (name -> JSON value), the marker :data:`MARKER` and ``manifest.json``
+    (``manifest`` with the format version, the versions of this package and its libraries
+    first, and the size and sha256 of every file last).
+
+    The folder is written under a temporary name and swapped into place at once (see
+    :mod:`recommender._files`): a kill at any moment leaves the old model whole or the new
+    one. Only an empty folder or a model folder is replaced (:func:`check_replaceable`);
+    another process writing ``path`` makes this fail at once (:class:`BlockingIOError`).
     """
     path = Path(path)
     check_replaceable(path)  # before any work: never write over a folder of other files
-    with temporary_folder(path) as tmp:
-        for name, array in arrays.items():
-            np.save(tmp / name, array, allow_pickle=False)
-        for name, doc in documents.items():
-            (tmp / name).write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
-        header = {"format_version": FORMAT_VERSION, "recommender_version": __version__,
-                  "versions": {"numpy": np.__version__, "scipy": scipy.__version__,
-                               "scikit-learn": sklearn.__version__}}
-        files = {name: _file_facts(tmp / name) for name in (*arrays, *documents)}
-        (tmp / MANIFEST).write_text(
-            json.dumps({**header, **manifest, "files": files}, indent=2, ensure_ascii=False,
-                       default=_plain), encoding="utf-8")
+    with writer_lock(path):
+        recover_folder(path)
+        clean_leftovers(path)
         check_replaceable(path)
-        replace_folder(tmp, path)
+        with temporary_folder(path) as tmp:
+            for name, array in arrays.items():
+                np.save(tmp / name, array, allow_pickle=False)
+            for name, doc in documents.items():
+                (tmp / name).write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+            header = {"format_version": FORMAT_VERSION, "recommender_version": __version__,
+                      "versions": {"numpy": np.__version__, "scipy": scipy.__version__,
+                                   "scikit-learn": sklearn.__version__}}
+            files = {name: _file_facts(tmp / name) for name in (*arrays, *documents)}
+            (tmp / MARKER).write_text(json.dumps(_MARKER_TEXT), encoding="utf-8")
+            (tmp / MANIFEST).write_text(
+                json.dumps({**header, **manifest, "files": files}, indent=2,
+                           ensure_ascii=False, default=_plain), encoding="utf-8")
+            check_replaceable(path)
+            replace_folder(tmp, path)
     return path
 
 
@@ -103,10 +114,22 @@ def _plain(value):
     raise TypeError(f"cannot save a parameter of type {type(value).__name__} in {MANIFEST}")
 
 
+#: The file that marks a folder as a model folder written by this package (from format 2
+#: on; it is not in the manifest's list): a save replaces only such a folder, an older
+#: model folder (see :func:`check_replaceable`) or an empty one.
+MARKER = ".recommender-model"
+_MARKER_TEXT = {"kind": "recommender model folder", "format_version": FORMAT_VERSION}
+
+
 def check_replaceable(path: Path) -> None:
-    """``path`` is free, an empty folder, or a model folder (which a save may replace)."""
+    """Raise unless ``path`` is free, an empty folder, or a model folder holding only the
+    files of its model, which a save may replace. A model folder is one with the marker
+    :data:`MARKER`, or (written before the marker) a ``manifest.json`` with a readable
+    ``format_version`` and a ``recommender_version``. Any other file in it (a user's notes)
+    makes the save fail, naming the files, rather than delete them with the old model.
+    Raises :class:`FileExistsError` or :class:`NotADirectoryError`, in one line."""
     path = Path(path)
-    if not path.exists():
+    if not os.path.lexists(path):
         existing = next((p for p in path.parents if p.exists()), None)
         if existing is not None and not existing.is_dir():
             raise NotADirectoryError(f"cannot write the model folder {path}: {existing} is a "
@@ -114,10 +137,52 @@ def check_replaceable(path: Path) -> None:
         return
     if not path.is_dir():
         raise FileExistsError(f"{path} exists and is not a model folder; choose another path")
-    if not (path / MANIFEST).is_file() and any(path.iterdir()):
+    names = set(os.listdir(path))
+    ours = _model_files(path, names)
+    if ours is not None:
+        others = sorted(names - ours)
+        if others:
+            shown = ", ".join(others[:5]) + (f" and {len(others) - 5:,} more"
+                                             if len(others) > 5 else "")
+            raise FileExistsError(f"{path} is a model folder that also holds files a model "
+                                  f"does not have: {shown}; saving would delete them. Move "
+                                  f"them out of the folder, or choose another path.")
+    elif MANIFEST in names:
+        raise FileExistsError(f"{path} holds a {MANIFEST} that recommender did not write (no "
+                              f"{MARKER}, no format_version and recommender_version); a model "
+                              f"is saved over an older model only. Choose another path or "
+                              f"empty that folder.")
+    elif names:
         raise FileExistsError(f"{path} is a folder of other files (it has no {MANIFEST}); a "
                               f"model is saved over an older model only. Choose another path "
                               f"or empty that folder.")
+
+
+def _model_files(path: Path, names: set):
+    """The names a model folder may hold (those its manifest lists, or if the manifest is
+    unreadable the usual ones), or None if ``path`` is not a model folder of ours."""
+    marker = _json_of(path / MARKER) if MARKER in names else None
+    marked = isinstance(marker, dict) and marker.get("kind") == _MARKER_TEXT["kind"]
+    manifest = _json_of(path / MANIFEST) if MANIFEST in names else None
+    manifest = manifest if isinstance(manifest, dict) else {}
+    listed = manifest.get("files")
+    listed = {n for n in listed if isinstance(n, str)} if isinstance(listed, dict) else None
+    version = manifest.get("format_version")
+    older = (listed is not None and "recommender_version" in manifest
+             and not isinstance(version, bool) and version in READABLE_VERSIONS)
+    if not (marked or older):
+        return None
+    return {MANIFEST, MARKER, *(listed if listed is not None else (*FILES, *TABLE_FILES))}
+
+
+def _json_of(file: Path):
+    """The JSON value of a small file, or None if it is not one."""
+    try:
+        if file.stat().st_size > 1 << 26:
+            return None
+        return json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, ValueError, UnicodeDecodeError):
+        return None
 
 
 def _file_facts(file: Path) -> dict:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from recommender._checks import Params, check_int, check_jobs, check_number, is_number
-from recommender._files import atomic_file, replace_folder, temporary_folder
+from recommender import _files
+from recommender._files import atomic_file, exchange, replace_folder, temporary_folder, umask, \
+    writer_lock
 from recommender.errors import ParameterError, RecommenderError
 
 
@@ -89,40 +92,82 @@ def test_the_models_params_are_its_constructors():
     assert ArticleRecommender(**params).get_params() == params
 
 
-# -- atomic writes ----------------------------------------------------------------------------
+# -- atomic writes (their lock, leftovers and kills: test_writers.py, test_kills.py) ----------
 def test_atomic_file_replaces_only_when_complete(tmp_path):
     target = tmp_path / "out.txt"
     target.write_text("old")
     with pytest.raises(RuntimeError):
         with atomic_file(target) as fh:
             fh.write("half of the new")
+            assert (tmp_path / ".out.txt.lock").is_file()
             raise RuntimeError("killed")
     assert target.read_text() == "old"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.txt"]  # no temporary left
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.txt"]  # no temporary, no lock
     with atomic_file(target) as fh:
         fh.write("new")
     assert target.read_text() == "new"
-    assert oct(target.stat().st_mode & 0o777) == oct(0o666 & ~_umask())
+    assert oct(target.stat().st_mode & 0o777) == oct(0o666 & ~umask())
 
 
-def test_a_folder_is_replaced_whole(tmp_path):
+def test_atomic_file_creates_its_folder(tmp_path):
+    with atomic_file(tmp_path / "a" / "b.bin", "wb") as fh:
+        fh.write(b"x")
+    assert (tmp_path / "a" / "b.bin").read_bytes() == b"x"
+    assert os.listdir(tmp_path / "a") == ["b.bin"]
+
+
+@pytest.mark.parametrize("can_exchange", [True, False], ids=["exchange", "two renames"])
+def test_a_folder_is_replaced_whole(tmp_path, monkeypatch, can_exchange):
+    if not can_exchange:
+        monkeypatch.setattr(_files, "exchange", lambda a, b: False)
     path = tmp_path / "model"
     path.mkdir()
     (path / "a").write_text("old")
     with pytest.raises(RuntimeError):
-        with temporary_folder(path) as tmp:
+        with writer_lock(path), temporary_folder(path) as tmp:
             (tmp / "a").write_text("new")
             raise RuntimeError("killed")
     assert (path / "a").read_text() == "old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]
-    with temporary_folder(path) as tmp:
+    with writer_lock(path), temporary_folder(path) as tmp:
         (tmp / "a").write_text("new")
+        assert oct(tmp.stat().st_mode & 0o777) == oct(0o777 & ~umask())
         replace_folder(tmp, path)
     assert (path / "a").read_text() == "new"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]
+    with writer_lock(tmp_path / "fresh"), temporary_folder(tmp_path / "fresh") as tmp:
+        replace_folder(tmp, tmp_path / "fresh")  # nothing to replace: one rename
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fresh", "model"]
 
 
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
+def folder(path: Path, **files) -> Path:
+    path.mkdir()
+    for name, text in files.items():
+        (path / name).write_text(text)
+    return path
+
+
+def test_exchange_swaps_two_folders_at_once(tmp_path):
+    a, b = folder(tmp_path / "a", x="a"), folder(tmp_path / "b", x="b")
+    if not exchange(a, b):
+        pytest.skip("this system or file system has no renameat2(RENAME_EXCHANGE)")
+    assert (a / "x").read_text() == "b" and (b / "x").read_text() == "a"
+    with pytest.raises(FileNotFoundError):
+        exchange(a, tmp_path / "missing")
+
+
+def test_a_failed_second_rename_puts_the_old_folder_back(tmp_path, monkeypatch):
+    monkeypatch.setattr(_files, "exchange", lambda a, b: False)
+    path = folder(tmp_path / "m", old="1")
+    tmp = folder(tmp_path / ".m.tmp-abcdefgh", new="2")
+    rename = os.rename
+
+    def fail_into_place(src, dst):
+        if Path(src) == tmp:
+            raise KeyboardInterrupt
+        rename(src, dst)
+
+    monkeypatch.setattr(os, "rename", fail_into_place)
+    with pytest.raises(KeyboardInterrupt):
+        replace_folder(tmp, path)
+    assert os.listdir(path) == ["old"]

@@ -1,7 +1,9 @@
 """Batch scoring: the related list of every article (or of listed ones) written to a file.
 
 The output is written in chunks of articles, to a temporary file renamed into place when
-complete (:func:`recommender._files.atomic_file`), in one of the formats of
+complete (:func:`recommender._files.atomic_file`: a kill leaves the old file whole; while it
+runs it holds the lock ``.FILE.lock``, so a second writer of the file fails at once, and it
+first removes the temporary files of killed runs), in one of the formats of
 :mod:`.sinks`: JSON lines ``{"id": …, "related": [{"id": …, "score": …}, …]}`` or CSV rows
 ``id,rank,related_id,score``.
 """
@@ -31,7 +33,7 @@ def score_to_file(model, out, *, k: int = 10, ids=None, as_of=None, max_age=None
     Returns the number of articles written. Raises
     :class:`~recommender.errors.ParameterError` for another suffix, and
     :class:`~recommender.errors.UnknownArticleError` for an unknown id, before anything
-    is written.
+    is written, and :class:`BlockingIOError` if another process is writing ``out``.
     """
     out = Path(out)
     kind = out.suffix.lower()

@@ -10,10 +10,16 @@ The result does not depend on the chunk size or on the number of processes: a fi
 count is ``float32(weight × count)`` as before, and the counts of one term in one article
 (several fields, several words with one term) are added in float64, where sums of a few
 float32 values are exact and so do not depend on their order, then rounded to float32.
+
+A worker process ends when the process that started it dies (:func:`end_with_parent`):
+a killed ``train`` leaves no worker behind.
 """
 
 from __future__ import annotations
 
+import os
+import threading
+import time
 from array import array
 from itertools import islice
 from typing import Iterable, NamedTuple
@@ -23,7 +29,8 @@ import scipy.sparse as sp
 
 from ..text import FrenchAnalyzer
 
-__all__ = ["ChunkCounts", "CountMerger", "chunked", "count_chunk", "count_texts"]
+__all__ = ["ChunkCounts", "CountMerger", "chunked", "count_chunk", "count_texts",
+           "end_with_parent"]
 
 #: Articles per chunk: large enough that a worker's start-up and the transfer of its
 #: result are small beside its analysis, small enough to keep every core busy.
@@ -85,10 +92,40 @@ def count_texts(analyzer: FrenchAnalyzer, chunks: Iterable[list], n_jobs: int = 
     are done."""
     if n_jobs == 1:
         return (count_chunk(analyzer, chunk) for chunk in chunks)
-    from joblib import Parallel, delayed
+    from joblib import Parallel, delayed  # joblib only in the parent: workers start faster
 
-    return Parallel(n_jobs=n_jobs, return_as="generator", pre_dispatch="2*n_jobs")(
+    return Parallel(n_jobs=n_jobs, backend="loky", return_as="generator",
+                    pre_dispatch="2*n_jobs", initializer=end_with_parent,
+                    initargs=(os.getpid(),))(
         delayed(count_chunk)(analyzer, chunk) for chunk in chunks)
+
+
+#: How often a worker looks whether its parent is still alive, in seconds.
+PARENT_CHECK_SECONDS = 0.5
+
+
+def end_with_parent(parent: int) -> None:
+    """Worker initializer: end this process within :data:`PARENT_CHECK_SECONDS` of the
+    death of its parent, the process of pid ``parent`` (a killed ``train``). Without it
+    loky's workers finish their chunk and then wait for work for minutes.
+
+    A daemon thread watches the parent pid (on POSIX, ``os.getppid()`` changes when the
+    parent dies). Not ``prctl(PR_SET_PDEATHSIG)``: that signal follows the death of the
+    parent *thread* that started the worker, and loky starts replacement workers from a
+    thread of its own; and it is Linux only.
+    """
+    if os.name != "posix":
+        return
+    if os.getppid() != parent:  # died while this worker started
+        os._exit(1)
+    threading.Thread(target=_watch_parent, args=(parent,), name="end-with-parent",
+                     daemon=True).start()
+
+
+def _watch_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(PARENT_CHECK_SECONDS)
+    os._exit(1)  # the parent is gone: nobody will read this worker's results
 
 
 def chunked(items: Iterable, size: int) -> Iterable[list]:
