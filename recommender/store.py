@@ -54,7 +54,7 @@ from ._files import clean_leftovers, recover_folder, replace_folder, temporary_f
     writer_lock
 from .errors import ModelFormatError
 
-__all__ = ["FILES", "FORMAT_VERSION", "MANIFEST", "READABLE_VERSIONS", "TABLE_FILES",
+__all__ = ["FILES", "FORMAT_VERSION", "MANIFEST", "MARKER", "READABLE_VERSIONS", "TABLE_FILES",
            "ModelFiles", "check_replaceable", "read_folder", "write_folder"]
 
 #: Bumped whenever the files change meaning; a model of another version is refused.

@@ -22,7 +22,7 @@ import recommender
 from recommender import ArticleRecommender, CorpusWarning, ModelFormatError
 from recommender.errors import UndatedWarning
 from recommender.model.estimator import load_model
-from recommender.store import FILES, FORMAT_VERSION, TABLE_FILES, check_replaceable
+from recommender.store import FILES, FORMAT_VERSION, MARKER, TABLE_FILES, check_replaceable
 
 from helpers import flip_bytes, read_manifest, refresh_facts, write_manifest
 
@@ -108,7 +108,7 @@ def test_save_returns_and_creates_the_folder(small_model, tmp_path):
     path = tmp_path / "deep" / "er" / "model"
     assert small_model.save(path) is None
     assert sorted(p.name for p in path.iterdir()) == sorted([*FILES, *TABLE_FILES,
-                                                             "manifest.json"])
+                                                             "manifest.json", MARKER])
 
 
 # -- no unpickling --------------------------------------------------------------------------
@@ -442,7 +442,7 @@ def test_older_folder_without_a_table_loads_and_scores(copy_of, small_model):
 def test_model_without_a_table_saves_no_table_files(articles, tmp_path):
     model = ArticleRecommender(min_df=2, table_size=0).fit(articles)
     model.save(tmp_path / "model")
-    assert sorted(os.listdir(tmp_path / "model")) == sorted([*FILES, "manifest.json"])
+    assert sorted(os.listdir(tmp_path / "model")) == sorted([*FILES, "manifest.json", MARKER])
     loaded = ArticleRecommender.load(tmp_path / "model")
     assert loaded.table_indices_ is None and loaded.table_size == 0
 

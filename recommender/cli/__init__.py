@@ -71,6 +71,6 @@ def _one_line(exc: Exception, args) -> str:
     message = " ".join((str(exc) or type(exc).__name__).split())
     if isinstance(exc, OSError) and exc.filename is None:
         out = getattr(args, "out", None) or getattr(args, "report", None)
-        if out:
+        if out and str(out) not in message:
             message = f"cannot write {out}: {message}"
     return message

@@ -220,6 +220,7 @@ def argv_lists(base, model_dir):
 
 def _fuzz(base, model_dir, monkeypatch, n):
     (base / "file").write_text("a file, not a folder")
+    monkeypatch.chdir(base)  # relative outputs ("--report 2") land in the test's folder
     ran, codes = [], []
 
     class NoBench:  # the benchmark itself takes minutes: its arguments are what is fuzzed
