@@ -18,9 +18,11 @@ a killed ``train`` leaves no worker behind.
 from __future__ import annotations
 
 import os
+import signal
 import threading
 import time
 from array import array
+from contextlib import contextmanager
 from itertools import islice
 from typing import Iterable, NamedTuple
 
@@ -94,10 +96,31 @@ def count_texts(analyzer: FrenchAnalyzer, chunks: Iterable[list], n_jobs: int = 
         return (count_chunk(analyzer, chunk) for chunk in chunks)
     from joblib import Parallel, delayed  # joblib only in the parent: workers start faster
 
-    return Parallel(n_jobs=n_jobs, backend="loky", return_as="generator",
-                    pre_dispatch="2*n_jobs", initializer=end_with_parent,
-                    initargs=(os.getpid(),))(
-        delayed(count_chunk)(analyzer, chunk) for chunk in chunks)
+    with _sigint_ignored():
+        return Parallel(n_jobs=n_jobs, backend="loky", return_as="generator",
+                        pre_dispatch="2*n_jobs", initializer=end_with_parent,
+                        initargs=(os.getpid(),))(
+            delayed(count_chunk)(analyzer, chunk) for chunk in chunks)
+
+
+@contextmanager
+def _sigint_ignored():
+    """Ignore SIGINT while the workers are started, so that they inherit it ignored.
+
+    Ctrl-C in a terminal signals the whole process group: a worker still importing its
+    modules printed a traceback of its own. With SIGINT ignored from their start, only the
+    parent gets it (its KeyboardInterrupt ends the run, and the workers with it); a Ctrl-C
+    in the few milliseconds of the start itself is lost. Only the main thread can set a
+    signal handler: elsewhere nothing changes.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 #: How often a worker looks whether its parent is still alive, in seconds.

@@ -156,8 +156,8 @@ def test_ctrl_c_during_the_work_is_one_line(capsys, monkeypatch, model_dir):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("delay", [0.3, 0.8, 1.5, 3.0])
-def test_a_real_ctrl_c_at_any_moment_is_one_line(tmp_path, delay):
+@pytest.mark.parametrize("delay", [0.3, 0.6, 0.9, 1.2, 1.5, 1.8, 2.1, 2.4, 3.0])
+def test_regression_a_real_ctrl_c_prints_the_tracebacks_of_starting_workers(tmp_path, delay):
     """SIGINT to the whole process group of ``recommender train --jobs 2`` at several
     moments (start-up, reading, analysis in the workers): status 130, one line."""
     proc = subprocess.Popen([sys.executable, "-m", "recommender.cli", "train",
@@ -168,10 +168,13 @@ def test_a_real_ctrl_c_at_any_moment_is_one_line(tmp_path, delay):
     with contextlib.suppress(ProcessLookupError):
         os.killpg(proc.pid, signal.SIGINT)
     out, err = proc.communicate(timeout=60)
-    if proc.returncode == 0:  # finished before the signal: nothing to check
-        return
-    assert proc.returncode == 130, err
-    assert err == "recommender: interrupted\n", err
+    lines = [line for line in err.splitlines() if not line.startswith("WARNING: ")]
+    # 130 from main; -SIGINT (which a shell shows as 130 too) when the signal lands while
+    # the interpreter itself starts or exits, around main; 0 when the work was done before.
+    assert proc.returncode in (0, 130, -signal.SIGINT), (proc.returncode, err)
+    assert "Traceback" not in err and lines in ([], ["recommender: interrupted"]), err
+    if proc.returncode == 130:
+        assert lines == ["recommender: interrupted"], err
 
 
 # -- fuzz: main(argv) on random argument lists --------------------------------------------------
