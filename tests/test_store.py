@@ -152,9 +152,9 @@ def test_a_pickled_array_is_refused_and_never_run(copy_of, tmp_path):
     assert marker.exists()
     marker.unlink()
 
-    np.save(copy_of / "ids.npy", hostile, allow_pickle=True)
-    refresh_facts(copy_of, "ids.npy")  # a consistent manifest: only allow_pickle stops it
-    with pytest.raises(ModelFormatError, match=r"cannot read ids\.npy: Object arrays cannot "
+    np.save(copy_of / "ids.data.npy", hostile, allow_pickle=True)
+    refresh_facts(copy_of, "ids.data.npy")  # a consistent manifest: only allow_pickle stops it
+    with pytest.raises(ModelFormatError, match=r"cannot read ids\.data\.npy: Object arrays cannot "
                                                r"be loaded when allow_pickle=False"):
         ArticleRecommender.load(copy_of)
     assert not marker.exists()
@@ -181,14 +181,14 @@ def test_manifest_that_is_not_json(copy_of):
         ArticleRecommender.load(copy_of)
 
 
-@pytest.mark.parametrize("version", [3, 0, "1", "2", None, True])
+@pytest.mark.parametrize("version", [4, 0, "1", "3", None, True])
 def test_other_format_version_names_both(copy_of, version):
     manifest = read_manifest(copy_of)
     manifest["format_version"] = version
     write_manifest(copy_of, manifest)
     with pytest.raises(ModelFormatError, match=rf"model format_version {version!r}, but this "
-                                               rf"version of recommender reads formats 1 and "
-                                               rf"2\. Retrain the model"):
+                                               rf"version of recommender reads formats 1, 2 "
+                                               rf"and 3\. Retrain the model"):
         ArticleRecommender.load(copy_of)
 
 
@@ -205,10 +205,10 @@ def test_manifest_that_does_not_list_a_file(copy_of):
     """Regression: a file dropped from the manifest's list was not checked, and its absence
     then escaped as a bare FileNotFoundError from numpy."""
     manifest = read_manifest(copy_of)
-    del manifest["files"]["ids.npy"]
+    del manifest["files"]["ids.offsets.npy"]
     write_manifest(copy_of, manifest)
-    (copy_of / "ids.npy").unlink()
-    with pytest.raises(ModelFormatError, match=r"manifest\.json does not list ids\.npy; the "
+    (copy_of / "ids.offsets.npy").unlink()
+    with pytest.raises(ModelFormatError, match=r"manifest\.json does not list ids\.offsets\.npy; the "
                                                r"model is incomplete"):
         ArticleRecommender.load(copy_of)
 
@@ -239,8 +239,8 @@ def test_truncated_npy_with_a_matching_manifest_names_the_file(copy_of):
 
 
 def test_checksum_mismatch(copy_of):
-    flip_bytes(copy_of / "ids.npy", 3)
-    with pytest.raises(ModelFormatError, match=r"file ids\.npy does not match its checksum in "
+    flip_bytes(copy_of / "matrix.data.npy", 3)
+    with pytest.raises(ModelFormatError, match=r"file matrix\.data\.npy does not match its checksum in "
                                                r"the manifest: the model is damaged"):
         ArticleRecommender.load(copy_of)
     loaded = load_model(copy_of, verify=False)  # verify=False skips that check
@@ -250,9 +250,8 @@ def test_checksum_mismatch(copy_of):
 def test_files_that_disagree_with_the_manifest(copy_of):
     np.save(copy_of / "published.npy", np.zeros(40, np.int64), allow_pickle=False)
     refresh_facts(copy_of, "published.npy")
-    with pytest.raises(ModelFormatError, match=r"the files do not agree with the manifest "
-                                               r"\(41 articles, [\d,]+ terms\): "
-                                               r"\{'published\.npy': 40\}"):
+    with pytest.raises(ModelFormatError, match=r"published\.npy holds int64\[40\], expected "
+                                               r"int64\[41\]; the model is damaged"):
         ArticleRecommender.load(copy_of)
 
 
@@ -342,7 +341,7 @@ def test_saved_folder_has_the_usual_permissions(small_model, tmp_path):
 # -- the manifest ---------------------------------------------------------------------------
 def test_manifest_contents(model_dir, small_model, articles_path):
     manifest = read_manifest(model_dir)
-    assert manifest["format_version"] == FORMAT_VERSION == 2
+    assert manifest["format_version"] == FORMAT_VERSION == 3
     assert manifest["recommender_version"] == recommender.__version__
     assert manifest["versions"] == {"numpy": np.__version__, "scipy": scipy.__version__,
                                     "scikit-learn": sklearn.__version__}
@@ -414,8 +413,25 @@ def test_matrix_is_memory_mapped_and_scores_as_before(small_model, model_dir):
         np.testing.assert_array_equal(got.scores, want.scores)
 
 
+def as_format_2(path: Path) -> None:
+    """Turn a saved model into the folder format 2 wrote: the ids in one fixed-width
+    ``ids.npy``."""
+    data = np.load(path / "ids.data.npy").tobytes()
+    offsets = np.load(path / "ids.offsets.npy").tolist()
+    ids = [data[a:b].decode("utf-8") for a, b in zip(offsets[:-1], offsets[1:])]
+    for name in ("ids.data.npy", "ids.offsets.npy"):
+        (path / name).unlink()
+    np.save(path / "ids.npy", np.asarray(ids, dtype=str), allow_pickle=False)
+    refresh_facts(path, "ids.npy")
+    manifest = read_manifest(path)
+    del manifest["files"]["ids.data.npy"], manifest["files"]["ids.offsets.npy"]
+    manifest["format_version"] = 2
+    write_manifest(path, manifest)
+
+
 def as_format_1(path: Path) -> None:
     """Turn a saved model into the folder an older version wrote: no table, format 1."""
+    as_format_2(path)
     manifest = read_manifest(path)
     for name in TABLE_FILES:
         del manifest["files"][name]
@@ -433,8 +449,8 @@ def test_older_folder_without_a_table_loads_and_scores(copy_of, small_model):
     loaded.table_size = 50  # the only difference
     assert_same_model(small_model, loaded, sources=[TIGER, "CNT000001r2yqP"])
     loaded.table_size = 0
-    loaded.save(copy_of)  # and saved again, it is a format-2 folder without a table
-    assert read_manifest(copy_of)["format_version"] == 2
+    loaded.save(copy_of)  # and saved again, it is a format-3 folder without a table
+    assert read_manifest(copy_of)["format_version"] == 3
     assert not set(TABLE_FILES) & set(os.listdir(copy_of))
     assert ArticleRecommender.load(copy_of).table_indices_ is None
 
