@@ -168,9 +168,9 @@ class ModelFiles:
             len(shape) != array.ndim
             or any(want is not None and want != got for want, got in zip(shape, array.shape)))
         if wrong_type or wrong_shape:
-            expected = "".join([str(np.dtype(dtype)) if dtype is not None else "",
-                                "" if shape is None else
-                                str(["any" if v is None else v for v in shape])])
+            expected = (("" if dtype is None else str(np.dtype(dtype)))
+                        + ("" if shape is None else "[" + ", ".join(
+                            "any" if v is None else str(v) for v in shape) + "]"))
             raise self.refuse(f"{name} holds {array.dtype}{list(array.shape)}, expected "
                               f"{expected}; the model is damaged. Retrain it.")
         return array

@@ -17,12 +17,15 @@ import numpy as np
 import pytest
 import scipy
 import sklearn
+from threadpoolctl import threadpool_limits
 
 import recommender
-from recommender import ArticleRecommender, CorpusWarning, ModelFormatError
+from recommender import ArticleRecommender, CorpusWarning, ModelFormatError, store
 from recommender.errors import UndatedWarning
 from recommender.model.estimator import load_model
+from recommender.model.folder import decode_strings, encode_strings
 from recommender.store import FILES, FORMAT_VERSION, TABLE_FILES, check_replaceable
+from recommender.truth import read_ground_truth
 
 from helpers import flip_bytes, read_manifest, refresh_facts, write_manifest
 
@@ -497,3 +500,330 @@ def test_a_model_folder_below_a_file_is_refused_before_any_work(small_model, tmp
     with pytest.raises(NotADirectoryError):
         small_model.save(tmp_path / "file" / "model")
     assert (tmp_path / "file").read_text() == "not a folder"
+
+
+# -- load-time validation (issue 11) -------------------------------------------------------
+def rewrite(folder: Path, name: str, array: np.ndarray) -> None:
+    """Write ``array`` as ``name`` and make the manifest agree, as a hostile writer would."""
+    np.save(folder / name, array, allow_pickle=False)
+    refresh_facts(folder, name)
+
+
+def edited(folder: Path, name: str) -> np.ndarray:
+    """A writable copy of one of the folder's arrays."""
+    return np.load(folder / name, allow_pickle=False).copy()
+
+
+def assert_refused(folder: Path, pattern: str) -> None:
+    """Refused the same way with and without the checksums."""
+    for verify in (True, False):
+        with pytest.raises(ModelFormatError, match=pattern):
+            load_model(folder, verify=verify)
+
+
+@pytest.mark.parametrize("column", [-1, 10**6])
+def test_regression_out_of_range_matrix_indices_segfault_even_with_a_matching_manifest(
+        copy_of, column):
+    """Regression: a column outside the terms reached scipy, which read out of bounds and
+    ended the process with a segmentation fault, checksums or not."""
+    indices = edited(copy_of, "matrix.indices.npy")
+    indices[5] = column
+    rewrite(copy_of, "matrix.indices.npy", indices)
+    assert_refused(copy_of, r"matrix\.indices\.npy holds a column outside \[0, [\d,]+\) \(the "
+                            r"terms\); the model is damaged\. Retrain it\.$")
+
+
+@pytest.mark.parametrize("row, value", [(0, 1), (20, 10**9), (20, -5), (-1, 3)])
+def test_regression_out_of_range_matrix_indptr_segfault_even_with_a_matching_manifest(
+        copy_of, row, value):
+    """Regression: an ``indptr`` past the non-zeros, decreasing, or not from 0 to nnz read
+    out of bounds in scipy."""
+    indptr = edited(copy_of, "matrix.indptr.npy")
+    indptr[row] = value
+    rewrite(copy_of, "matrix.indptr.npy", indptr)
+    assert_refused(copy_of, r"matrix\.indptr\.npy does not run from 0 to nnz \([\d,]+\) "
+                            r"without decreasing")
+
+
+def test_matrix_parts_of_another_dtype_or_length(copy_of):
+    rewrite(copy_of, "matrix.indices.npy", edited(copy_of, "matrix.indices.npy").astype(np.int64))
+    assert_refused(copy_of, r"matrix\.indices\.npy holds int64\[\d+\], expected int32\[\d+\]; "
+                            r"the model is damaged")
+
+
+def test_matrix_values_that_are_not_finite(copy_of):
+    data = edited(copy_of, "matrix.data.npy")
+    data[3] = np.nan
+    rewrite(copy_of, "matrix.data.npy", data)
+    assert_refused(copy_of, r"matrix\.data\.npy holds a value that is not finite")
+
+
+@pytest.mark.parametrize("value", [41, 2**31 - 1, -2])
+def test_regression_out_of_range_table_indices_end_in_a_traceback(copy_of, value):
+    """Regression: a row outside the catalogue in the neighbour table ended recommend() in
+    an IndexError."""
+    indices = edited(copy_of, "table.indices.npy")
+    indices[0, 0] = value
+    rewrite(copy_of, "table.indices.npy", indices)
+    assert_refused(copy_of, r"table\.indices\.npy holds a row outside \[-1, 41\); the model is "
+                            r"damaged")
+
+
+def test_table_padding_before_a_row_is_refused(copy_of):
+    indices, scores = edited(copy_of, "table.indices.npy"), edited(copy_of, "table.scores.npy")
+    indices[2, 0], scores[2, 0] = -1, -np.inf
+    rewrite(copy_of, "table.indices.npy", indices)
+    rewrite(copy_of, "table.scores.npy", scores)
+    assert_refused(copy_of, r"table\.indices\.npy has -1 padding before a row")
+
+
+@pytest.mark.parametrize("score", [np.nan, np.inf, -np.inf])
+def test_table_scores_that_are_not_finite_are_refused(copy_of, score):
+    scores = edited(copy_of, "table.scores.npy")
+    scores[4, 0] = score
+    rewrite(copy_of, "table.scores.npy", scores)
+    assert_refused(copy_of, r"table\.scores\.npy holds a score that is not finite, or padding "
+                            r"that is not -inf")
+
+
+@pytest.mark.parametrize("code", [-1, 10_000])
+def test_category_codes_outside_the_categories(copy_of, code):
+    codes = edited(copy_of, "category_codes.npy")
+    codes[7] = code
+    rewrite(copy_of, "category_codes.npy", codes)
+    assert_refused(copy_of, r"category_codes\.npy holds a code outside \[0, \d+\) "
+                            r"\(categories\.json\)")
+
+
+def test_published_out_of_order(copy_of):
+    published = edited(copy_of, "published.npy")
+    published[[0, 1]] = published[[1, 0]] + np.array([0, 1])
+    rewrite(copy_of, "published.npy", published)
+    assert_refused(copy_of, r"published\.npy is not in publication order")
+
+
+@pytest.mark.parametrize("entry", ["x", {"bytes": "12", "sha256": "0" * 64}, {"bytes": 12},
+                                   {"bytes": -1, "sha256": "0" * 64}, None, []])
+def test_regression_malformed_files_entry_ends_in_a_traceback(copy_of, entry):
+    """Regression: a ``files`` entry that is not ``{"bytes": int, "sha256": str}`` ended the
+    load in a TypeError or a KeyError."""
+    manifest = read_manifest(copy_of)
+    manifest["files"]["idf.npy"] = entry
+    write_manifest(copy_of, manifest)
+    assert_refused(copy_of, r"manifest\.json: the entry of idf\.npy in files is .*, expected "
+                            r"\{\"bytes\": size, \"sha256\": 64 hex digits\}; the model is "
+                            r"damaged\. Retrain it\.$")
+
+
+@pytest.mark.parametrize("name", ["../idf.npy", "/etc/passwd", ".hidden.npy", "model.pkl", ""])
+def test_files_entry_that_is_not_a_model_file_name(copy_of, name):
+    manifest = read_manifest(copy_of)
+    manifest["files"][name] = manifest["files"]["idf.npy"]
+    write_manifest(copy_of, manifest)
+    assert_refused(copy_of, r"manifest\.json: files lists .*, not the name of a model file")
+
+
+@pytest.mark.parametrize("entry, value, expected", [
+    ("shape", [41], "a list of two non-negative integers"),
+    ("shape", [41, -3], "a list of two non-negative integers"),
+    ("shape", [41.0, 300], "a list of two non-negative integers"),
+    ("shape", [True, 300], "a list of two non-negative integers"),
+    ("nnz", "12", "a non-negative integer"),
+    ("params", [], "an object"),
+    ("vectorizer", None, "an object"),
+    ("files", [], "an object of file names"),
+    ("n_articles", 4.5, "a non-negative integer"),
+])
+def test_manifest_entry_of_the_wrong_type(copy_of, entry, value, expected):
+    manifest = read_manifest(copy_of)
+    manifest[entry] = value
+    write_manifest(copy_of, manifest)
+    assert_refused(copy_of, rf"manifest\.json: {entry} is .*, expected {expected}")
+
+
+def test_manifest_shape_of_another_size(copy_of):
+    manifest = read_manifest(copy_of)
+    manifest["shape"][0] = 40
+    write_manifest(copy_of, manifest)
+    assert_refused(copy_of, r"matrix\.indptr\.npy holds int64\[42\], expected int64\[41\]")
+
+
+@pytest.mark.parametrize("params, message", [
+    ({"query_terms": "20"}, r"query_terms must be a positive integer or None \(all terms\), got '20'"),
+    ({"max_age": -3}, r"max_age must be a positive number of days, got -3"),
+    ({"max_age": 1e300}, r"max_age must be at most [\d,]+ days"),
+    ({"diversity": 2}, r"diversity must be in \[0, 1\)"),
+    ({"colour": "red"}, r"unexpected keyword argument 'colour'"),
+])
+def test_manifest_parameters_that_no_call_could_use(copy_of, params, message):
+    manifest = read_manifest(copy_of)
+    manifest["params"].update(params)
+    write_manifest(copy_of, manifest)
+    assert_refused(copy_of, rf"manifest\.json: params: .*{message}.*; the model is damaged")
+
+
+def test_manifest_vectorizer_settings_that_are_not_settings(copy_of):
+    manifest = read_manifest(copy_of)
+    manifest["vectorizer"]["idf_power"] = "high"
+    write_manifest(copy_of, manifest)
+    assert_refused(copy_of, r"manifest\.json: vectorizer: idf_power must be a number between 0 "
+                            r"and 4, got 'high'")
+
+
+@pytest.mark.parametrize("name, doc, message", [
+    ("titles.json", {"a": 1}, r"titles\.json holds a dict, expected a list of str"),
+    ("titles.json", ["x"] * 40 + [3], r"titles\.json: value 40 is a int, expected str"),
+    ("categories.json", "sport", r"categories\.json holds a str, expected a list of str"),
+    ("vocabulary.json", ["a"], r"vocabulary\.json holds 1 values, expected [\d,]+"),
+])
+def test_json_documents_of_the_wrong_shape(copy_of, name, doc, message):
+    (copy_of / name).write_text(json.dumps(doc), encoding="utf-8")
+    refresh_facts(copy_of, name)
+    assert_refused(copy_of, message)
+
+
+def test_json_nested_too_deep_is_refused(copy_of):
+    (copy_of / "titles.json").write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
+    refresh_facts(copy_of, "titles.json")
+    assert_refused(copy_of, r"cannot read titles\.json: maximum recursion depth")
+
+
+def test_a_file_that_the_manifest_does_not_list_is_never_read(copy_of):
+    manifest = read_manifest(copy_of)
+    del manifest["files"]["table.scores.npy"], manifest["files"]["table.indices.npy"]
+    write_manifest(copy_of, manifest)
+    assert load_model(copy_of).table_ is None  # the files are there, unlisted: ignored
+
+
+@pytest.fixture(scope="module")
+def learned_dir(tmp_path_factory, articles, related_path):
+    """The sample model with a small learned re-ranker, saved."""
+    with threadpool_limits(1):
+        model = ArticleRecommender(min_df=2).fit(articles)
+        model.learn(read_ground_truth(related_path), n_candidates=8, max_iter=5)
+    path = tmp_path_factory.mktemp("learned") / "model"
+    model.save(path)
+    return path
+
+
+@pytest.fixture
+def learned_copy(learned_dir, tmp_path):
+    return shutil.copytree(learned_dir, tmp_path / "learned")
+
+
+@pytest.mark.parametrize("name, value, message", [
+    ("left", 10**6, r"reranker\.left\.npy sends a node outside its tree or back"),
+    ("right", -7, r"reranker\.right\.npy sends a node outside its tree or back"),
+    ("left", 0, r"reranker\.left\.npy sends a node outside its tree or back"),  # a loop
+    ("feature", 10, r"reranker\.feature\.npy holds a feature outside \[0, 10\)"),
+    ("feature", -1, r"reranker\.feature\.npy holds a feature outside \[0, 10\)"),
+    ("roots", 10**6, r"reranker\.roots\.npy does not start each tree within the [\d,]+ "
+                     r"nodes in order"),
+], ids=["left-past-the-end", "right-negative", "left-loop", "feature-past", "feature-negative",
+        "root-past-the-end"])
+def test_regression_out_of_range_tree_nodes_reach_the_tree_walker(learned_copy, name, value,
+                                                                  message):
+    """Regression: a child, feature or root index outside the re-ranker's arrays reached
+    scikit-learn's compiled tree walker (reads out of bounds) or numpy (IndexError); a
+    child pointing back made the walk loop for ever."""
+    array = edited(learned_copy, f"reranker.{name}.npy")
+    inner = np.flatnonzero(~np.load(learned_copy / "reranker.is_leaf.npy"))
+    array[inner[0] if name != "roots" else -1] = value
+    rewrite(learned_copy, f"reranker.{name}.npy", array)
+    assert_refused(learned_copy, message)
+
+
+def test_tree_arrays_of_another_dtype(learned_copy):
+    rewrite(learned_copy, "reranker.left.npy",
+            edited(learned_copy, "reranker.left.npy").astype(np.int64))
+    assert_refused(learned_copy, r"reranker\.left\.npy holds int64\[\d+\], expected "
+                                 r"int32\[any\]; the model is damaged")
+
+
+def test_tree_values_that_are_not_finite(learned_copy):
+    value = edited(learned_copy, "reranker.value.npy")
+    value[-1] = np.inf
+    rewrite(learned_copy, "reranker.value.npy", value)
+    assert_refused(learned_copy, r"the re-ranker's values \(reranker\.value\.npy, baseline\) "
+                                 r"are not all finite numbers")
+
+
+def test_learned_category_shares_of_another_type(learned_copy):
+    manifest = read_manifest(learned_copy)
+    manifest["learned"]["category_share"] = {"sport": "most"}
+    write_manifest(learned_copy, manifest)
+    assert_refused(learned_copy, r"the learned re-ranker's sources, links or category shares "
+                                 r"are not of their types")
+
+
+def test_learned_n_candidates_that_is_not_a_count(learned_copy):
+    manifest = read_manifest(learned_copy)
+    manifest["learned"]["params"]["n_candidates"] = 0
+    write_manifest(learned_copy, manifest)
+    assert_refused(learned_copy, r"the learned re-ranker is incomplete \(n_candidates must be a "
+                                 r"positive integer, got 0\)")
+
+
+def test_a_damaged_learned_model_that_passes_the_checks_still_answers(learned_copy):
+    """Sanity of the checks: the learned folder itself loads and answers."""
+    model = load_model(learned_copy)
+    ids, scores = model.recommend(TIGER, k=5)
+    assert len(ids) and np.isfinite(scores).all()
+
+
+# -- ids: their own bytes ---------------------------------------------------------------
+def test_regression_one_long_id_made_the_folder_cost_its_length_times_every_article(
+        articles, tmp_path):
+    """Regression: ``ids.npy`` was a fixed-width array: one 20 KB id made every id cost
+    80 KB (a 19 MB model became 750 MB). Now the folder grows by that id's bytes only."""
+    long_id = "X" * 20_000
+    sizes = {}
+    for name, first in (("short", articles[0].id), ("long", long_id)):
+        model = ArticleRecommender(min_df=2).fit([replace(articles[0], id=first),
+                                                  *articles[1:]])
+        model.save(tmp_path / name)
+        sizes[name] = sum(f.stat().st_size for f in (tmp_path / name).iterdir())
+        assert long_id in load_model(tmp_path / name) or name == "short"
+    assert sizes["long"] - sizes["short"] < 20_000 + 2_000  # its bytes, and the manifest's
+
+
+@pytest.mark.parametrize("ids", [["CNT1", "é", "", "日本語", "a\U0001F600b"],
+                                 ["\ud800x", "plain"]])  # a lone surrogate round-trips too
+def test_ids_round_trip_through_bytes_and_offsets(ids, tmp_path):
+    files = store.ModelFiles(tmp_path, {"files": {"ids.data.npy": {}, "ids.offsets.npy": {}}})
+    data, offsets = encode_strings(ids)
+    np.save(tmp_path / "ids.data.npy", data, allow_pickle=False)
+    np.save(tmp_path / "ids.offsets.npy", offsets, allow_pickle=False)
+    decoded = decode_strings(files, "ids", len(ids))
+    assert decoded.dtype.kind == "U" and decoded.tolist() == ids
+
+
+@pytest.mark.parametrize("data, offsets, message", [
+    (b"abc", [0, 1, 4], r"ids\.offsets\.npy does not run from 0 to the 3 bytes of "
+                        r"ids\.data\.npy without decreasing"),
+    (b"abc", [0, 2, 1, 3], r"does not run from 0"),
+    (b"abc", [1, 3], r"does not run from 0"),
+    ("é".encode() + b"a", [0, 1, 3], r"ids\.offsets\.npy cuts a character of ids\.data\.npy"),
+    (b"a\xffb", [0, 3], r"ids\.data\.npy is not UTF-8 \(invalid start byte at byte 1\)"),
+])
+def test_ids_bytes_and_offsets_that_disagree(tmp_path, data, offsets, message):
+    files = store.ModelFiles(tmp_path, {"files": {"ids.data.npy": {}, "ids.offsets.npy": {}}})
+    np.save(tmp_path / "ids.data.npy", np.frombuffer(data, np.uint8), allow_pickle=False)
+    np.save(tmp_path / "ids.offsets.npy", np.asarray(offsets, np.int64), allow_pickle=False)
+    with pytest.raises(ModelFormatError, match=message):
+        decode_strings(files, "ids", len(offsets) - 1)
+
+
+def test_format_2_folder_loads_and_answers_as_before(copy_of, small_model):
+    """A folder as format 2 wrote it (one fixed-width ids.npy) still loads."""
+    as_format_2(copy_of)
+    assert read_manifest(copy_of)["format_version"] == 2 and (copy_of / "ids.npy").is_file()
+    loaded = ArticleRecommender.load(copy_of)
+    assert loaded.ids_.dtype.kind == "U"
+    assert_same_model(small_model, loaded, sources=[TIGER, "CNT000001r2yqP"])
+
+
+def test_format_2_ids_that_are_not_strings(copy_of):
+    as_format_2(copy_of)
+    rewrite(copy_of, "ids.npy", np.arange(41))
+    assert_refused(copy_of, r"ids\.npy holds int64, expected strings")

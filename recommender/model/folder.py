@@ -114,7 +114,8 @@ def _model(files: ModelFiles, cls, params: dict):
     try:
         model = cls(**params)
         model.controls()
-        check_int(model.query_terms, "query_terms", allow_none=True)
+        check_int(model.query_terms, "query_terms", allow_none=True,
+                  what="a positive integer or None (all terms)")
         check_int(model.table_size, "table_size", minimum=0)
         check_int(model.max_block_bytes, "max_block_bytes")
         check_jobs(model.n_jobs)
