@@ -211,8 +211,8 @@ def test_manifest_that_does_not_list_a_file(copy_of):
     del manifest["files"]["ids.offsets.npy"]
     write_manifest(copy_of, manifest)
     (copy_of / "ids.offsets.npy").unlink()
-    with pytest.raises(ModelFormatError, match=r"manifest\.json does not list ids\.offsets\.npy; the "
-                                               r"model is incomplete"):
+    with pytest.raises(ModelFormatError, match=r"manifest\.json does not list ids\.offsets\.npy; "
+                                               r"the model is incomplete"):
         ArticleRecommender.load(copy_of)
 
 
@@ -243,8 +243,8 @@ def test_truncated_npy_with_a_matching_manifest_names_the_file(copy_of):
 
 def test_checksum_mismatch(copy_of):
     flip_bytes(copy_of / "matrix.data.npy", 3)
-    with pytest.raises(ModelFormatError, match=r"file matrix\.data\.npy does not match its checksum in "
-                                               r"the manifest: the model is damaged"):
+    with pytest.raises(ModelFormatError, match=r"file matrix\.data\.npy does not match its "
+                                               r"checksum in the manifest: the model is damaged"):
         ArticleRecommender.load(copy_of)
     loaded = load_model(copy_of, verify=False)  # verify=False skips that check
     assert loaded.n_articles == 41
@@ -649,7 +649,8 @@ def test_manifest_shape_of_another_size(copy_of):
 
 
 @pytest.mark.parametrize("params, message", [
-    ({"query_terms": "20"}, r"query_terms must be a positive integer or None \(all terms\), got '20'"),
+    ({"query_terms": "20"},
+     r"query_terms must be a positive integer or None \(all terms\), got '20'"),
     ({"max_age": -3}, r"max_age must be a positive number of days, got -3"),
     ({"max_age": 1e300}, r"max_age must be at most [\d,]+ days"),
     ({"diversity": 2}, r"diversity must be in \[0, 1\)"),
