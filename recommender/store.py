@@ -13,7 +13,8 @@ A model folder holds::
     matrix.data.npy        float32 CSR parts of the L2-normalised TF-IDF rows
     matrix.indices.npy     int32
     matrix.indptr.npy      int64 (n_articles + 1,)
-    ids.npy                str (n_articles,), in publication order
+    ids.data.npy           uint8: the ids' UTF-8 bytes end to end, in publication order
+    ids.offsets.npy        int64 (n_articles + 1,): where each id starts, then the end
     published.npy          int64 seconds since 1970 UTC (int64 max: undated)
     categories.json        the distinct categories
     category_codes.npy     int32 (n_articles,), index into categories.json
@@ -33,8 +34,11 @@ share their pages. ``verify=True`` (the default) reads every file once to check 
 (about 1 s per GB); ``load_model(path, verify=False)`` skips that read (sizes are still
 checked). A million-article folder (1.2 GB) loads in about 2 s, 1 s without the check.
 
-Format 2 added the neighbour table and the ``table_size`` parameter; folders of format 1
-(no table) still load, and their models score every request. A folder is written under a
+Format 3 stores the ids as bytes and offsets, so one long id costs its own bytes (format 2
+had one fixed-width ``ids.npy``: every id as wide as the longest). Format 2 added the
+neighbour table and the ``table_size`` parameter. Folders of formats 2 and 1 (no table)
+still load; models of format 1 score every request. Every load checks the files'
+contents whatever ``verify`` (:func:`read_folder`). A folder is written under a
 temporary name and renamed into place: a crash leaves the old model whole.
 """
 

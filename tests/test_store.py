@@ -663,12 +663,16 @@ def test_manifest_parameters_that_no_call_could_use(copy_of, params, message):
     assert_refused(copy_of, rf"manifest\.json: params: .*{message}.*; the model is damaged")
 
 
-def test_manifest_vectorizer_settings_that_are_not_settings(copy_of):
+@pytest.mark.parametrize("setting, value, message", [
+    ("idf_power", "high", r"idf_power must be a number between 0 and 4, got 'high'"),
+    ("field_weights", ["title"], r"field_weights must be an object or null, got list"),
+    ("analyzer", 3, r"analyzer must be an object or null, got int"),
+])
+def test_manifest_vectorizer_settings_that_are_not_settings(copy_of, setting, value, message):
     manifest = read_manifest(copy_of)
-    manifest["vectorizer"]["idf_power"] = "high"
+    manifest["vectorizer"][setting] = value
     write_manifest(copy_of, manifest)
-    assert_refused(copy_of, r"manifest\.json: vectorizer: idf_power must be a number between 0 "
-                            r"and 4, got 'high'")
+    assert_refused(copy_of, rf"manifest\.json: vectorizer: {message}; the model is damaged")
 
 
 @pytest.mark.parametrize("name, doc, message", [

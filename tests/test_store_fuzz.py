@@ -28,7 +28,7 @@ from recommender.model.estimator import load_model
 from recommender.truth import read_ground_truth
 
 #: Examples per model: the default run, and the slow marker's.
-QUICK, SLOW = 150, 5_000
+QUICK, SLOW = 200, 10_000
 #: Deterministic, without a database of failures, no deadline (the first load compiles).
 PROFILE = dict(derandomize=True, database=None, deadline=None,
                suppress_health_check=[HealthCheck.function_scoped_fixture,
@@ -213,6 +213,7 @@ def check_mutated_folder(data, originals, tmp_path) -> None:
     folder.mkdir()
     for name, content in files.items():
         (folder / name).write_bytes(content)
+    used = False
     for verify in (True, False):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # undated articles, on load and on use
@@ -222,7 +223,9 @@ def check_mutated_folder(data, originals, tmp_path) -> None:
                 event(f"verify={verify}: refused")
                 continue
             event(f"verify={verify}: loaded")
-            use(model)
+            if not used:  # the same files: one model's answers are the other's
+                use(model)
+                used = True
 
 
 def use(model: ArticleRecommender) -> None:

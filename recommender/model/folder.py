@@ -156,8 +156,13 @@ def _vectorizer(files: ModelFiles, n_terms: int) -> FieldTfidfVectorizer:
     if not np.isfinite(idf).all():
         raise files.refuse("idf.npy holds a value that is not finite; the model is damaged. "
                            "Retrain it.")
+    settings = files.manifest["vectorizer"]
     try:
-        vec = FieldTfidfVectorizer(**files.manifest["vectorizer"])
+        for name in ("field_weights", "analyzer"):  # settings() reads them as objects
+            if not isinstance(settings.get(name), (dict, type(None))):
+                raise TypeError(f"{name} must be an object or null, got "
+                                f"{type(settings[name]).__name__}")
+        vec = FieldTfidfVectorizer(**settings)
         vec.settings()
     except (TypeError, ValueError) as exc:  # ParameterError is a ValueError
         raise files.refuse(f"{MANIFEST}: vectorizer: {exc}; the model is damaged. Retrain "
