@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 from pathlib import Path
 
@@ -163,6 +164,7 @@ class ModelFiles:
         """An ``.npy`` file, never unpickled (memory-mapped with ``mmap_mode="r"``), of
         ``dtype`` and ``shape`` when given (None in ``shape``: any length on that axis)."""
         self._check_listed(name)
+        self._check_header(name)
         try:
             array = np.load(self.path / name, allow_pickle=False, mmap_mode=mmap_mode)
         except (ValueError, OSError, EOFError) as exc:
@@ -200,6 +202,27 @@ class ModelFiles:
                 raise self.refuse(f"{name} holds {len(doc):,} values, expected {length:,}; "
                                   f"the model is damaged. Retrain it.")
         return doc
+
+    def _check_header(self, name: str) -> None:
+        """The ``.npy`` header parses, and the file holds exactly the bytes it announces:
+        nothing is allocated for a shape the file does not have."""
+        file = self.path / name
+        try:
+            with file.open("rb") as fh:
+                version = np.lib.format.read_magic(fh)
+                read = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                        else np.lib.format.read_array_header_2_0)
+                shape, _, dtype = read(fh)
+                start = fh.tell()
+        except Exception as exc:  # numpy's parser of an untrusted header raises many kinds
+            raise self.refuse(f"cannot read {name}: {type(exc).__name__}: {exc}") from None
+        if dtype.hasobject:
+            return  # np.load refuses it, in its own words
+        size = start + math.prod(shape) * dtype.itemsize
+        if size != file.stat().st_size:
+            raise self.refuse(f"cannot read {name}: its header announces {size:,} bytes, the "
+                              f"file has {file.stat().st_size:,}; the model is damaged. "
+                              f"Retrain it.")
 
     def _check_listed(self, name: str) -> None:
         """Only the files of the manifest are read: they alone had their size checked."""

@@ -832,3 +832,37 @@ def test_format_2_ids_that_are_not_strings(copy_of):
     as_format_2(copy_of)
     rewrite(copy_of, "ids.npy", np.arange(41))
     assert_refused(copy_of, r"ids\.npy holds int64, expected strings")
+
+
+def test_regression_damaged_npy_header_ended_in_a_syntax_or_token_error(copy_of):
+    """Regression (found by the fuzz tests): a header whose dict does not parse escaped
+    numpy as a SyntaxError or a tokenize.TokenError."""
+    file = copy_of / "published.npy"
+    file.write_bytes(file.read_bytes().replace(b"{", b"}", 1))
+    refresh_facts(copy_of, "published.npy")
+    assert_refused(copy_of, r"cannot read published\.npy: TokenError")
+
+
+def test_npy_header_that_announces_more_than_the_file_holds(copy_of):
+    file = copy_of / "published.npy"
+    file.write_bytes(file.read_bytes().replace(b"(41,)", b"(9999999999,)".ljust(5), 1))
+    refresh_facts(copy_of, "published.npy")
+    assert_refused(copy_of, r"cannot read published\.npy")
+
+
+def test_regression_learned_features_of_another_type_ended_in_a_type_error(learned_copy):
+    """Regression (found by the fuzz tests): ``"features": null`` in the learned entry
+    ended the load in a TypeError."""
+    manifest = read_manifest(learned_copy)
+    manifest["learned"]["features"] = None
+    write_manifest(learned_copy, manifest)
+    assert_refused(learned_copy, r"the re-ranker was trained on other features \(None\)")
+
+
+def test_regression_vectorizer_field_weights_as_a_list_ended_in_an_attribute_error(copy_of):
+    """Regression (found by the fuzz tests): ``field_weights`` as a list reached
+    ``dict.get``."""
+    manifest = read_manifest(copy_of)
+    manifest["vectorizer"]["field_weights"] = ["title", 2]
+    write_manifest(copy_of, manifest)
+    assert_refused(copy_of, r"vectorizer: field_weights must be an object or null, got list")

@@ -245,7 +245,7 @@ _TREE_DTYPES = {"feature": np.int32, "threshold": np.float64, "left": np.int32,
 
 
 def _reranker(files: ModelFiles, learned: dict, n_articles: int) -> LinkReranker:
-    if list(learned.get("features", ())) != list(FEATURES):
+    if learned.get("features") != list(FEATURES):
         raise files.refuse(f"the re-ranker was trained on other features "
                            f"({learned.get('features')}); retrain it with this version")
     try:
