@@ -13,7 +13,8 @@ A model folder holds::
     matrix.data.npy        float32 CSR parts of the L2-normalised TF-IDF rows
     matrix.indices.npy     int32
     matrix.indptr.npy      int64 (n_articles + 1,)
-    ids.npy                str (n_articles,), in publication order
+    ids.data.npy           uint8: the ids' UTF-8 bytes end to end, in publication order
+    ids.offsets.npy        int64 (n_articles + 1,): where each id starts, then the end
     published.npy          int64 seconds since 1970 UTC (int64 max: undated)
     categories.json        the distinct categories
     category_codes.npy     int32 (n_articles,), index into categories.json
@@ -33,8 +34,11 @@ share their pages. ``verify=True`` (the default) reads every file once to check 
 (about 1 s per GB); ``load_model(path, verify=False)`` skips that read (sizes are still
 checked). A million-article folder (1.2 GB) loads in about 2 s, 1 s without the check.
 
-Format 2 added the neighbour table and the ``table_size`` parameter; folders of format 1
-(no table) still load, and their models score every request. A folder is written under a
+Format 3 stores the ids as bytes and offsets, so one long id costs its own bytes (format 2
+had one fixed-width ``ids.npy``: every id as wide as the longest). Format 2 added the
+neighbour table and the ``table_size`` parameter. Folders of formats 2 and 1 (no table)
+still load; models of format 1 score every request. Every load checks the files'
+contents whatever ``verify`` (:func:`read_folder`). A folder is written under a
 temporary name and renamed into place: a crash leaves the old model whole.
 """
 
@@ -42,7 +46,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -54,22 +60,29 @@ from ._files import clean_leftovers, recover_folder, replace_folder, temporary_f
     writer_lock
 from .errors import ModelFormatError
 
-__all__ = ["FILES", "FORMAT_VERSION", "MANIFEST", "MARKER", "READABLE_VERSIONS", "TABLE_FILES",
-           "ModelFiles", "check_replaceable", "read_folder", "write_folder"]
+__all__ = ["FILES", "FORMAT_VERSION", "MANIFEST", "MARKER", "OLDER_FILES", "READABLE_VERSIONS",
+           "TABLE_FILES", "ModelFiles", "check_replaceable", "read_folder", "write_folder"]
 
 #: Bumped whenever the files change meaning; a model of another version is refused.
-FORMAT_VERSION = 2
-#: Versions this code reads: 1 is 2 without the neighbour table.
-READABLE_VERSIONS = (1, 2)
+FORMAT_VERSION = 3
+#: Versions this code reads: 2 stores the ids as one fixed-width array (``ids.npy``), 1 is
+#: 2 without the neighbour table.
+READABLE_VERSIONS = (1, 2, 3)
 MANIFEST = "manifest.json"
 #: The files of a model folder besides the manifest.
-FILES = ("idf.npy", "matrix.data.npy", "matrix.indices.npy", "matrix.indptr.npy", "ids.npy",
-         "published.npy", "category_codes.npy", "vocabulary.json", "words.json",
-         "categories.json", "titles.json")
+FILES = ("idf.npy", "matrix.data.npy", "matrix.indices.npy", "matrix.indptr.npy",
+         "ids.data.npy", "ids.offsets.npy", "published.npy", "category_codes.npy",
+         "vocabulary.json", "words.json", "categories.json", "titles.json")
+#: The files of formats 1 and 2: the ids in one ``ids.npy``.
+OLDER_FILES = tuple("ids.npy" if name == "ids.data.npy" else name
+                    for name in FILES if name != "ids.offsets.npy")
 #: The neighbour table: both files or neither.
 TABLE_FILES = ("table.indices.npy", "table.scores.npy")
 #: What a manifest must hold besides the file list.
 _REQUIRED = ("files", "shape", "nnz", "params", "vectorizer")
+#: The name of a file in a model folder: no folder part, no hidden file.
+_FILE_NAME = re.compile(r"[a-z][a-z0-9_]*(\.[a-z0-9_]+)*\.(npy|json)")
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 def write_folder(path, arrays: dict, documents: dict, manifest: dict) -> Path:
@@ -194,28 +207,93 @@ def _file_facts(file: Path) -> dict:
 
 
 class ModelFiles:
-    """A model folder whose manifest and files were checked: read its parts by name."""
+    """A model folder whose manifest and files were checked: read its parts by name.
+
+    :meth:`array` and :meth:`document` refuse a file of another type or shape than the
+    caller expects, with a :class:`ModelFormatError` that names the file.
+    """
 
     def __init__(self, path: Path, manifest: dict):
         self.path = path
         self.manifest = manifest
 
+    @property
+    def version(self) -> int:
+        """The folder's ``format_version``."""
+        return self.manifest["format_version"]
+
     def has(self, name: str) -> bool:
         return name in self.manifest["files"]
 
-    def array(self, name: str, mmap_mode=None) -> np.ndarray:
-        """An ``.npy`` file, never unpickled (memory-mapped with ``mmap_mode="r"``)."""
+    def array(self, name: str, mmap_mode=None, *, dtype=None, shape=None) -> np.ndarray:
+        """An ``.npy`` file, never unpickled (memory-mapped with ``mmap_mode="r"``), of
+        ``dtype`` and ``shape`` when given (None in ``shape``: any length on that axis)."""
+        self._check_listed(name)
+        self._check_header(name)
         try:
-            return np.load(self.path / name, allow_pickle=False, mmap_mode=mmap_mode)
+            array = np.load(self.path / name, allow_pickle=False, mmap_mode=mmap_mode)
         except (ValueError, OSError, EOFError) as exc:
-            raise ModelFormatError(f"{self.path}: cannot read {name}: {exc}") from None
+            raise self.refuse(f"cannot read {name}: {exc}") from None
+        wrong_type = dtype is not None and array.dtype != np.dtype(dtype)
+        wrong_shape = shape is not None and (
+            len(shape) != array.ndim
+            or any(want is not None and want != got for want, got in zip(shape, array.shape)))
+        if wrong_type or wrong_shape:
+            expected = (("" if dtype is None else str(np.dtype(dtype)))
+                        + ("" if shape is None else "[" + ", ".join(
+                            "any" if v is None else str(v) for v in shape) + "]"))
+            raise self.refuse(f"{name} holds {array.dtype}{list(array.shape)}, expected "
+                              f"{expected}; the model is damaged. Retrain it.")
+        return array
 
-    def document(self, name: str):
-        """A JSON file."""
+    def document(self, name: str, *, items=None, length: int | None = None):
+        """A JSON file; with ``items`` (a type) a list of values of that type, of ``length``
+        values when given."""
+        self._check_listed(name)
         try:
-            return json.loads((self.path / name).read_text(encoding="utf-8"))
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise ModelFormatError(f"{self.path}: cannot read {name}: {exc}") from None
+            doc = json.loads((self.path / name).read_text(encoding="utf-8"))
+        except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+            raise self.refuse(f"cannot read {name}: {exc}") from None
+        if items is not None:
+            if not isinstance(doc, list):
+                raise self.refuse(f"{name} holds a {type(doc).__name__}, expected a list of "
+                                  f"{items.__name__}; the model is damaged. Retrain it.")
+            bad = next((i for i, v in enumerate(doc) if type(v) is not items), None)
+            if bad is not None:
+                raise self.refuse(f"{name}: value {bad:,} is a {type(doc[bad]).__name__}, "
+                                  f"expected {items.__name__}; the model is damaged. Retrain "
+                                  f"it.")
+            if length is not None and len(doc) != length:
+                raise self.refuse(f"{name} holds {len(doc):,} values, expected {length:,}; "
+                                  f"the model is damaged. Retrain it.")
+        return doc
+
+    def _check_header(self, name: str) -> None:
+        """The ``.npy`` header parses, and the file holds exactly the bytes it announces:
+        nothing is allocated for a shape the file does not have."""
+        file = self.path / name
+        try:
+            with file.open("rb") as fh:
+                version = np.lib.format.read_magic(fh)
+                read = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                        else np.lib.format.read_array_header_2_0)
+                shape, _, dtype = read(fh)
+                start = fh.tell()
+        except Exception as exc:  # numpy's parser of an untrusted header raises many kinds
+            raise self.refuse(f"cannot read {name}: {type(exc).__name__}: {exc}") from None
+        if dtype.hasobject:
+            return  # np.load refuses it, in its own words
+        size = start + math.prod(shape) * dtype.itemsize
+        if size != file.stat().st_size:
+            raise self.refuse(f"cannot read {name}: its header announces {size:,} bytes, the "
+                              f"file has {file.stat().st_size:,}; the model is damaged. "
+                              f"Retrain it.")
+
+    def _check_listed(self, name: str) -> None:
+        """Only the files of the manifest are read: they alone had their size checked."""
+        if not self.has(name):
+            raise self.refuse(f"{MANIFEST} does not list {name}; the model is incomplete or "
+                              f"damaged. Retrain it.")
 
     def refuse(self, what: str) -> ModelFormatError:
         """The error for a folder whose files disagree: ``raise files.refuse("...")``."""
@@ -223,14 +301,21 @@ class ModelFiles:
 
 
 def read_folder(path, *, verify: bool = True) -> ModelFiles:
-    """Open a model folder: its manifest read and checked (format version, required
-    entries), every listed file present with its size, and with ``verify`` its sha256."""
+    """Open a model folder: its manifest read and checked (format version, the type of
+    every entry), every listed file present with its size, and with ``verify`` its sha256.
+
+    The files' contents are checked as they are read (:class:`ModelFiles`,
+    :mod:`recommender.model.folder`), whatever ``verify``: a damaged folder is refused
+    with a :class:`ModelFormatError`, it never reaches the code that reads it.
+    """
     path = Path(path)
+    recover_folder(path)  # a swap that a crash interrupted: the old model put back
     if not path.is_dir():
         raise FileNotFoundError(f"model folder not found: {path}. Train one with "
                                 f"'recommender train CORPUS --out {path}'")
     manifest = _read_manifest(path)
-    unlisted = sorted(set(FILES) - set(manifest["files"]))
+    needed = FILES if manifest["format_version"] >= 3 else OLDER_FILES
+    unlisted = [name for name in needed if name not in manifest["files"]]
     if unlisted:
         raise ModelFormatError(f"{path}: {MANIFEST} does not list {', '.join(unlisted)}; the "
                                f"model is incomplete or damaged. Retrain it.")
@@ -257,12 +342,12 @@ def _read_manifest(path: Path) -> dict:
                                f"with 'recommender train CORPUS --out {path}'")
     try:
         manifest = json.loads(file.read_text(encoding="utf-8"))
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise ModelFormatError(f"{path}: {MANIFEST} is not valid JSON ({exc}); the model is "
                                f"damaged. Retrain it.") from None
     version = manifest.get("format_version") if isinstance(manifest, dict) else None
     if isinstance(version, bool) or version not in READABLE_VERSIONS:
-        readable = " and ".join(map(str, READABLE_VERSIONS))
+        readable = ", ".join(map(str, READABLE_VERSIONS[:-1])) + f" and {READABLE_VERSIONS[-1]}"
         raise ModelFormatError(f"{path}: model format_version {version!r}, but this version of "
                                f"recommender reads formats {readable}. Retrain the model "
                                f"with this version.")
@@ -270,4 +355,54 @@ def _read_manifest(path: Path) -> dict:
     if missing:
         raise ModelFormatError(f"{path}: {MANIFEST} lacks {', '.join(missing)}; the model is "
                                f"damaged. Retrain it.")
+    wrong = _wrong_entry(manifest)
+    if wrong:
+        raise ModelFormatError(f"{path}: {MANIFEST}: {wrong}; the model is damaged. Retrain "
+                               f"it.")
     return manifest
+
+
+def _count(value) -> bool:
+    """A non-negative int, not a bool."""
+    return type(value) is int and value >= 0
+
+
+#: Entries of a manifest that, when present, are of one type: ``(name, check, expected)``.
+_ENTRIES = (
+    ("shape", lambda v: type(v) is list and len(v) == 2 and all(map(_count, v)),
+     "a list of two non-negative integers (articles, terms)"),
+    ("nnz", _count, "a non-negative integer"),
+    ("params", lambda v: type(v) is dict, "an object"),
+    ("vectorizer", lambda v: type(v) is dict, "an object"),
+    ("learned", lambda v: type(v) is dict, "an object"),
+    ("created", lambda v: type(v) is str, "a string"),
+    ("corpus_sha256", lambda v: type(v) is str, "a string"),
+    *((name, _count, "a non-negative integer")
+      for name in ("n_articles", "n_without_text", "n_undated", "n_terms")),
+)
+
+
+def _wrong_entry(manifest: dict) -> str | None:
+    """What is wrong with the entries of a manifest, or None."""
+    for name, check, expected in _ENTRIES:
+        if name in manifest and not check(manifest[name]):
+            return f"{name} is {_shown(manifest[name])}, expected {expected}"
+    files = manifest["files"]
+    if type(files) is not dict:
+        return f"files is {_shown(files)}, expected an object of file names"
+    for name, facts in files.items():
+        if not _FILE_NAME.fullmatch(name):
+            return (f"files lists {_shown(name)}, not the name of a model file (a plain "
+                    f".npy or .json name)")
+        if (type(facts) is not dict or not _count(facts.get("bytes"))
+                or type(facts.get("sha256")) is not str
+                or not _SHA256.fullmatch(facts["sha256"])):
+            return (f"the entry of {name} in files is {_shown(facts)}, expected "
+                    f"{{\"bytes\": size, \"sha256\": 64 hex digits}}")
+    return None
+
+
+def _shown(value) -> str:
+    """A manifest value in a message, cut to a readable length."""
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 80 else text[:77] + "..."

@@ -17,12 +17,15 @@ import numpy as np
 import pytest
 import scipy
 import sklearn
+from threadpoolctl import threadpool_limits
 
 import recommender
-from recommender import ArticleRecommender, CorpusWarning, ModelFormatError
+from recommender import ArticleRecommender, CorpusWarning, ModelFormatError, store
 from recommender.errors import UndatedWarning
 from recommender.model.estimator import load_model
+from recommender.model.folder import decode_strings, encode_strings
 from recommender.store import FILES, FORMAT_VERSION, MARKER, TABLE_FILES, check_replaceable
+from recommender.truth import read_ground_truth
 
 from helpers import flip_bytes, read_manifest, refresh_facts, write_manifest
 
@@ -152,9 +155,9 @@ def test_a_pickled_array_is_refused_and_never_run(copy_of, tmp_path):
     assert marker.exists()
     marker.unlink()
 
-    np.save(copy_of / "ids.npy", hostile, allow_pickle=True)
-    refresh_facts(copy_of, "ids.npy")  # a consistent manifest: only allow_pickle stops it
-    with pytest.raises(ModelFormatError, match=r"cannot read ids\.npy: Object arrays cannot "
+    np.save(copy_of / "ids.data.npy", hostile, allow_pickle=True)
+    refresh_facts(copy_of, "ids.data.npy")  # a consistent manifest: only allow_pickle stops it
+    with pytest.raises(ModelFormatError, match=r"cannot read ids\.data\.npy: Object arrays cannot "
                                                r"be loaded when allow_pickle=False"):
         ArticleRecommender.load(copy_of)
     assert not marker.exists()
@@ -181,14 +184,14 @@ def test_manifest_that_is_not_json(copy_of):
         ArticleRecommender.load(copy_of)
 
 
-@pytest.mark.parametrize("version", [3, 0, "1", "2", None, True])
+@pytest.mark.parametrize("version", [4, 0, "1", "3", None, True])
 def test_other_format_version_names_both(copy_of, version):
     manifest = read_manifest(copy_of)
     manifest["format_version"] = version
     write_manifest(copy_of, manifest)
     with pytest.raises(ModelFormatError, match=rf"model format_version {version!r}, but this "
-                                               rf"version of recommender reads formats 1 and "
-                                               rf"2\. Retrain the model"):
+                                               rf"version of recommender reads formats 1, 2 "
+                                               rf"and 3\. Retrain the model"):
         ArticleRecommender.load(copy_of)
 
 
@@ -205,11 +208,11 @@ def test_manifest_that_does_not_list_a_file(copy_of):
     """Regression: a file dropped from the manifest's list was not checked, and its absence
     then escaped as a bare FileNotFoundError from numpy."""
     manifest = read_manifest(copy_of)
-    del manifest["files"]["ids.npy"]
+    del manifest["files"]["ids.offsets.npy"]
     write_manifest(copy_of, manifest)
-    (copy_of / "ids.npy").unlink()
-    with pytest.raises(ModelFormatError, match=r"manifest\.json does not list ids\.npy; the "
-                                               r"model is incomplete"):
+    (copy_of / "ids.offsets.npy").unlink()
+    with pytest.raises(ModelFormatError, match=r"manifest\.json does not list ids\.offsets\.npy; "
+                                               r"the model is incomplete"):
         ArticleRecommender.load(copy_of)
 
 
@@ -239,9 +242,9 @@ def test_truncated_npy_with_a_matching_manifest_names_the_file(copy_of):
 
 
 def test_checksum_mismatch(copy_of):
-    flip_bytes(copy_of / "ids.npy", 3)
-    with pytest.raises(ModelFormatError, match=r"file ids\.npy does not match its checksum in "
-                                               r"the manifest: the model is damaged"):
+    flip_bytes(copy_of / "matrix.data.npy", 3)
+    with pytest.raises(ModelFormatError, match=r"file matrix\.data\.npy does not match its "
+                                               r"checksum in the manifest: the model is damaged"):
         ArticleRecommender.load(copy_of)
     loaded = load_model(copy_of, verify=False)  # verify=False skips that check
     assert loaded.n_articles == 41
@@ -250,9 +253,8 @@ def test_checksum_mismatch(copy_of):
 def test_files_that_disagree_with_the_manifest(copy_of):
     np.save(copy_of / "published.npy", np.zeros(40, np.int64), allow_pickle=False)
     refresh_facts(copy_of, "published.npy")
-    with pytest.raises(ModelFormatError, match=r"the files do not agree with the manifest "
-                                               r"\(41 articles, [\d,]+ terms\): "
-                                               r"\{'published\.npy': 40\}"):
+    with pytest.raises(ModelFormatError, match=r"published\.npy holds int64\[40\], expected "
+                                               r"int64\[41\]; the model is damaged"):
         ArticleRecommender.load(copy_of)
 
 
@@ -342,7 +344,7 @@ def test_saved_folder_has_the_usual_permissions(small_model, tmp_path):
 # -- the manifest ---------------------------------------------------------------------------
 def test_manifest_contents(model_dir, small_model, articles_path):
     manifest = read_manifest(model_dir)
-    assert manifest["format_version"] == FORMAT_VERSION == 2
+    assert manifest["format_version"] == FORMAT_VERSION == 3
     assert manifest["recommender_version"] == recommender.__version__
     assert manifest["versions"] == {"numpy": np.__version__, "scipy": scipy.__version__,
                                     "scikit-learn": sklearn.__version__}
@@ -414,8 +416,25 @@ def test_matrix_is_memory_mapped_and_scores_as_before(small_model, model_dir):
         np.testing.assert_array_equal(got.scores, want.scores)
 
 
+def as_format_2(path: Path) -> None:
+    """Turn a saved model into the folder format 2 wrote: the ids in one fixed-width
+    ``ids.npy``."""
+    data = np.load(path / "ids.data.npy").tobytes()
+    offsets = np.load(path / "ids.offsets.npy").tolist()
+    ids = [data[a:b].decode("utf-8") for a, b in zip(offsets[:-1], offsets[1:])]
+    for name in ("ids.data.npy", "ids.offsets.npy"):
+        (path / name).unlink()
+    np.save(path / "ids.npy", np.asarray(ids, dtype=str), allow_pickle=False)
+    refresh_facts(path, "ids.npy")
+    manifest = read_manifest(path)
+    del manifest["files"]["ids.data.npy"], manifest["files"]["ids.offsets.npy"]
+    manifest["format_version"] = 2
+    write_manifest(path, manifest)
+
+
 def as_format_1(path: Path) -> None:
     """Turn a saved model into the folder an older version wrote: no table, format 1."""
+    as_format_2(path)
     manifest = read_manifest(path)
     for name in TABLE_FILES:
         del manifest["files"][name]
@@ -433,8 +452,8 @@ def test_older_folder_without_a_table_loads_and_scores(copy_of, small_model):
     loaded.table_size = 50  # the only difference
     assert_same_model(small_model, loaded, sources=[TIGER, "CNT000001r2yqP"])
     loaded.table_size = 0
-    loaded.save(copy_of)  # and saved again, it is a format-2 folder without a table
-    assert read_manifest(copy_of)["format_version"] == 2
+    loaded.save(copy_of)  # and saved again, it is a format-3 folder without a table
+    assert read_manifest(copy_of)["format_version"] == 3
     assert not set(TABLE_FILES) & set(os.listdir(copy_of))
     assert ArticleRecommender.load(copy_of).table_indices_ is None
 
@@ -481,3 +500,369 @@ def test_a_model_folder_below_a_file_is_refused_before_any_work(small_model, tmp
     with pytest.raises(NotADirectoryError):
         small_model.save(tmp_path / "file" / "model")
     assert (tmp_path / "file").read_text() == "not a folder"
+
+
+# -- load-time validation (issue 11) -------------------------------------------------------
+def rewrite(folder: Path, name: str, array: np.ndarray) -> None:
+    """Write ``array`` as ``name`` and make the manifest agree, as a hostile writer would."""
+    np.save(folder / name, array, allow_pickle=False)
+    refresh_facts(folder, name)
+
+
+def edited(folder: Path, name: str) -> np.ndarray:
+    """A writable copy of one of the folder's arrays."""
+    return np.load(folder / name, allow_pickle=False).copy()
+
+
+def assert_refused(folder: Path, pattern: str) -> None:
+    """Refused the same way with and without the checksums."""
+    for verify in (True, False):
+        with pytest.raises(ModelFormatError, match=pattern):
+            load_model(folder, verify=verify)
+
+
+@pytest.mark.parametrize("column", [-1, 10**6])
+def test_regression_out_of_range_matrix_indices_segfault_even_with_a_matching_manifest(
+        copy_of, column):
+    """Regression: a column outside the terms reached scipy, which read out of bounds and
+    ended the process with a segmentation fault, checksums or not."""
+    indices = edited(copy_of, "matrix.indices.npy")
+    indices[5] = column
+    rewrite(copy_of, "matrix.indices.npy", indices)
+    assert_refused(copy_of, r"matrix\.indices\.npy holds a column outside \[0, [\d,]+\) \(the "
+                            r"terms\); the model is damaged\. Retrain it\.$")
+
+
+@pytest.mark.parametrize("row, value", [(0, 1), (20, 10**9), (20, -5), (-1, 3)])
+def test_regression_out_of_range_matrix_indptr_segfault_even_with_a_matching_manifest(
+        copy_of, row, value):
+    """Regression: an ``indptr`` past the non-zeros, decreasing, or not from 0 to nnz read
+    out of bounds in scipy."""
+    indptr = edited(copy_of, "matrix.indptr.npy")
+    indptr[row] = value
+    rewrite(copy_of, "matrix.indptr.npy", indptr)
+    assert_refused(copy_of, r"matrix\.indptr\.npy does not run from 0 to nnz \([\d,]+\) "
+                            r"without decreasing")
+
+
+def test_matrix_parts_of_another_dtype_or_length(copy_of):
+    rewrite(copy_of, "matrix.indices.npy", edited(copy_of, "matrix.indices.npy").astype(np.int64))
+    assert_refused(copy_of, r"matrix\.indices\.npy holds int64\[\d+\], expected int32\[\d+\]; "
+                            r"the model is damaged")
+
+
+def test_matrix_values_that_are_not_finite(copy_of):
+    data = edited(copy_of, "matrix.data.npy")
+    data[3] = np.nan
+    rewrite(copy_of, "matrix.data.npy", data)
+    assert_refused(copy_of, r"matrix\.data\.npy holds a value that is not finite")
+
+
+@pytest.mark.parametrize("value", [41, 2**31 - 1, -2])
+def test_regression_out_of_range_table_indices_end_in_a_traceback(copy_of, value):
+    """Regression: a row outside the catalogue in the neighbour table ended recommend() in
+    an IndexError."""
+    indices = edited(copy_of, "table.indices.npy")
+    indices[0, 0] = value
+    rewrite(copy_of, "table.indices.npy", indices)
+    assert_refused(copy_of, r"table\.indices\.npy holds a row outside \[-1, 41\); the model is "
+                            r"damaged")
+
+
+def test_table_padding_before_a_row_is_refused(copy_of):
+    indices, scores = edited(copy_of, "table.indices.npy"), edited(copy_of, "table.scores.npy")
+    indices[2, 0], scores[2, 0] = -1, -np.inf
+    rewrite(copy_of, "table.indices.npy", indices)
+    rewrite(copy_of, "table.scores.npy", scores)
+    assert_refused(copy_of, r"table\.indices\.npy has -1 padding before a row")
+
+
+@pytest.mark.parametrize("score", [np.nan, np.inf, -np.inf])
+def test_table_scores_that_are_not_finite_are_refused(copy_of, score):
+    scores = edited(copy_of, "table.scores.npy")
+    scores[4, 0] = score
+    rewrite(copy_of, "table.scores.npy", scores)
+    assert_refused(copy_of, r"table\.scores\.npy holds a score that is not finite, or padding "
+                            r"that is not -inf")
+
+
+@pytest.mark.parametrize("code", [-1, 10_000])
+def test_category_codes_outside_the_categories(copy_of, code):
+    codes = edited(copy_of, "category_codes.npy")
+    codes[7] = code
+    rewrite(copy_of, "category_codes.npy", codes)
+    assert_refused(copy_of, r"category_codes\.npy holds a code outside \[0, \d+\) "
+                            r"\(categories\.json\)")
+
+
+def test_published_out_of_order(copy_of):
+    published = edited(copy_of, "published.npy")
+    published[[0, 1]] = published[[1, 0]] + np.array([0, 1])
+    rewrite(copy_of, "published.npy", published)
+    assert_refused(copy_of, r"published\.npy is not in publication order")
+
+
+@pytest.mark.parametrize("entry", ["x", {"bytes": "12", "sha256": "0" * 64}, {"bytes": 12},
+                                   {"bytes": -1, "sha256": "0" * 64}, None, []])
+def test_regression_malformed_files_entry_ends_in_a_traceback(copy_of, entry):
+    """Regression: a ``files`` entry that is not ``{"bytes": int, "sha256": str}`` ended the
+    load in a TypeError or a KeyError."""
+    manifest = read_manifest(copy_of)
+    manifest["files"]["idf.npy"] = entry
+    write_manifest(copy_of, manifest)
+    assert_refused(copy_of, r"manifest\.json: the entry of idf\.npy in files is .*, expected "
+                            r"\{\"bytes\": size, \"sha256\": 64 hex digits\}; the model is "
+                            r"damaged\. Retrain it\.$")
+
+
+@pytest.mark.parametrize("name", ["../idf.npy", "/etc/passwd", ".hidden.npy", "model.pkl", ""])
+def test_files_entry_that_is_not_a_model_file_name(copy_of, name):
+    manifest = read_manifest(copy_of)
+    manifest["files"][name] = manifest["files"]["idf.npy"]
+    write_manifest(copy_of, manifest)
+    assert_refused(copy_of, r"manifest\.json: files lists .*, not the name of a model file")
+
+
+@pytest.mark.parametrize("entry, value, expected", [
+    ("shape", [41], "a list of two non-negative integers"),
+    ("shape", [41, -3], "a list of two non-negative integers"),
+    ("shape", [41.0, 300], "a list of two non-negative integers"),
+    ("shape", [True, 300], "a list of two non-negative integers"),
+    ("nnz", "12", "a non-negative integer"),
+    ("params", [], "an object"),
+    ("vectorizer", None, "an object"),
+    ("files", [], "an object of file names"),
+    ("n_articles", 4.5, "a non-negative integer"),
+])
+def test_manifest_entry_of_the_wrong_type(copy_of, entry, value, expected):
+    manifest = read_manifest(copy_of)
+    manifest[entry] = value
+    write_manifest(copy_of, manifest)
+    assert_refused(copy_of, rf"manifest\.json: {entry} is .*, expected {expected}")
+
+
+def test_manifest_shape_of_another_size(copy_of):
+    manifest = read_manifest(copy_of)
+    manifest["shape"][0] = 40
+    write_manifest(copy_of, manifest)
+    assert_refused(copy_of, r"matrix\.indptr\.npy holds int64\[42\], expected int64\[41\]")
+
+
+@pytest.mark.parametrize("params, message", [
+    ({"query_terms": "20"},
+     r"query_terms must be a positive integer or None \(all terms\), got '20'"),
+    ({"max_age": -3}, r"max_age must be a positive number of days, got -3"),
+    ({"max_age": 1e300}, r"max_age must be at most [\d,]+ days"),
+    ({"diversity": 2}, r"diversity must be in \[0, 1\)"),
+    ({"colour": "red"}, r"unexpected keyword argument 'colour'"),
+])
+def test_manifest_parameters_that_no_call_could_use(copy_of, params, message):
+    manifest = read_manifest(copy_of)
+    manifest["params"].update(params)
+    write_manifest(copy_of, manifest)
+    assert_refused(copy_of, rf"manifest\.json: params: .*{message}.*; the model is damaged")
+
+
+@pytest.mark.parametrize("setting, value, message", [
+    ("idf_power", "high", r"idf_power must be a number between 0 and 4, got 'high'"),
+    ("field_weights", ["title"], r"field_weights must be an object or null, got list"),
+    ("analyzer", 3, r"analyzer must be an object or null, got int"),
+])
+def test_manifest_vectorizer_settings_that_are_not_settings(copy_of, setting, value, message):
+    manifest = read_manifest(copy_of)
+    manifest["vectorizer"][setting] = value
+    write_manifest(copy_of, manifest)
+    assert_refused(copy_of, rf"manifest\.json: vectorizer: {message}; the model is damaged")
+
+
+@pytest.mark.parametrize("name, doc, message", [
+    ("titles.json", {"a": 1}, r"titles\.json holds a dict, expected a list of str"),
+    ("titles.json", ["x"] * 40 + [3], r"titles\.json: value 40 is a int, expected str"),
+    ("categories.json", "sport", r"categories\.json holds a str, expected a list of str"),
+    ("vocabulary.json", ["a"], r"vocabulary\.json holds 1 values, expected [\d,]+"),
+])
+def test_json_documents_of_the_wrong_shape(copy_of, name, doc, message):
+    (copy_of / name).write_text(json.dumps(doc), encoding="utf-8")
+    refresh_facts(copy_of, name)
+    assert_refused(copy_of, message)
+
+
+def test_json_nested_too_deep_is_refused(copy_of):
+    (copy_of / "titles.json").write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
+    refresh_facts(copy_of, "titles.json")
+    assert_refused(copy_of, r"cannot read titles\.json: maximum recursion depth")
+
+
+def test_a_file_that_the_manifest_does_not_list_is_never_read(copy_of):
+    manifest = read_manifest(copy_of)
+    del manifest["files"]["table.scores.npy"], manifest["files"]["table.indices.npy"]
+    write_manifest(copy_of, manifest)
+    assert load_model(copy_of).table_ is None  # the files are there, unlisted: ignored
+
+
+@pytest.fixture(scope="module")
+def learned_dir(tmp_path_factory, articles, related_path):
+    """The sample model with a small learned re-ranker, saved."""
+    with threadpool_limits(1):
+        model = ArticleRecommender(min_df=2).fit(articles)
+        model.learn(read_ground_truth(related_path), n_candidates=8, max_iter=5)
+    path = tmp_path_factory.mktemp("learned") / "model"
+    model.save(path)
+    return path
+
+
+@pytest.fixture
+def learned_copy(learned_dir, tmp_path):
+    return shutil.copytree(learned_dir, tmp_path / "learned")
+
+
+@pytest.mark.parametrize("name, value, message", [
+    ("left", 10**6, r"reranker\.left\.npy sends a node outside its tree or back"),
+    ("right", -7, r"reranker\.right\.npy sends a node outside its tree or back"),
+    ("left", 0, r"reranker\.left\.npy sends a node outside its tree or back"),  # a loop
+    ("feature", 10, r"reranker\.feature\.npy holds a feature outside \[0, 10\)"),
+    ("feature", -1, r"reranker\.feature\.npy holds a feature outside \[0, 10\)"),
+    ("roots", 10**6, r"reranker\.roots\.npy does not start each tree within the [\d,]+ "
+                     r"nodes in order"),
+], ids=["left-past-the-end", "right-negative", "left-loop", "feature-past", "feature-negative",
+        "root-past-the-end"])
+def test_regression_out_of_range_tree_nodes_reach_the_tree_walker(learned_copy, name, value,
+                                                                  message):
+    """Regression: a child, feature or root index outside the re-ranker's arrays reached
+    scikit-learn's compiled tree walker (reads out of bounds) or numpy (IndexError); a
+    child pointing back made the walk loop for ever."""
+    array = edited(learned_copy, f"reranker.{name}.npy")
+    inner = np.flatnonzero(~np.load(learned_copy / "reranker.is_leaf.npy"))
+    array[inner[0] if name != "roots" else -1] = value
+    rewrite(learned_copy, f"reranker.{name}.npy", array)
+    assert_refused(learned_copy, message)
+
+
+def test_tree_arrays_of_another_dtype(learned_copy):
+    rewrite(learned_copy, "reranker.left.npy",
+            edited(learned_copy, "reranker.left.npy").astype(np.int64))
+    assert_refused(learned_copy, r"reranker\.left\.npy holds int64\[\d+\], expected "
+                                 r"int32\[any\]; the model is damaged")
+
+
+def test_tree_values_that_are_not_finite(learned_copy):
+    value = edited(learned_copy, "reranker.value.npy")
+    value[-1] = np.inf
+    rewrite(learned_copy, "reranker.value.npy", value)
+    assert_refused(learned_copy, r"the re-ranker's values \(reranker\.value\.npy, baseline\) "
+                                 r"are not all finite numbers")
+
+
+def test_learned_category_shares_of_another_type(learned_copy):
+    manifest = read_manifest(learned_copy)
+    manifest["learned"]["category_share"] = {"sport": "most"}
+    write_manifest(learned_copy, manifest)
+    assert_refused(learned_copy, r"the learned re-ranker's sources, links or category shares "
+                                 r"are not of their types")
+
+
+def test_learned_n_candidates_that_is_not_a_count(learned_copy):
+    manifest = read_manifest(learned_copy)
+    manifest["learned"]["params"]["n_candidates"] = 0
+    write_manifest(learned_copy, manifest)
+    assert_refused(learned_copy, r"the learned re-ranker is incomplete \(n_candidates must be a "
+                                 r"positive integer, got 0\)")
+
+
+def test_a_damaged_learned_model_that_passes_the_checks_still_answers(learned_copy):
+    """Sanity of the checks: the learned folder itself loads and answers."""
+    model = load_model(learned_copy)
+    ids, scores = model.recommend(TIGER, k=5)
+    assert len(ids) and np.isfinite(scores).all()
+
+
+# -- ids: their own bytes ---------------------------------------------------------------
+def test_regression_one_long_id_made_the_folder_cost_its_length_times_every_article(
+        articles, tmp_path):
+    """Regression: ``ids.npy`` was a fixed-width array: one 20 KB id made every id cost
+    80 KB (a 19 MB model became 750 MB). Now the folder grows by that id's bytes only."""
+    long_id = "X" * 20_000
+    sizes = {}
+    for name, first in (("short", articles[0].id), ("long", long_id)):
+        model = ArticleRecommender(min_df=2).fit([replace(articles[0], id=first),
+                                                  *articles[1:]])
+        model.save(tmp_path / name)
+        sizes[name] = sum(f.stat().st_size for f in (tmp_path / name).iterdir())
+        assert long_id in load_model(tmp_path / name) or name == "short"
+    assert sizes["long"] - sizes["short"] < 20_000 + 2_000  # its bytes, and the manifest's
+
+
+@pytest.mark.parametrize("ids", [["CNT1", "é", "", "日本語", "a\U0001F600b"],
+                                 ["\ud800x", "plain"]])  # a lone surrogate round-trips too
+def test_ids_round_trip_through_bytes_and_offsets(ids, tmp_path):
+    files = store.ModelFiles(tmp_path, {"files": {"ids.data.npy": {}, "ids.offsets.npy": {}}})
+    data, offsets = encode_strings(ids)
+    np.save(tmp_path / "ids.data.npy", data, allow_pickle=False)
+    np.save(tmp_path / "ids.offsets.npy", offsets, allow_pickle=False)
+    decoded = decode_strings(files, "ids", len(ids))
+    assert decoded.dtype.kind == "U" and decoded.tolist() == ids
+
+
+@pytest.mark.parametrize("data, offsets, message", [
+    (b"abc", [0, 1, 4], r"ids\.offsets\.npy does not run from 0 to the 3 bytes of "
+                        r"ids\.data\.npy without decreasing"),
+    (b"abc", [0, 2, 1, 3], r"does not run from 0"),
+    (b"abc", [1, 3], r"does not run from 0"),
+    ("é".encode() + b"a", [0, 1, 3], r"ids\.offsets\.npy cuts a character of ids\.data\.npy"),
+    (b"a\xffb", [0, 3], r"ids\.data\.npy is not UTF-8 \(invalid start byte at byte 1\)"),
+])
+def test_ids_bytes_and_offsets_that_disagree(tmp_path, data, offsets, message):
+    files = store.ModelFiles(tmp_path, {"files": {"ids.data.npy": {}, "ids.offsets.npy": {}}})
+    np.save(tmp_path / "ids.data.npy", np.frombuffer(data, np.uint8), allow_pickle=False)
+    np.save(tmp_path / "ids.offsets.npy", np.asarray(offsets, np.int64), allow_pickle=False)
+    with pytest.raises(ModelFormatError, match=message):
+        decode_strings(files, "ids", len(offsets) - 1)
+
+
+def test_format_2_folder_loads_and_answers_as_before(copy_of, small_model):
+    """A folder as format 2 wrote it (one fixed-width ids.npy) still loads."""
+    as_format_2(copy_of)
+    assert read_manifest(copy_of)["format_version"] == 2 and (copy_of / "ids.npy").is_file()
+    loaded = ArticleRecommender.load(copy_of)
+    assert loaded.ids_.dtype.kind == "U"
+    assert_same_model(small_model, loaded, sources=[TIGER, "CNT000001r2yqP"])
+
+
+def test_format_2_ids_that_are_not_strings(copy_of):
+    as_format_2(copy_of)
+    rewrite(copy_of, "ids.npy", np.arange(41))
+    assert_refused(copy_of, r"ids\.npy holds int64, expected strings")
+
+
+def test_regression_damaged_npy_header_ended_in_a_syntax_or_token_error(copy_of):
+    """Regression (found by the fuzz tests): a header whose dict does not parse escaped
+    numpy as a SyntaxError or a tokenize.TokenError."""
+    file = copy_of / "published.npy"
+    file.write_bytes(file.read_bytes().replace(b"{", b"}", 1))
+    refresh_facts(copy_of, "published.npy")
+    assert_refused(copy_of, r"cannot read published\.npy: TokenError")
+
+
+def test_npy_header_that_announces_more_than_the_file_holds(copy_of):
+    file = copy_of / "published.npy"
+    file.write_bytes(file.read_bytes().replace(b"(41,)", b"(9999999999,)".ljust(5), 1))
+    refresh_facts(copy_of, "published.npy")
+    assert_refused(copy_of, r"cannot read published\.npy")
+
+
+def test_regression_learned_features_of_another_type_ended_in_a_type_error(learned_copy):
+    """Regression (found by the fuzz tests): ``"features": null`` in the learned entry
+    ended the load in a TypeError."""
+    manifest = read_manifest(learned_copy)
+    manifest["learned"]["features"] = None
+    write_manifest(learned_copy, manifest)
+    assert_refused(learned_copy, r"the re-ranker was trained on other features \(None\)")
+
+
+def test_regression_vectorizer_field_weights_as_a_list_ended_in_an_attribute_error(copy_of):
+    """Regression (found by the fuzz tests): ``field_weights`` as a list reached
+    ``dict.get``."""
+    manifest = read_manifest(copy_of)
+    manifest["vectorizer"]["field_weights"] = ["title", 2]
+    write_manifest(copy_of, manifest)
+    assert_refused(copy_of, r"vectorizer: field_weights must be an object or null, got list")

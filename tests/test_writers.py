@@ -22,7 +22,7 @@ from recommender._files import atomic_file, clean_leftovers, lock_path, recover_
     writer_lock
 from recommender.batch.score import score_to_file
 from recommender.cli import main
-from recommender.store import MARKER, check_replaceable
+from recommender.store import FORMAT_VERSION, MARKER, check_replaceable
 
 pytestmark = pytest.mark.usefixtures("restore_logging_and_warnings")
 REPO = Path(__file__).parents[1]
@@ -100,7 +100,7 @@ def test_many_unknown_files_are_counted(small_model, tmp_path):
 def test_a_saved_folder_carries_the_marker_outside_the_manifest(small_model, tmp_path):
     small_model.save(tmp_path / "model")
     marker = json.loads((tmp_path / "model" / MARKER).read_text())
-    assert marker == {"kind": "recommender model folder", "format_version": 2}
+    assert marker == {"kind": "recommender model folder", "format_version": FORMAT_VERSION}
     assert MARKER not in read_manifest(tmp_path / "model")["files"]
     check_replaceable(tmp_path / "model")
 

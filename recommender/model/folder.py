@@ -1,8 +1,19 @@
 """An ArticleRecommender <-> the plain arrays and JSON of its folder (:mod:`recommender.store`).
 
 :func:`model_files` lists what a fitted model saves; :func:`model_from_files` rebuilds a
-model from a checked folder, checking that the files agree with each other (lengths,
-category codes, the table's shape, the re-ranker's features) before anything uses them.
+model from a checked folder. Every load checks, whatever the checksums say (a manifest can
+be rewritten to match a damaged file, and ``verify=False`` skips them), everything that
+later code indexes with: the dtype and shape of every array; the matrix's ``indptr`` from 0
+to ``nnz`` without decreasing and every column within the terms; the table's rows within
+the catalogue, -1 only as trailing padding, finite scores; category codes within the
+categories; the re-ranker's trees (children after their parent, within their tree;
+features within :data:`~recommender.model.rerank.FEATURES`); the parameters. A folder that
+fails is refused with a ModelFormatError naming the file: nothing out of bounds reaches
+scipy, numba or scikit-learn's tree walker. The checks are vectorised passes over the
+memory-mapped arrays (their cost at a million articles is in BENCHMARKS.md).
+
+Ids are stored as their UTF-8 bytes end to end (``ids.data.npy``) and the offset of each
+(``ids.offsets.npy``): one long id costs its own bytes, not its length times every article.
 """
 
 from __future__ import annotations
@@ -10,14 +21,18 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
+from .._checks import check_int, check_jobs, is_number
+from ..errors import ModelFormatError, ParameterError
+from ..index.topk import check_k
 from ..store import MANIFEST, TABLE_FILES, ModelFiles
+from ..times import SECONDS_PER_DAY, check_days, days_to_seconds
 from ..vectors.tfidf import FieldTfidfVectorizer
 from .catalogue import Catalogue
 from .rerank import FEATURES, LinkReranker, Trees
 from .search import PLAIN_TFIDF
 from .table import NeighbourTable
 
-__all__ = ["model_files", "model_from_files"]
+__all__ = ["decode_strings", "encode_strings", "model_files", "model_from_files"]
 
 #: The facts of ``info_`` that the manifest carries.
 INFO = ("n_articles", "n_without_text", "n_undated", "n_after_run", "n_terms", "corpus_sha256",
@@ -36,7 +51,7 @@ def model_files(model):
         "matrix.data.npy": X.data.astype(np.float32),
         "matrix.indices.npy": X.indices.astype(np.int32),
         "matrix.indptr.npy": X.indptr.astype(np.int64),
-        "ids.npy": np.asarray(catalogue.ids, dtype=str),
+        **dict(zip(("ids.data.npy", "ids.offsets.npy"), encode_strings(catalogue.ids))),
         "published.npy": catalogue.published.astype(np.int64),
         "category_codes.npy": codes.astype(np.int32),
     }
@@ -69,19 +84,16 @@ def model_files(model):
 
 
 def model_from_files(files: ModelFiles, cls):
-    """A model of class ``cls`` from a checked folder; ModelFormatError when its files
-    disagree."""
+    """A model of class ``cls`` from a checked folder; ModelFormatError when a file is
+    damaged or the files disagree (see the module's docstring for what is checked)."""
     manifest = files.manifest
     n, n_terms = manifest["shape"]
-    # memory-mapped, as the table: nothing is copied, and processes share the pages
-    matrix = sp.csr_matrix((files.array("matrix.data.npy", "r"),
-                            files.array("matrix.indices.npy", "r"),
-                            files.array("matrix.indptr.npy", "r")),
-                           shape=(n, n_terms), copy=False)
-    vectorizer = _vectorizer(files, n, n_terms)
-    catalogue = _catalogue(files, n, n_terms)
-    if matrix.nnz != manifest["nnz"]:
-        raise _disagree(files, n, n_terms, "matrix")
+    if n < 2 or n_terms < 1:
+        raise files.refuse(f"{MANIFEST}: shape {[n, n_terms]}, but a model has at least 2 "
+                           f"articles and 1 term; the model is damaged. Retrain it.")
+    matrix = _matrix(files, n, n_terms, manifest["nnz"])
+    vectorizer = _vectorizer(files, n_terms)
+    catalogue = _catalogue(files, n)
     # Folders written before these settings existed scored with plain cosine over all terms.
     params = {**PLAIN_TFIDF, **manifest["params"]}
     params.setdefault("table_size", 0)  # format 1: no table
@@ -93,66 +105,203 @@ def model_from_files(files: ModelFiles, cls):
                            if k not in ("category_share", "baseline")}
     # learn() rebuilds the table, so a saved table holds the lists of the saved scoring.
     table = _table(files, n, learned=reranker is not None)
-    return cls(**params).assemble(vectorizer=vectorizer, matrix=matrix, catalogue=catalogue,
-                                  info=info, reranker=reranker, table=table)
+    return _model(files, cls, params).assemble(vectorizer=vectorizer, matrix=matrix,
+                                               catalogue=catalogue, info=info,
+                                               reranker=reranker, table=table)
 
 
-def _disagree(files: ModelFiles, n: int, n_terms: int, what):
-    return files.refuse(f"the files do not agree with the manifest ({n:,} articles, "
-                        f"{n_terms:,} terms): {what}. Retrain the model.")
+def _model(files: ModelFiles, cls, params: dict):
+    """``cls(**params)``, its parameters checked as the calls that read a model use them."""
+    try:
+        model = cls(**params)
+        model.controls()
+        check_int(model.query_terms, "query_terms", allow_none=True,
+                  what="a positive integer or None (all terms)")
+        check_int(model.table_size, "table_size", minimum=0)
+        check_int(model.max_block_bytes, "max_block_bytes")
+        check_jobs(model.n_jobs)
+        seconds = days_to_seconds(check_days(model.max_age, "max_age"))
+        if seconds is not None and seconds >= 2**62:
+            raise ParameterError(f"max_age must be at most {2**62 // SECONDS_PER_DAY:,} days "
+                                 f"(or None), got {model.max_age!r}")
+    except (TypeError, ParameterError) as exc:
+        raise files.refuse(f"{MANIFEST}: params: {exc}; the model is damaged. Retrain "
+                           f"it.") from None
+    return model
 
 
-def _vectorizer(files: ModelFiles, n: int, n_terms: int) -> FieldTfidfVectorizer:
-    vocabulary = files.document("vocabulary.json")
-    words = files.document("words.json")
-    idf = files.array("idf.npy")
-    lengths = {"vocabulary.json": len(vocabulary), "words.json": len(words), "idf.npy": len(idf)}
-    bad = {k: v for k, v in lengths.items() if v != n_terms}
-    if bad:
-        raise _disagree(files, n, n_terms, bad)
-    vec = FieldTfidfVectorizer(**files.manifest["vectorizer"])
+def _matrix(files: ModelFiles, n: int, n_terms: int, nnz: int) -> sp.csr_matrix:
+    """The TF-IDF rows, memory-mapped (as the table: nothing is copied, and processes share
+    the pages), once every index in them is within bounds."""
+    data = files.array("matrix.data.npy", "r", dtype=np.float32, shape=(nnz,))
+    indices = files.array("matrix.indices.npy", "r", dtype=np.int32, shape=(nnz,))
+    indptr = files.array("matrix.indptr.npy", "r", dtype=np.int64, shape=(n + 1,))
+    if indptr[0] != 0 or indptr[-1] != nnz or (np.diff(indptr) < 0).any():
+        raise files.refuse(f"matrix.indptr.npy does not run from 0 to nnz ({nnz:,}) without "
+                           f"decreasing; the model is damaged. Retrain it.")
+    # as unsigned, a negative column is larger than any term: one pass checks both bounds
+    if nnz and indices.view(np.uint32).max() >= n_terms:
+        raise files.refuse(f"matrix.indices.npy holds a column outside [0, {n_terms:,}) "
+                           f"(the terms); the model is damaged. Retrain it.")
+    # a float64 sum of float32 values cannot overflow: it is finite iff every value is
+    if not np.isfinite(np.sum(data, dtype=np.float64)):
+        raise files.refuse("matrix.data.npy holds a value that is not finite; the model is "
+                           "damaged. Retrain it.")
+    return sp.csr_matrix((data, indices, indptr), shape=(n, n_terms), copy=False)
+
+
+def _vectorizer(files: ModelFiles, n_terms: int) -> FieldTfidfVectorizer:
+    vocabulary = files.document("vocabulary.json", items=str, length=n_terms)
+    words = files.document("words.json", items=str, length=n_terms)
+    idf = files.array("idf.npy", dtype=np.float32, shape=(n_terms,))
+    if not np.isfinite(idf).all():
+        raise files.refuse("idf.npy holds a value that is not finite; the model is damaged. "
+                           "Retrain it.")
+    settings = files.manifest["vectorizer"]
+    try:
+        for name in ("field_weights", "analyzer"):  # settings() reads them as objects
+            if not isinstance(settings.get(name), (dict, type(None))):
+                raise TypeError(f"{name} must be an object or null, got "
+                                f"{type(settings[name]).__name__}")
+        vec = FieldTfidfVectorizer(**settings)
+        vec.settings()
+    except (TypeError, ValueError) as exc:  # ParameterError is a ValueError
+        raise files.refuse(f"{MANIFEST}: vectorizer: {exc}; the model is damaged. Retrain "
+                           f"it.") from None
     vec.vocabulary_ = {t: i for i, t in enumerate(vocabulary)}
+    if len(vec.vocabulary_) != n_terms:
+        raise files.refuse("vocabulary.json lists a term twice; the model is damaged. "
+                           "Retrain it.")
     vec.idf_ = idf.astype(np.float32)
     vec.words_ = words
     return vec
 
 
-def _catalogue(files: ModelFiles, n: int, n_terms: int) -> Catalogue:
-    ids = files.array("ids.npy")
-    published = files.array("published.npy")
-    codes = files.array("category_codes.npy")
-    titles = files.document("titles.json")
-    categories = np.asarray(files.document("categories.json"), dtype=str)
-    lengths = {"ids.npy": len(ids), "published.npy": len(published),
-               "category_codes.npy": len(codes), "titles.json": len(titles)}
-    bad = {k: v for k, v in lengths.items() if v != n}
-    if bad or (codes.size and codes.max() >= len(categories)):
-        raise _disagree(files, n, n_terms, bad or "category_codes.npy")
-    return Catalogue(ids, published,
-                     categories[codes] if len(categories) else np.full(n, "", dtype=str),
-                     np.asarray(titles, dtype=object), created=files.manifest.get("created"))
+def _catalogue(files: ModelFiles, n: int) -> Catalogue:
+    if files.version >= 3:
+        ids = decode_strings(files, "ids", n)
+    else:
+        ids = files.array("ids.npy", shape=(n,))
+        if ids.dtype.kind != "U":
+            raise files.refuse(f"ids.npy holds {ids.dtype}, expected strings; the model is "
+                               f"damaged. Retrain it.")
+    published = files.array("published.npy", dtype=np.int64, shape=(n,))
+    if (np.diff(published) < 0).any():
+        raise files.refuse("published.npy is not in publication order; the model is "
+                           "damaged. Retrain it.")
+    codes = files.array("category_codes.npy", dtype=np.int32, shape=(n,))
+    titles = files.document("titles.json", items=str, length=n)
+    categories = np.asarray(files.document("categories.json", items=str), dtype=str)
+    if codes.view(np.uint32).max() >= len(categories):
+        raise files.refuse(f"category_codes.npy holds a code outside [0, {len(categories):,}) "
+                           f"(categories.json); the model is damaged. Retrain it.")
+    return Catalogue(ids, published, categories[codes], np.asarray(titles, dtype=object),
+                     created=files.manifest.get("created"))
+
+
+def encode_strings(values) -> tuple[np.ndarray, np.ndarray]:
+    """``(data, offsets)``: the UTF-8 bytes of ``values`` end to end (uint8) and where each
+    starts, with the end last (int64, ``len(values) + 1``). Lone surrogates are kept."""
+    encoded = [str(v).encode("utf-8", "surrogatepass") for v in values]
+    offsets = np.zeros(len(encoded) + 1, np.int64)
+    np.cumsum([len(b) for b in encoded], out=offsets[1:])
+    return np.frombuffer(b"".join(encoded), np.uint8), offsets
+
+
+def decode_strings(files: ModelFiles, stem: str, n: int) -> np.ndarray:
+    """The ``n`` strings of ``{stem}.data.npy`` and ``{stem}.offsets.npy`` (see
+    :func:`encode_strings`) as a numpy str array, decoded in vectorised passes."""
+    data = files.array(f"{stem}.data.npy", dtype=np.uint8, shape=(None,))
+    offsets = files.array(f"{stem}.offsets.npy", dtype=np.int64, shape=(n + 1,))
+    lengths = np.diff(offsets)
+    if offsets[0] != 0 or offsets[-1] != len(data) or (lengths < 0).any():
+        raise files.refuse(f"{stem}.offsets.npy does not run from 0 to the {len(data):,} bytes "
+                           f"of {stem}.data.npy without decreasing; the model is damaged. "
+                           f"Retrain it.")
+    heads = (data & 0xC0) != 0x80  # the first byte of each character
+    if not heads[offsets[:-1][lengths > 0]].all():
+        raise files.refuse(f"{stem}.offsets.npy cuts a character of {stem}.data.npy; the "
+                           f"model is damaged. Retrain it.")
+    try:
+        text = data.tobytes().decode("utf-8", "surrogatepass")
+    except UnicodeDecodeError as exc:
+        raise files.refuse(f"{stem}.data.npy is not UTF-8 ({exc.reason} at byte "
+                           f"{exc.start:,}); the model is damaged. Retrain it.") from None
+    codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), np.uint32)
+    chars = np.zeros(len(data) + 1, np.int64)  # characters before each byte
+    np.cumsum(heads, out=chars[1:])
+    starts = chars[offsets]
+    counts = np.diff(starts)
+    width = max(int(counts.max(initial=0)), 1)
+    out = np.zeros((n, width), np.uint32)
+    out.ravel()[np.arange(len(codes)) + np.repeat(np.arange(n) * width - starts[:-1],
+                                                  counts)] = codes
+    return out.view(np.dtype(f"U{width}")).ravel()
+
+
+#: The re-ranker's arrays and their dtypes, as :class:`Trees` saves them.
+_TREE_DTYPES = {"feature": np.int32, "threshold": np.float64, "left": np.int32,
+                "right": np.int32, "missing_left": np.bool_, "is_leaf": np.bool_,
+                "value": np.float64, "roots": np.int32}
 
 
 def _reranker(files: ModelFiles, learned: dict, n_articles: int) -> LinkReranker:
-    if list(learned.get("features", ())) != list(FEATURES):
+    if learned.get("features") != list(FEATURES):
         raise files.refuse(f"the re-ranker was trained on other features "
                            f"({learned.get('features')}); retrain it with this version")
     try:
-        trees = Trees(**{k: files.array(f"reranker.{k}.npy") for k in (*Trees.FIELDS, "roots")},
-                      baseline=learned["baseline"])
+        arrays = {k: files.array(f"reranker.{k}.npy", dtype=dtype, shape=(None,))
+                  for k, dtype in _TREE_DTYPES.items()}
+        _check_trees(files, arrays, learned["baseline"])
         reranker = LinkReranker(**learned["params"])
-        reranker.trees_ = trees
-        reranker.links_ = files.array("reranker.links.npy")
-        reranker.sources_ = files.array("reranker.sources.npy")
+        check_k(reranker.n_candidates, "n_candidates")
+        reranker.trees_ = Trees(**arrays, baseline=learned["baseline"])
+        reranker.links_ = files.array("reranker.links.npy", dtype=np.float64, shape=(None,))
+        reranker.sources_ = files.array("reranker.sources.npy", shape=(None,))
         reranker.category_share_ = dict(learned["category_share"])
         reranker.info_ = {k: learned[k] for k in
                           ("n_lists", "n_links", "n_targets_in_candidates", "n_candidates")}
-    except (KeyError, TypeError, FileNotFoundError) as exc:
+    except (KeyError, TypeError, ValueError) as exc:  # ParameterError is a ValueError
+        if isinstance(exc, ModelFormatError):
+            raise
         raise files.refuse(f"the learned re-ranker is incomplete ({exc}); retrain it") from None
     if len(reranker.links_) != n_articles:
         raise files.refuse(f"reranker.links.npy has {len(reranker.links_):,} values for "
                            f"{n_articles:,} articles; retrain the model")
+    share = reranker.category_share_
+    if (reranker.sources_.dtype.kind != "U" or not np.isfinite(reranker.links_).all()
+            or not all(type(k) is str and is_number(v) for k, v in share.items())):
+        raise files.refuse("the learned re-ranker's sources, links or category shares are "
+                           "not of their types; retrain it")
     return reranker
+
+
+def _check_trees(files: ModelFiles, arrays: dict, baseline) -> None:
+    """Every walk of the trees stays within them and ends: each tree is the nodes from its
+    root to the next root, an inner node's children come after it within its tree (so no
+    walk loops), its feature is one of FEATURES; values are finite."""
+    n_nodes = len(arrays["feature"])
+    roots = arrays["roots"]
+    if any(len(v) != n_nodes for k, v in arrays.items() if k != "roots"):
+        raise files.refuse("the re-ranker's node arrays (reranker.*.npy) differ in length; "
+                           "retrain it")
+    if (len(roots) == 0) != (n_nodes == 0) or len(roots) and (
+            roots[0] != 0 or (np.diff(roots) <= 0).any() or roots[-1] >= n_nodes):
+        raise files.refuse(f"reranker.roots.npy does not start each tree within the "
+                           f"{n_nodes:,} nodes in order; retrain it")
+    inner = np.flatnonzero(~arrays["is_leaf"])
+    ends = np.append(roots[1:], n_nodes)[np.searchsorted(roots, inner, side="right") - 1]
+    for name in ("left", "right"):
+        child = arrays[name][inner]
+        if ((child <= inner) | (child >= ends)).any():
+            raise files.refuse(f"reranker.{name}.npy sends a node outside its tree or back; "
+                               f"retrain it")
+    if (arrays["feature"][inner].view(np.uint32) >= len(FEATURES)).any():
+        raise files.refuse(f"reranker.feature.npy holds a feature outside [0, "
+                           f"{len(FEATURES)}); retrain it")
+    if not (np.isfinite(arrays["value"]).all() and is_number(baseline)):
+        raise files.refuse("the re-ranker's values (reranker.value.npy, baseline) are not "
+                           "all finite numbers; retrain it")
 
 
 def _table(files: ModelFiles, n: int, *, learned: bool) -> NeighbourTable | None:
@@ -172,4 +321,23 @@ def _table(files: ModelFiles, n: int, *, learned: bool) -> NeighbourTable | None
                            f"{indices.dtype}{list(indices.shape)}, scores "
                            f"{scores.dtype}{list(scores.shape)}, for {n:,} articles. "
                            f"Retrain the model.")
+    _check_lists(files, indices, scores, n)
     return NeighbourTable(indices, scores, learned=learned)
+
+
+def _check_lists(files: ModelFiles, indices: np.ndarray, scores: np.ndarray, n: int) -> None:
+    """Each row of the table: rows within ``[0, n)`` with finite scores, then only -1 /
+    -inf padding. In blocks of rows, so that the passes need little memory."""
+    step = max(1, (1 << 22) // max(indices.shape[1], 1))
+    for a in range(0, n, step):
+        idx, sc = indices[a:a + step], scores[a:a + step]
+        if ((idx + 1).view(np.uint32) > n).any():  # -1 <= idx < n; int32 max wraps
+            raise files.refuse(f"table.indices.npy holds a row outside [-1, {n:,}); the model "
+                               f"is damaged. Retrain it.")
+        valid = idx >= 0
+        if (valid[:, 1:] & ~valid[:, :-1]).any():
+            raise files.refuse("table.indices.npy has -1 padding before a row; the model is "
+                               "damaged. Retrain it.")
+        if not np.where(valid, np.isfinite(sc), sc == -np.inf).all():
+            raise files.refuse("table.scores.npy holds a score that is not finite, or padding "
+                               "that is not -inf; the model is damaged. Retrain it.")
