@@ -33,9 +33,14 @@ KILLED = -9
 ZYGOTE = r'''
 import fcntl, json, os, pathlib, shutil, signal, sys, time, traceback
 import numpy
+import tqdm
 from recommender import _files
 from recommender.cli import main
 import recommender.batch.score, recommender.model.estimator  # everything, before the forks
+
+# No thread may hold a lock when this process forks: tqdm's monitor thread takes tqdm's
+# write lock, and a child forked then waited for it forever (a hung slow run).
+tqdm.tqdm.monitor_interval = 0
 
 STEPS = [(os, n) for n in ("open", "close", "write", "ftruncate", "mkdir", "rmdir", "chmod",
                            "unlink", "rename", "replace")]
