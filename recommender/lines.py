@@ -70,8 +70,9 @@ def _decoded_lines(path: Path, raw) -> Iterator[tuple[int, "str | ValueError"]]:
     while line := raw.readline(MAX_LINE_BYTES + 1):  # bounded: never a whole huge line
         line_no += 1
         if len(line) > MAX_LINE_BYTES:
-            while (rest := raw.readline(MAX_LINE_BYTES)) and not rest.endswith(b"\n"):
-                pass  # read past the rest of the line, 16 MB at a time
+            del line  # and read past the rest of the line, 1 MB at a time
+            while (rest := raw.readline(2**20)) and not rest.endswith(b"\n"):
+                pass
             yield line_no, ValueError(f"the line is longer than {MAX_LINE_BYTES:,} bytes "
                                       f"(MAX_LINE_BYTES, 16 MB)")
             continue
