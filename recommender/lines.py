@@ -38,13 +38,13 @@ def numbered_lines(path) -> Iterator[tuple[int, str]]:
     path = Path(path)
     for line_no, line in lines_or_errors(path):
         if isinstance(line, ValueError):
-            raise CorpusError(f"{path}, line {line_no}: {line}; is this the right file?")
+            raise CorpusError(f"{path}, line {line_no}: {line}.")
         yield line_no, line
 
 
 def lines_or_errors(path) -> Iterator[tuple[int, "str | ValueError"]]:
     """:func:`numbered_lines` with a ValueError (the reason, without file or line) in place
-    of a line over the limit, and the reading going on after it: a reader may skip it."""
+    of a line over the limit or not UTF-8, and the reading going on: a reader may skip it."""
     path = Path(path)
     try:
         with _open_binary(path) as raw:
@@ -79,12 +79,11 @@ def _decoded_lines(path: Path, raw) -> Iterator[tuple[int, "str | ValueError"]]:
         if line_no == 1 and line.startswith(codecs.BOM_UTF8):
             line = line[len(codecs.BOM_UTF8):]  # files saved by Windows tools start with one
         try:
-            yield line_no, line.decode("utf-8")
+            text = line.decode("utf-8")
         except UnicodeDecodeError as exc:
-            raise CorpusError(
-                f"{path}, line {line_no}: bytes that are not UTF-8 at offset {exc.start} "
-                f"of the line ({line[exc.start:exc.start + 4]!r}). Re-encode the file as UTF-8."
-            ) from None
+            text = ValueError(f"bytes that are not UTF-8 at offset {exc.start} of the line "
+                              f"({line[exc.start:exc.start + 4]!r}); re-encode the file as UTF-8")
+        yield line_no, text
 
 
 def csv_rows(lines, delimiter: str = ",") -> Iterator[tuple[int, "list[str] | ValueError"]]:

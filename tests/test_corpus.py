@@ -563,8 +563,7 @@ def test_a_long_line_in_a_ground_truth_or_an_ids_file(tmp_path):
     links = tmp_path / "links.tsv"
     links.write_bytes(b"source_id\ttarget_id\nA\tB\n" + b"C\t" + b"D" * MAX_LINE_BYTES + b"\n")
     with pytest.raises(CorpusError, match=r"links\.tsv, line 3: the line is longer than "
-                                          r"16,777,216 bytes \(MAX_LINE_BYTES, 16 MB\); is this "
-                                          r"the right file\?"):
+                                          r"16,777,216 bytes \(MAX_LINE_BYTES, 16 MB\)\.$"):
         read_ground_truth(links)
     ids = tmp_path / "ids.txt"
     ids.write_bytes(b"A\n" + b"B" * (MAX_LINE_BYTES + 1))
@@ -589,3 +588,12 @@ def test_bad_ids_in_a_ground_truth(tmp_path, line, message):
     links.write_text(line + "\n", encoding="utf-8")
     with pytest.raises(CorpusError, match=r"links\.tsv, " + message):
         read_ground_truth(links)
+
+
+def test_a_line_that_is_not_utf8_is_skipped(tmp_path):
+    path = tmp_path / "latin1.jsonl"
+    path.write_bytes(good("A").encode() + b'\n{"id": "B", "title": "caf\xe9"}\n' + good("C").encode())
+    corpus = read_corpus(path, skip_invalid=True)
+    with pytest.warns(CorpusWarning, match=r"line 2: bytes that are not UTF-8 at offset 25 of the "
+                                           r"line \(b'\\xe9\"}\\n'\); re-encode the file as UTF-8"):
+        assert [a.id for a in corpus] == ["A", "C"]
