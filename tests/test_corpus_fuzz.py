@@ -50,7 +50,7 @@ def valid_records(n: int):
 garbage_json = st.one_of(
     st.text(max_size=60),                                   # any text
     st.binary(max_size=60),                                 # any bytes
-    st.sampled_from(["[" * 50_000, '{"id": ' + "9" * 5000 + ', "title": "t"}',
+    st.sampled_from(["[" * 3000, '{"id": ' + "9" * 5000 + ', "title": "t"}',
                      '{"id": "G\\ud800", "title": "t"}', '{"id": "G\\u001b", "title": "t"}',
                      '{"id": "' + "G" * 600 + '", "title": "t"}', '{"id": "G"}', "{}", "[]",
                      '{"id": 1.5, "title": "t"}', '{"id": "G", "title": 3}', "null", '"x"',
@@ -96,7 +96,7 @@ garbage_csv = st.one_of(
     st.binary(max_size=30).map(lambda b: b.replace(b'"', b"").replace(b"\n", b"")
                                .replace(b"\r", b"") + b"\xff,,,,"),
     st.sampled_from([csv_row(["G\x1b", "t", "", "", ""]), csv_row(["G" * 600, "t", "", "", ""]),
-                     csv_row(["G", "t" * 200_000, "", "", ""]), b"G,t,b,\xff,x",
+                     csv_row(["G", "t" * 140_000, "", "", ""]), b"G,t,b,\xff,x",
                      csv_row(["G", "t", "", "tomorrow", ""]), csv_row(["G", "t", "", "", "[[["])]),
 )
 
@@ -167,4 +167,4 @@ def test_csv_raises_only_corpus_errors_and_skips_to_every_valid_row(tmp_path, ex
 
 @pytest.mark.parametrize("suffix", [".tsv", ".jsonl.gz", ".csv.xz"])
 def test_other_formats_raise_only_corpus_errors(tmp_path, suffix):
-    run(QUICK, lambda data: check(tmp_path / f"f{suffix}", data, None), any_bytes)
+    run(QUICK // 3, lambda data: check(tmp_path / f"f{suffix}", data, None), any_bytes)
