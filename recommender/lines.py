@@ -70,11 +70,11 @@ def _decoded_lines(path: Path, raw) -> Iterator[tuple[int, "str | ValueError"]]:
     while line := raw.readline(MAX_LINE_BYTES + 1):  # bounded: never a whole huge line
         line_no += 1
         if len(line) > MAX_LINE_BYTES:
-            del line  # and read past the rest of the line, 1 MB at a time
-            while (rest := raw.readline(2**20)) and not rest.endswith(b"\n"):
-                pass
+            del line  # the error comes first: a reader that stops at it stops at once ...
             yield line_no, ValueError(f"the line is longer than {MAX_LINE_BYTES:,} bytes "
                                       f"(MAX_LINE_BYTES, 16 MB)")
+            while (rest := raw.readline(2**20)) and not rest.endswith(b"\n"):
+                pass  # ... one that skips it reads past the rest, 1 MB at a time
             continue
         if line_no == 1 and line.startswith(codecs.BOM_UTF8):
             line = line[len(codecs.BOM_UTF8):]  # files saved by Windows tools start with one
