@@ -3,31 +3,39 @@
 A corpus file is read one line at a time: iterating over :func:`read_corpus` never holds
 more than one record's Python objects, so a 1 GB file is read in constant memory. Errors
 name the file, the line and the value, and say how to fix them.
+
+Limits: a line holds at most :data:`MAX_LINE_BYTES` bytes (16 MB; a longer one is never
+read whole, see :mod:`recommender.lines`) or, with ``skip_invalid=True``, is skipped. An
+article's text is bounded by its line: 16 MB of UTF-8 for all its fields in JSONL; in CSV,
+each field by the ``csv`` module's limit (131,072 characters by default) and a record
+quoted over several lines by 16 M characters. An id holds at most :data:`MAX_ID_CHARS`
+characters (512) and no control character, line separator or lone surrogate
+(:func:`check_id`); no text field may hold a lone surrogate (UTF-8 cannot encode it).
 """
 
 from __future__ import annotations
 
-import codecs
-import csv
-import gzip
 import json
 import logging
-import lzma
+import re
 import warnings
-import zlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Iterator
 
 from .errors import CorpusError, CorpusWarning
+from .lines import MAX_LINE_BYTES, csv_rows, lines_or_errors, numbered_lines
 from .times import parse_time
 
 __all__ = [
     "Article",
     "Corpus",
+    "MAX_ID_CHARS",
+    "MAX_LINE_BYTES",
     "TEXT_FIELDS",
     "as_article",
+    "check_id",
     "numbered_lines",
     "read_corpus",
 ]
@@ -36,7 +44,13 @@ logger = logging.getLogger(__name__)
 
 #: The fields that hold an article's text, in the order a page shows them.
 TEXT_FIELDS = ("title", "heading", "body")
+#: The longest article id, in characters.
+MAX_ID_CHARS = 512
 _EXAMPLES = 5
+# What an id may not hold: control characters (C0, DEL, C1), line and paragraph separators,
+# lone surrogates (a JSON "\ud800" decodes to one; UTF-8 cannot encode it).
+_BAD_ID_CHAR = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,19 +87,16 @@ def as_article(record) -> Article:
     """An :class:`Article` from an Article or a mapping with the corpus fields.
 
     Raises :class:`~recommender.errors.CorpusError` (a ``ValueError``; without file or
-    line: :func:`read_corpus` adds them) when the record has no usable id, no text field at
-    all, or a field of the wrong type.
+    line: :func:`read_corpus` adds them) when the record has no usable id (see
+    :func:`check_id`), no text field at all, or a field of the wrong type.
     """
     if isinstance(record, Article):
         return record
     if not isinstance(record, dict):
         raise CorpusError(f"expected a JSON object (an article), got {type(record).__name__}")
-    raw_id = record.get("id")
-    if isinstance(raw_id, bool) or not isinstance(raw_id, (str, int)):
-        if raw_id is None:
-            raise CorpusError("record has no 'id'")
-        raise CorpusError(f"'id' must be a string, got {type(raw_id).__name__} {raw_id!r}")
-    article_id = str(raw_id).strip()
+    if record.get("id") is None:
+        raise CorpusError("record has no 'id'")
+    article_id = _id_of(record["id"], "'id'")
     if not article_id:
         raise CorpusError("record has an empty 'id'")
     if not any(name in record for name in TEXT_FIELDS):
@@ -99,6 +110,10 @@ def as_article(record) -> Article:
         if not isinstance(value, str):
             raise CorpusError(f"article {article_id!r}: field {name!r} must be a string, "
                               f"got {type(value).__name__}")
+        if not value.isascii() and (lone := _SURROGATE.search(value)):
+            raise CorpusError(f"article {article_id!r}: field {name!r} holds a lone surrogate "
+                              f"(U+{ord(lone.group()):04X}, an escape such as \\ud800 in JSON) "
+                              f"at character {lone.start()}, which UTF-8 cannot encode")
         texts[name] = value
     published = record.get("published") or record.get("date")
     which = "published" if record.get("published") else "date"
@@ -111,23 +126,61 @@ def as_article(record) -> Article:
                    related_at=related_at, **texts)
 
 
+def check_id(article_id: str, what: str = "id") -> str:
+    """``article_id`` if it has at most :data:`MAX_ID_CHARS` characters and no control
+    character (they would reach CSV files and terminals raw), line separator or lone
+    surrogate (UTF-8 cannot encode it); else a :class:`CorpusError` (the reader adds the
+    file and line)."""
+    if len(article_id) > MAX_ID_CHARS:
+        raise CorpusError(f"{what} {article_id[:40]!r}... has {len(article_id):,} characters; "
+                          f"an id may have at most {MAX_ID_CHARS} (MAX_ID_CHARS)")
+    bad = _BAD_ID_CHAR.search(article_id)
+    if bad:
+        kind = ("a lone surrogate (an escape such as \\ud800 in JSON)"
+                if _SURROGATE.match(bad.group()) else "a control character")
+        raise CorpusError(f"{what} {article_id!r} holds {kind}, U+{ord(bad.group()):04X}, at "
+                          f"character {bad.start()}; ids must be printable text")
+    return article_id
+
+
+def _id_of(value, what: str) -> str:
+    """A string or integer id, stripped, checked by :func:`check_id`."""
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise CorpusError(f"{what} must be a string, got {type(value).__name__} {value!r:.80}")
+    if isinstance(value, int) and value.bit_length() > 4 * MAX_ID_CHARS:  # str() may refuse
+        raise CorpusError(f"{what} is an integer of more than {MAX_ID_CHARS} digits; an id may "
+                          f"have at most {MAX_ID_CHARS} characters (MAX_ID_CHARS)")
+    return check_id(str(value).strip(), what)
+
+
 def _related_ids(value) -> tuple[str, ...]:
     if value is None or value == "":
         return ()
     if isinstance(value, str):
         text = value.strip()
-        if text.startswith("["):
-            try:
-                value = json.loads(text)
-            except json.JSONDecodeError as exc:
-                raise CorpusError(f"'related' is not a JSON list of ids ({exc.msg} at column "
-                                  f"{exc.colno})") from None
-        else:
-            return tuple(p for p in text.replace(";", "|").replace(",", "|").split("|")
+        if not text.startswith("["):
+            return tuple(check_id(p, "related id") for p in
+                         text.replace(";", "|").replace(",", "|").split("|")
                          for p in [p.strip()] if p)
+        try:
+            value = _loads(text)
+        except ValueError as exc:
+            raise CorpusError(f"'related' is not a JSON list of ids ({exc})") from None
     if not isinstance(value, (list, tuple)):
         raise CorpusError(f"'related' must be a list of ids, got {type(value).__name__}")
-    return tuple(str(v).strip() for v in value if str(v).strip())
+    return tuple(i for i in (_id_of(v, "related id") for v in value) if i)
+
+
+def _loads(text: str):
+    """:func:`json.loads` with every failure a ValueError that says why, in a few words."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{exc.msg} at column {exc.colno}") from None
+    except RecursionError:
+        raise ValueError("nested deeper than Python's recursion limit") from None
+    except ValueError as exc:  # an integer of more than 4,300 digits
+        raise ValueError(str(exc)) from None
 
 
 @dataclass
@@ -258,49 +311,10 @@ def _format_of(path: Path) -> str:
                       f"expected .jsonl, .jsonl.gz, .jsonl.xz, .csv or .tsv")
 
 
-def numbered_lines(path) -> Iterator[tuple[int, str]]:
-    """``(line number, text)`` of each line of a text file, plain, ``.gz`` or ``.xz``.
-
-    A UTF-8 byte-order mark is dropped; bytes that are not UTF-8, and a truncated or
-    damaged archive, raise :class:`CorpusError` naming the file and the line.
-    """
-    path = Path(path)
-    try:
-        with _open_binary(path) as raw:
-            yield from _decoded_lines(path, raw)
-    except (EOFError, OSError, lzma.LZMAError, zlib.error) as exc:
-        if isinstance(exc, (FileNotFoundError, PermissionError)):
-            raise
-        raise CorpusError(f"{path}: the file is truncated or not a valid "
-                          f"{path.suffix} archive ({exc})") from None
-
-
-def _open_binary(path: Path):
-    name = path.name.lower()
-    if name.endswith(".gz"):
-        return gzip.open(path, "rb")
-    if name.endswith(".xz"):
-        return lzma.open(path, "rb")
-    return path.open("rb")
-
-
-def _decoded_lines(path: Path, raw) -> Iterator[tuple[int, str]]:
-    for line_no, line in enumerate(raw, start=1):
-        if line_no == 1 and line.startswith(codecs.BOM_UTF8):
-            line = line[len(codecs.BOM_UTF8):]  # files saved by Windows tools start with one
-        try:
-            yield line_no, line.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise CorpusError(
-                f"{path}, line {line_no}: bytes that are not UTF-8 at offset {exc.start} "
-                f"of the line ({line[exc.start:exc.start + 4]!r}). Re-encode the file as UTF-8."
-            ) from None
-
-
 def _records(path: Path) -> Iterator[tuple[int, object]]:
     """``(line number, record or ValueError)`` for each record of the file."""
     kind = _format_of(path)
-    lines = numbered_lines(path)
+    lines = lines_or_errors(path)
     if kind == "jsonl":
         yield from _json_records(lines)
     else:
@@ -309,30 +323,26 @@ def _records(path: Path) -> Iterator[tuple[int, object]]:
 
 def _json_records(lines) -> Iterator[tuple[int, object]]:
     for line_no, line in lines:
-        if not line.strip():
+        if isinstance(line, ValueError):
+            yield line_no, line
+        if isinstance(line, ValueError) or not line.strip():
             continue
         try:
             # Without the line end, so that a line cut short is reported at its last column,
             # not at "column 1" of the line after it.
-            yield line_no, json.loads(line.rstrip("\r\n"))
-        except json.JSONDecodeError as exc:
-            snippet = line.strip()[:60]
-            yield line_no, ValueError(f"malformed JSON ({exc.msg} at column {exc.colno}): "
-                                      f"{snippet!r}")
+            record = _loads(line.rstrip("\r\n"))
+        except ValueError as exc:
+            record = ValueError(f"malformed JSON ({exc}): {line.strip()[:60]!r}")
+        yield line_no, record
 
 
 def _csv_records(path: Path, lines, delimiter: str) -> Iterator[tuple[int, object]]:
-    current = [0]
-
-    def text_lines():
-        for line_no, line in lines:
-            current[0] = line_no
-            yield line
-
-    reader = csv.reader(text_lines(), delimiter=delimiter)
-    header = next(reader, None)
+    rows = csv_rows(lines, delimiter)
+    line_no, header = next(rows, (0, None))
     if header is None:
         return
+    if isinstance(header, ValueError):
+        raise CorpusError(f"{path}, line {line_no}: cannot read the CSV header: {header}")
     header = [h.strip().lstrip("\ufeff") for h in header]
     missing = [] if "id" in header else ["id"]
     if not any(name in header for name in TEXT_FIELDS):
@@ -341,10 +351,12 @@ def _csv_records(path: Path, lines, delimiter: str) -> Iterator[tuple[int, objec
         raise CorpusError(f"{path}: the CSV header lacks the column(s) {', '.join(missing)}; "
                           f"found {', '.join(header) or 'no columns'}. A corpus needs 'id' and "
                           f"at least one of {', '.join(TEXT_FIELDS)}.")
-    for row in reader:
-        if not any(cell.strip() for cell in row):
+    for line_no, row in rows:
+        if isinstance(row, ValueError):
+            yield line_no, row
+        elif not any(cell.strip() for cell in row):
             continue
-        if len(row) != len(header):
-            yield current[0], ValueError(f"expected {len(header)} columns, got {len(row)}")
-            continue
-        yield current[0], {k: (v if v != "" else None) for k, v in zip(header, row)}
+        elif len(row) != len(header):
+            yield line_no, ValueError(f"expected {len(header)} columns, got {len(row)}")
+        else:
+            yield line_no, {k: (v if v != "" else None) for k, v in zip(header, row)}

@@ -188,9 +188,9 @@ def strip_accents(word: str) -> str:
     """``'élection'`` -> ``'election'``; ``'œuvre'`` -> ``'oeuvre'``."""
     if word.isascii():  # most words: nothing to strip
         return word
-    word = word.replace("œ", "oe").replace("æ", "ae")
     decomposed = unicodedata.normalize("NFD", word)
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
+    word = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return word.replace("œ", "oe").replace("æ", "ae")  # after: "ǽ" is "æ" and an accent
 
 
 @lru_cache(maxsize=1)

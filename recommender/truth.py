@@ -17,7 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .corpus import numbered_lines, read_corpus
+from .corpus import check_id, read_corpus
+from .lines import numbered_lines
 from .errors import CorpusError, ParameterError
 from .times import UNDATED, to_seconds
 
@@ -113,15 +114,19 @@ def _truth(sources, targets, shown) -> GroundTruth:
 def _read_tsv(path: Path) -> GroundTruth:
     sources, targets, shown = [], [], []
     for line_no, line in numbered_lines(path):
-        cells = [c.strip() for c in next(csv.reader([line], delimiter="\t"), [])]
+        try:
+            cells = [c.strip() for c in next(csv.reader([line], delimiter="\t"), [])]
+        except csv.Error as exc:  # a field over the csv module's limit, a lone "\r"
+            raise CorpusError(f"{path}, line {line_no}: unreadable TSV ({exc})") from None
         if not cells or not any(cells):
             continue
         if line_no == 1 and cells[0].lower() in ("source_id", "source"):
             continue
         if len(cells) < 2 or not cells[0] or not cells[1]:
             raise CorpusError(f"{path}, line {line_no}: expected 'source_id<TAB>target_id"
-                              f"[<TAB>rank[<TAB>shown_at]]', got {line.rstrip()!r}")
+                              f"[<TAB>rank[<TAB>shown_at]]', got {line.rstrip()[:80]!r}")
         try:
+            check_id(cells[0], "source id"), check_id(cells[1], "target id")
             when = to_seconds(cells[3] if len(cells) > 3 else None, "shown_at")
         except ValueError as exc:
             raise CorpusError(f"{path}, line {line_no}: {exc}") from None

@@ -8,14 +8,17 @@ import json
 import lzma
 import os
 import re
+import tracemalloc
 import warnings
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
 from recommender import Article, CorpusError, CorpusWarning, read_corpus
-from recommender.corpus import as_article
+from recommender.batch.ids import read_ids_file
+from recommender.corpus import MAX_ID_CHARS, MAX_LINE_BYTES, as_article, check_id
 from recommender.times import parse_time
+from recommender.truth import read_ground_truth
 
 CSV_FIELDS = ["id", "url", "category", "date", "published", "title", "heading", "body",
               "related", "related_at"]
@@ -359,3 +362,238 @@ def test_related_ids_as_json_or_separated_text():
     assert as_article({**base, "related": '["A", " B "]'}).related == ("A", "B")
     assert as_article({**base, "related": "A; B|C, D"}).related == ("A", "B", "C", "D")
     assert as_article({**base, "related": ""}).related == ()
+
+
+# -- limits and hostile input (issue 11) -----------------------------------------------------
+def huge_line_file(path, size: int):
+    """A good line, a line of ``size`` zero bytes (a sparse hole: no disk, no write time),
+    and a good line."""
+    with open(path, "wb") as fh:
+        fh.write((good("A") + "\n").encode())
+        fh.seek(size, os.SEEK_CUR)
+        fh.write(("\n" + good("B") + "\n").encode())
+    return path
+
+
+def peak_bytes(function):
+    """The largest memory Python allocated while ``function()`` ran, and its result."""
+    tracemalloc.start()
+    try:
+        result = function()
+        return tracemalloc.get_traced_memory()[1], result
+    finally:
+        tracemalloc.stop()
+
+
+def test_regression_a_line_over_16_mb_is_read_whole_into_memory(tmp_path):
+    # A zero device read as a corpus grew past 5 GB: one line is never read whole.
+    path = huge_line_file(tmp_path / "zeros.jsonl", 5 * MAX_LINE_BYTES)
+    with pytest.raises(CorpusError) as raised:
+        peak_bytes(lambda: read_all(path))
+    assert re.search(r"zeros\.jsonl, line 2: the line is longer than 16,777,216 bytes "
+                     r"\(MAX_LINE_BYTES, 16 MB\)\. Fix the line or pass skip_invalid=True "
+                     r"\(--skip-invalid\)", str(raised.value))
+    peak, articles = peak_bytes(lambda: read_all(path, skip_invalid=True))
+    assert [a.id for a in articles] == ["A", "B"]
+    assert peak < 3 * MAX_LINE_BYTES  # the old reader held the whole 80 MB line, and more
+
+
+def test_regression_a_2_gb_line_inside_a_small_gz_is_read_whole(tmp_path):
+    # One 2 GB line inside a small .gz took 4.3 GB; here 3 times the limit, packed in ~50 KB.
+    path = tmp_path / "packed.jsonl.gz"
+    with gzip.open(path, "wb") as fh:
+        fh.write(b"[" + b" " * (3 * MAX_LINE_BYTES) + b"]\n" + good("A").encode() + b"\n")
+    assert path.stat().st_size < 200_000
+    with pytest.raises(CorpusError, match=r"packed\.jsonl\.gz, line 1: the line is longer than "
+                                          r"16,777,216 bytes"):
+        read_all(path)
+    peak, articles = peak_bytes(lambda: read_all(path, skip_invalid=True))
+    assert [a.id for a in articles] == ["A"] and peak < 3 * MAX_LINE_BYTES
+
+
+def test_a_line_of_exactly_the_limit_is_read(tmp_path):
+    record = good("A")
+    line = record[:-1] + " " * (MAX_LINE_BYTES - len(record) - 1) + "}\n"
+    assert len(line.encode()) == MAX_LINE_BYTES
+    path = tmp_path / "edge.jsonl"
+    path.write_text(line + line.replace('"A"', '"B"', 1) + "X" * MAX_LINE_BYTES + "\n")
+    with pytest.raises(CorpusError, match=r"edge\.jsonl, line 3: the line is longer"):
+        read_all(path)
+    assert [a.id for a in read_all(path, skip_invalid=True)] == ["A", "B"]
+
+
+def test_a_long_line_in_a_csv_corpus_is_skipped(tmp_path):
+    path = tmp_path / "a.csv"
+    with open(path, "wb") as fh:
+        fh.write(b'id,title\nA,"un\n')   # the long line falls inside A's quoted title ...
+        fh.write(b"x" * (MAX_LINE_BYTES + 1) + b'"\nB,deux\n\n')
+        fh.write(b"z" * (MAX_LINE_BYTES + 1) + b"\nC,trois\n")  # ... and this one outside
+    with pytest.raises(CorpusError, match=r"a\.csv, line 3: the line is longer than"):
+        read_all(path)
+    corpus = read_corpus(path, skip_invalid=True)
+    with pytest.warns(CorpusWarning, match=r"skipped 2 invalid lines"):
+        assert [a.id for a in corpus] == ["B", "C"]
+    assert [n for n, _ in corpus.skipped] == [3, 6]
+
+
+def test_a_csv_record_quoted_over_too_many_lines(tmp_path):
+    path = tmp_path / "open.csv"
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write('id,title\nA,"a quote never closed\n')  # then fields of 100 KB, each quoted
+        fh.writelines("y" * 100_000 + '","\n' for _ in range(170))
+    with pytest.raises(CorpusError, match=r"open\.csv, line 170: a record quoted over several "
+                                          r"lines is longer than 16,777,216 characters "
+                                          r"\(MAX_LINE_BYTES, 16 MB\): is a quote left open\?"):
+        read_all(path)
+
+
+def test_regression_a_json_line_nested_very_deep_is_a_traceback(tmp_path):
+    path = write_lines(tmp_path / "deep.jsonl", good("A"), "[" * 100_000, good("B"))
+    with pytest.raises(CorpusError, match=r"deep\.jsonl, line 2: malformed JSON \(nested deeper "
+                                          r"than Python's recursion limit\): '\[\[\[\["):
+        read_all(path)
+    assert [a.id for a in read_all(path, skip_invalid=True)] == ["A", "B"]
+
+
+def test_regression_a_csv_field_over_the_csv_limit_is_a_traceback(tmp_path):
+    path = tmp_path / "big.csv"
+    path.write_text(f"id,title\nA,un\nB,{'x' * 200_000}\nC,trois\n", encoding="utf-8")
+    limit = f"{csv.field_size_limit():,}"
+    with pytest.raises(CorpusError, match=rf"big\.csv, line 3: unreadable CSV \(a field is longer "
+                                          rf"than the csv module's limit of {limit} characters; "
+                                          rf"write long texts as JSONL\)"):
+        read_all(path)
+    assert [a.id for a in read_all(path, skip_invalid=True)] == ["A", "C"]
+
+
+def test_regression_a_carriage_return_inside_a_csv_line_is_a_traceback(tmp_path):
+    path = tmp_path / "cr.csv"
+    path.write_bytes(b"id,title\nA,un\rdeux\nB,trois\n")
+    with pytest.raises(CorpusError, match=r"cr\.csv, line 2: unreadable CSV \(new-line character "
+                                          r"seen in unquoted field"):
+        read_all(path)
+    assert [a.id for a in read_all(path, skip_invalid=True)] == ["B"]
+
+
+def test_a_bad_csv_header_names_the_line(tmp_path):
+    path = tmp_path / "head.csv"
+    path.write_text(f"id,{'t' * 200_000}\nA,un\n", encoding="utf-8")
+    with pytest.raises(CorpusError, match=r"head\.csv, line 1: cannot read the CSV header: "
+                                          r"unreadable CSV \(a field is longer"):
+        read_all(path, skip_invalid=True)
+
+
+def test_regression_a_huge_integer_id_is_a_traceback(tmp_path):
+    # json refuses to read an integer of more than 4,300 digits; str() refuses to print one.
+    path = write_lines(tmp_path / "int.jsonl", good("A"), '{"id": ' + "7" * 5000 + ', "title": "t"}')
+    with pytest.raises(CorpusError, match=r"int\.jsonl, line 2: malformed JSON \(Exceeds the "
+                                          r"limit \(4300 digits\)"):
+        read_all(path)
+    assert [a.id for a in read_all(path, skip_invalid=True)] == ["A"]
+    with pytest.raises(CorpusError, match=r"^'id' is an integer of more than 512 digits; an id "
+                                          r"may have at most 512 characters \(MAX_ID_CHARS\)$"):
+        as_article({"id": 7 ** 9000, "title": "t"})
+    with pytest.raises(CorpusError, match=r"^related id is an integer of more than 512 digits"):
+        as_article({"id": "A", "title": "t", "related": ["B", 7 ** 9000]})
+
+
+def test_regression_a_lone_surrogate_in_an_id_or_a_field_is_read(tmp_path):
+    # A JSON "\ud800" decodes to a lone surrogate, which no UTF-8 writer can encode later.
+    path = write_lines(tmp_path / "s.jsonl", good("A"), r'{"id": "B\ud800", "title": "t"}',
+                       r'{"id": "C", "title": "t\udfff"}', r'{"id": "D", "title": "\ud83d\ude00"}')
+    with pytest.raises(CorpusError, match=r"s\.jsonl, line 2: 'id' 'B\\ud800' holds a lone "
+                                          r"surrogate \(an escape such as \\ud800 in JSON\), "
+                                          r"U\+D800, at character 1; ids must be printable text"):
+        read_all(path)
+    corpus = read_corpus(path, skip_invalid=True)
+    with pytest.warns(CorpusWarning, match=r"line 3: article 'C': field 'title' holds a lone "
+                                           r"surrogate \(U\+DFFF, an escape such as \\ud800 in "
+                                           r"JSON\) at character 1, which UTF-8 cannot encode"):
+        assert [a.title for a in corpus] == ["Titre A", "\U0001F600"]  # a pair is an emoji
+
+
+def test_regression_an_id_longer_than_max_id_chars_is_accepted(tmp_path):
+    # One 20 KB id made a 19 MB model 750 MB (ids are stored at the longest one's width).
+    path = write_lines(tmp_path / "long.jsonl", good("x" * MAX_ID_CHARS), good("y" * 20_000))
+    with pytest.raises(CorpusError, match=r"long\.jsonl, line 2: 'id' 'y{40}'\.\.\. has 20,000 "
+                                          r"characters; an id may have at most 512 "
+                                          r"\(MAX_ID_CHARS\)"):
+        read_all(path)
+    assert [len(a.id) for a in read_all(path, skip_invalid=True)] == [MAX_ID_CHARS]
+
+
+@pytest.mark.parametrize("char", ["\x00", "\x1b", "\n", "\x7f", "\x85", "\u2028"])
+def test_regression_control_characters_in_ids_reach_the_csv_output_raw(tmp_path, char):
+    path = write_lines(tmp_path / "c.jsonl", good("A"), good(f"B{char}B"))
+    with pytest.raises(CorpusError, match=rf"c\.jsonl, line 2: 'id' {re.escape(repr('B' + char + 'B'))} "
+                                          rf"holds a control character, U\+{ord(char):04X}, at "
+                                          rf"character 1; ids must be printable text"):
+        read_all(path)
+    with pytest.raises(CorpusError, match=r"^related id 'Z\\x1b' holds a control character"):
+        as_article({"id": "A", "title": "t", "related": "B;Z\x1b"})
+    csv_path = tmp_path / "c.csv"
+    csv_path.write_text(f'id,title\nA,un\n"B{char}B",deux\n', encoding="utf-8", newline="")
+    assert [a.id for a in read_all(csv_path, skip_invalid=True)] == ["A"]
+
+
+def test_an_id_of_other_unicode_is_kept():
+    """Only control characters are refused: accents, spaces inside, right-to-left, emoji."""
+    for article_id in ("été 2020", "مقال-١", "\U0001F600", "a\u200bb", "x" * MAX_ID_CHARS):
+        assert check_id(article_id) == article_id
+        assert as_article({"id": f" {article_id} ", "title": "t"}).id == article_id
+
+
+@pytest.mark.parametrize("related, message", [
+    ([["A"]], r"^related id must be a string, got list \['A'\]$"),
+    ([1.5], r"^related id must be a string, got float 1\.5$"),
+    ("[" * 100_000, r"^'related' is not a JSON list of ids \(nested deeper than Python's "
+                    r"recursion limit\)$"),
+    (["x" * 600], r"^related id 'x{40}'\.\.\. has 600 characters"),
+])
+def test_bad_related_ids(related, message):
+    with pytest.raises(CorpusError, match=message):
+        as_article({"id": "A", "title": "t", "related": related})
+
+
+def test_related_ids_that_are_integers_are_kept():
+    assert as_article({"id": 1, "title": "t", "related": [2, " 3 ", ""]}).related == ("2", "3")
+
+
+def test_a_long_line_in_a_ground_truth_or_an_ids_file(tmp_path):
+    links = tmp_path / "links.tsv"
+    links.write_bytes(b"source_id\ttarget_id\nA\tB\n" + b"C\t" + b"D" * MAX_LINE_BYTES + b"\n")
+    with pytest.raises(CorpusError, match=r"links\.tsv, line 3: the line is longer than "
+                                          r"16,777,216 bytes \(MAX_LINE_BYTES, 16 MB\)\.$"):
+        read_ground_truth(links)
+    ids = tmp_path / "ids.txt"
+    ids.write_bytes(b"A\n" + b"B" * (MAX_LINE_BYTES + 1))
+    with pytest.raises(CorpusError, match=r"ids\.txt, line 2: the line is longer than"):
+        read_ids_file(ids)
+
+
+def test_regression_a_tsv_field_over_the_csv_limit_is_a_traceback(tmp_path):
+    links = tmp_path / "links.tsv"
+    links.write_text(f"A\tB\nC\t{'D' * 200_000}\n", encoding="utf-8")
+    with pytest.raises(CorpusError, match=r"links\.tsv, line 2: unreadable TSV \(field larger "
+                                          r"than field limit"):
+        read_ground_truth(links)
+
+
+@pytest.mark.parametrize("line, message", [
+    ("A\tB\x1b", r"line 1: target id 'B\\x1b' holds a control character, U\+001B"),
+    (f"{'A' * 513}\tB", r"line 1: source id 'A{40}'\.\.\. has 513 characters"),
+])
+def test_bad_ids_in_a_ground_truth(tmp_path, line, message):
+    links = tmp_path / "links.tsv"
+    links.write_text(line + "\n", encoding="utf-8")
+    with pytest.raises(CorpusError, match=r"links\.tsv, " + message):
+        read_ground_truth(links)
+
+
+def test_a_line_that_is_not_utf8_is_skipped(tmp_path):
+    path = tmp_path / "latin1.jsonl"
+    path.write_bytes(good("A").encode() + b'\n{"id": "B", "title": "caf\xe9"}\n' + good("C").encode())
+    corpus = read_corpus(path, skip_invalid=True)
+    with pytest.warns(CorpusWarning, match=r"line 2: bytes that are not UTF-8 at offset 25 of the "
+                                           r"line \(b'\\xe9\"}\\n'\); re-encode the file as UTF-8"):
+        assert [a.id for a in corpus] == ["A", "C"]

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..corpus import numbered_lines
+from ..corpus import check_id
+from ..lines import numbered_lines
 from ..errors import CorpusError
 from ..times import parse_time
 
@@ -28,13 +29,13 @@ def read_ids_file(path) -> tuple[list[str], list | None]:
         cells = [c.strip() for c in line.split("\t")]
         if len(cells) > 2 or not cells[0]:
             raise CorpusError(f"{path}, line {line_no}: expected 'ID' or 'ID<TAB>AS_OF', "
-                              f"got {line!r}")
+                              f"got {line[:80]!r}")
         when = cells[1] if len(cells) == 2 and cells[1] else None
-        if when is not None:
-            try:
-                parse_time(when, what="as-of time")
-            except ValueError as exc:
-                raise CorpusError(f"{path}, line {line_no}: {exc}") from None
+        try:
+            check_id(cells[0])
+            parse_time(when, what="as-of time")
+        except ValueError as exc:
+            raise CorpusError(f"{path}, line {line_no}: {exc}") from None
         ids.append(cells[0])
         times.append(when)
     if not ids:

@@ -12,10 +12,11 @@ import numpy as np
 import pytest
 
 import recommender.batch.score
-from recommender import CorpusError, UnknownArticleError
+from recommender import CorpusError, CorpusWarning, UnknownArticleError
 from recommender.batch.ids import read_ids_file
 from recommender.batch.score import score_to_file
 from recommender.batch.sinks import writer_for
+from recommender.lines import MAX_LINE_BYTES
 from recommender.errors import ParameterError
 
 
@@ -242,3 +243,57 @@ def test_writers_by_hand():
     with pytest.raises(ParameterError, match=r"unknown batch format '\.txt': expected one of "
                                              r"\.jsonl, \.csv"):
         writer_for(io.StringIO(), ".txt")
+
+
+def test_regression_control_characters_in_ids_reach_the_csv_output_raw(tmp_path):
+    # A model of another origin may hold such ids (the readers refuse them now): every CSV
+    # row stays one line of printable text, and the file is valid UTF-8.
+    path = tmp_path / "out.csv"
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        write = writer_for(fh, ".csv")
+        with pytest.warns(CorpusWarning, match=r"article id 'A\\x1b\[31m' holds a control "
+                                               r"character, a line separator or a lone "
+                                               r"surrogate: written to the CSV file with U\+FFFD"):
+            write("A\x1b[31m", ["B\nC", "D\u2028\x00", "E\ud800"], [0.5, 0.25, 0.125])
+        write("F", ["G"], [1.0])
+    lines = path.read_text("utf-8").splitlines()
+    assert lines == ["id,rank,related_id,score", "A\ufffd[31m,1,B\ufffdC,0.500000",
+                     "A\ufffd[31m,2,D\ufffd\ufffd,0.250000", "A\ufffd[31m,3,E\ufffd,0.125000",
+                     "F,1,G,1.000000"]
+
+
+def test_a_lone_surrogate_id_in_the_jsonl_sink_is_escaped(tmp_path):
+    path = tmp_path / "out.jsonl"
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        write = writer_for(fh, ".jsonl")
+        write("A\ud800", ["\x1bB"], [0.5])
+        write("é", ["\x1bB"], [0.5])
+    rows = read_jsonl(path)
+    assert rows[0] == {"id": "A\ud800", "related": [{"id": "\x1bB", "score": 0.5}]}
+    assert path.read_text("utf-8").splitlines()[1] == \
+        '{"id": "é", "related": [{"id": "\\u001bB", "score": 0.5}]}'
+
+
+@pytest.mark.parametrize("line, message", [
+    ("A\x1bB", r"line 2: id 'A\\x1bB' holds a control character, U\+001B, at character 1; "
+               r"ids must be printable text"),
+    ("A" * 513, r"line 2: id 'A{40}'\.\.\. has 513 characters; an id may have at most 512 "
+                r"\(MAX_ID_CHARS\)"),
+    ("B" * 100 + "\tx\ty", r"line 2: expected 'ID' or 'ID<TAB>AS_OF', got 'B{80}'$"),
+])
+def test_read_ids_file_bad_ids(tmp_path, line, message):
+    path = tmp_path / "ids.txt"
+    path.write_text(f"CNT000001r4edC\n{line}\n", encoding="utf-8")
+    with pytest.raises(CorpusError, match=r"ids\.txt, " + message):
+        read_ids_file(path)
+
+
+def test_read_ids_file_with_a_line_over_the_limit(tmp_path):
+    path = tmp_path / "ids.txt"
+    with open(path, "wb") as fh:
+        fh.write(b"CNT000001r4edC\n")
+        fh.seek(MAX_LINE_BYTES + 1, os.SEEK_CUR)  # a sparse line of zeros
+        fh.write(b"\n")
+    with pytest.raises(CorpusError, match=r"ids\.txt, line 2: the line is longer than "
+                                          r"16,777,216 bytes \(MAX_LINE_BYTES, 16 MB\)\.$"):
+        read_ids_file(path)
