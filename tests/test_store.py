@@ -738,6 +738,16 @@ def test_regression_out_of_range_tree_nodes_reach_the_tree_walker(learned_copy, 
     assert_refused(learned_copy, message)
 
 
+def test_regression_a_negative_last_tree_root_wraps_the_order_check(learned_copy):
+    """Regression (found by the slow fuzz): roots ending in int32's minimum passed the
+    "in order" check, their int32 difference wrapping round to a positive number, and the
+    tree walker indexed with it (IndexError)."""
+    roots = edited(learned_copy, "reranker.roots.npy")
+    roots[-1] = np.iinfo(np.int32).min
+    rewrite(learned_copy, "reranker.roots.npy", roots)
+    assert_refused(learned_copy, r"reranker\.roots\.npy does not start each tree within")
+
+
 def test_tree_arrays_of_another_dtype(learned_copy):
     rewrite(learned_copy, "reranker.left.npy",
             edited(learned_copy, "reranker.left.npy").astype(np.int64))

@@ -12,15 +12,26 @@ each subcommand lives in its own module, which adds its parser and runs it.
 from __future__ import annotations
 
 import logging
+import signal
 import sys
 import warnings
 
 from ..errors import RecommenderError
 
-__all__ = ["USER_ERRORS", "main"]
+__all__ = ["USER_ERRORS", "console", "main"]
 
 #: What the command line prints as one line and exit status 2 (without ``--debug``).
 USER_ERRORS = (RecommenderError, OSError)
+
+
+def console() -> int:
+    """The ``recommender`` command (console script and ``python -m recommender.cli``):
+    :func:`main`, then Ctrl-C ignored while the interpreter exits. The work is done and
+    written by then; a Ctrl-C during the exit printed a traceback from the shutdown of the
+    fit's worker processes."""
+    code = main()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    return code
 
 
 def main(argv=None) -> int:

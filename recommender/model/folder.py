@@ -281,12 +281,13 @@ def _check_trees(files: ModelFiles, arrays: dict, baseline) -> None:
     root to the next root, an inner node's children come after it within its tree (so no
     walk loops), its feature is one of FEATURES; values are finite."""
     n_nodes = len(arrays["feature"])
-    roots = arrays["roots"]
+    roots = arrays["roots"].astype(np.int64)  # int32 differences could wrap around
     if any(len(v) != n_nodes for k, v in arrays.items() if k != "roots"):
         raise files.refuse("the re-ranker's node arrays (reranker.*.npy) differ in length; "
                            "retrain it")
     if (len(roots) == 0) != (n_nodes == 0) or len(roots) and (
-            roots[0] != 0 or (np.diff(roots) <= 0).any() or roots[-1] >= n_nodes):
+            roots[0] != 0 or (np.diff(roots) <= 0).any() or roots.min() < 0
+            or roots[-1] >= n_nodes):
         raise files.refuse(f"reranker.roots.npy does not start each tree within the "
                            f"{n_nodes:,} nodes in order; retrain it")
     inner = np.flatnonzero(~arrays["is_leaf"])
