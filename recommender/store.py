@@ -48,7 +48,6 @@ import hashlib
 import json
 import math
 import os
-import re
 from pathlib import Path
 
 import numpy as np
@@ -59,8 +58,9 @@ from . import __version__
 from ._files import clean_leftovers, recover_folder, replace_folder, temporary_folder, \
     writer_lock
 from .errors import ModelFormatError
+from .manifest import MANIFEST, read_manifest
 
-__all__ = ["FILES", "FORMAT_VERSION", "MANIFEST", "MARKER", "OLDER_FILES", "READABLE_VERSIONS",
+__all__ = ["FILES", "FORMAT_VERSION", "MARKER", "OLDER_FILES", "READABLE_VERSIONS",
            "TABLE_FILES", "ModelFiles", "check_replaceable", "read_folder", "write_folder"]
 
 #: Bumped whenever the files change meaning; a model of another version is refused.
@@ -68,7 +68,6 @@ FORMAT_VERSION = 3
 #: Versions this code reads: 2 stores the ids as one fixed-width array (``ids.npy``), 1 is
 #: 2 without the neighbour table.
 READABLE_VERSIONS = (1, 2, 3)
-MANIFEST = "manifest.json"
 #: The files of a model folder besides the manifest.
 FILES = ("idf.npy", "matrix.data.npy", "matrix.indices.npy", "matrix.indptr.npy",
          "ids.data.npy", "ids.offsets.npy", "published.npy", "category_codes.npy",
@@ -78,11 +77,7 @@ OLDER_FILES = tuple("ids.npy" if name == "ids.data.npy" else name
                     for name in FILES if name != "ids.offsets.npy")
 #: The neighbour table: both files or neither.
 TABLE_FILES = ("table.indices.npy", "table.scores.npy")
-#: What a manifest must hold besides the file list.
-_REQUIRED = ("files", "shape", "nnz", "params", "vectorizer")
 #: The name of a file in a model folder: no folder part, no hidden file.
-_FILE_NAME = re.compile(r"[a-z][a-z0-9_]*(\.[a-z0-9_]+)*\.(npy|json)")
-_SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 def write_folder(path, arrays: dict, documents: dict, manifest: dict) -> Path:
@@ -313,7 +308,7 @@ def read_folder(path, *, verify: bool = True) -> ModelFiles:
     if not path.is_dir():
         raise FileNotFoundError(f"model folder not found: {path}. Train one with "
                                 f"'recommender train CORPUS --out {path}'")
-    manifest = _read_manifest(path)
+    manifest = read_manifest(path, READABLE_VERSIONS)
     needed = FILES if manifest["format_version"] >= 3 else OLDER_FILES
     unlisted = [name for name in needed if name not in manifest["files"]]
     if unlisted:
@@ -333,76 +328,3 @@ def read_folder(path, *, verify: bool = True) -> ModelFiles:
             raise ModelFormatError(f"{path}: file {name} does not match its checksum in the "
                                    f"manifest: the model is damaged. Retrain it.")
     return ModelFiles(path, manifest)
-
-
-def _read_manifest(path: Path) -> dict:
-    file = path / MANIFEST
-    if not file.is_file():
-        raise ModelFormatError(f"{path} is not a model folder: it has no {MANIFEST}. Train one "
-                               f"with 'recommender train CORPUS --out {path}'")
-    try:
-        manifest = json.loads(file.read_text(encoding="utf-8"))
-    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
-        raise ModelFormatError(f"{path}: {MANIFEST} is not valid JSON ({exc}); the model is "
-                               f"damaged. Retrain it.") from None
-    version = manifest.get("format_version") if isinstance(manifest, dict) else None
-    if isinstance(version, bool) or version not in READABLE_VERSIONS:
-        readable = ", ".join(map(str, READABLE_VERSIONS[:-1])) + f" and {READABLE_VERSIONS[-1]}"
-        raise ModelFormatError(f"{path}: model format_version {version!r}, but this version of "
-                               f"recommender reads formats {readable}. Retrain the model "
-                               f"with this version.")
-    missing = [k for k in _REQUIRED if k not in manifest]
-    if missing:
-        raise ModelFormatError(f"{path}: {MANIFEST} lacks {', '.join(missing)}; the model is "
-                               f"damaged. Retrain it.")
-    wrong = _wrong_entry(manifest)
-    if wrong:
-        raise ModelFormatError(f"{path}: {MANIFEST}: {wrong}; the model is damaged. Retrain "
-                               f"it.")
-    return manifest
-
-
-def _count(value) -> bool:
-    """A non-negative int, not a bool."""
-    return type(value) is int and value >= 0
-
-
-#: Entries of a manifest that, when present, are of one type: ``(name, check, expected)``.
-_ENTRIES = (
-    ("shape", lambda v: type(v) is list and len(v) == 2 and all(map(_count, v)),
-     "a list of two non-negative integers (articles, terms)"),
-    ("nnz", _count, "a non-negative integer"),
-    ("params", lambda v: type(v) is dict, "an object"),
-    ("vectorizer", lambda v: type(v) is dict, "an object"),
-    ("learned", lambda v: type(v) is dict, "an object"),
-    ("created", lambda v: type(v) is str, "a string"),
-    ("corpus_sha256", lambda v: type(v) is str, "a string"),
-    *((name, _count, "a non-negative integer")
-      for name in ("n_articles", "n_without_text", "n_undated", "n_terms")),
-)
-
-
-def _wrong_entry(manifest: dict) -> str | None:
-    """What is wrong with the entries of a manifest, or None."""
-    for name, check, expected in _ENTRIES:
-        if name in manifest and not check(manifest[name]):
-            return f"{name} is {_shown(manifest[name])}, expected {expected}"
-    files = manifest["files"]
-    if type(files) is not dict:
-        return f"files is {_shown(files)}, expected an object of file names"
-    for name, facts in files.items():
-        if not _FILE_NAME.fullmatch(name):
-            return (f"files lists {_shown(name)}, not the name of a model file (a plain "
-                    f".npy or .json name)")
-        if (type(facts) is not dict or not _count(facts.get("bytes"))
-                or type(facts.get("sha256")) is not str
-                or not _SHA256.fullmatch(facts["sha256"])):
-            return (f"the entry of {name} in files is {_shown(facts)}, expected "
-                    f"{{\"bytes\": size, \"sha256\": 64 hex digits}}")
-    return None
-
-
-def _shown(value) -> str:
-    """A manifest value in a message, cut to a readable length."""
-    text = json.dumps(value, ensure_ascii=False)
-    return text if len(text) <= 80 else text[:77] + "..."

@@ -24,7 +24,8 @@ import scipy.sparse as sp
 from .._checks import check_int, check_jobs, is_number
 from ..errors import ModelFormatError, ParameterError
 from ..index.topk import check_k
-from ..store import MANIFEST, TABLE_FILES, ModelFiles
+from ..manifest import MANIFEST
+from ..store import TABLE_FILES, ModelFiles
 from ..times import SECONDS_PER_DAY, check_days, days_to_seconds
 from ..vectors.tfidf import FieldTfidfVectorizer
 from .catalogue import Catalogue
