@@ -109,18 +109,22 @@ def test_regression_a_corpus_without_dates_blames_shared_words(capsys, tmp_path,
     assert code == 0 and len(json.loads(out)["related"]) == 5
 
 
-def test_regression_a_full_disk_on_out_has_no_path(capsys, monkeypatch, tmp_path, model_dir):
-    """An OSError without a file name (a full disk in np.save) names the output."""
-    def full(*args, **kwargs):
-        raise OSError(errno.ENOSPC, "No space left on device")
+@pytest.mark.parametrize("code, text", [(errno.ENOSPC, "No space left on device"),
+                                        (errno.EROFS, "Read-only file system"),
+                                        (errno.EACCES, "Permission denied")])
+def test_regression_a_full_disk_on_out_has_no_path(capsys, monkeypatch, tmp_path, code, text):
+    """An OSError without a file name (a full or read-only disk under np.save) is one line
+    that names the output, and nothing half-written is left."""
+    def failing(*args, **kwargs):
+        raise OSError(code, text)
 
-    monkeypatch.setattr(np, "save", full)
+    monkeypatch.setattr(np, "save", failing)
     out = tmp_path / "m"
-    code, _, err = run(capsys, "train", DATA_ARTICLES, "--out", out, "--min-df", "2",
-                       "--jobs", "1", "--quiet")
-    assert code == 2 and "Traceback" not in err
-    assert err.splitlines()[-1] == (f"recommender train: error: cannot write {out}: [Errno 28] No space left "
-                    f"on device")
+    status, _, err = run(capsys, "train", DATA_ARTICLES, "--out", out, "--min-df", "2",
+                         "--jobs", "1", "--quiet")
+    assert status == 2 and "Traceback" not in err
+    assert err.splitlines()[-1] == (f"recommender train: error: cannot write {out}: "
+                                    f"[Errno {code}] {text}")
     assert not out.exists()
     assert [p.name for p in tmp_path.iterdir()] in ([], [".m.lock"])  # nothing half-written
 
