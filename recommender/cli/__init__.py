@@ -5,8 +5,9 @@ bad option value; or an ``OSError`` on a path the user gave: a missing file, a f
 a file should be) prints one line to stderr and exits with status 2, with no traceback;
 ``--debug`` shows its traceback too. Any other exception is a bug and keeps its traceback.
 
-``main(argv)`` is the console script ``recommender`` and ``python -m recommender.cli``;
-each subcommand lives in its own module, which adds its parser and runs it.
+``main(argv)`` runs one command (tests call it in process); :func:`console` is the console
+script ``recommender`` and ``python -m recommender.cli``. Each subcommand lives in its own
+module, which adds its parser and runs it.
 """
 
 from __future__ import annotations
