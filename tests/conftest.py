@@ -8,8 +8,10 @@ import warnings
 from pathlib import Path
 
 import pytest
+from threadpoolctl import threadpool_limits
 
 from recommender import ArticleRecommender, CorpusWarning, read_corpus
+from recommender.truth import read_ground_truth
 
 DATA = Path(__file__).parent / "data"
 REPO = Path(__file__).parents[1]
@@ -69,6 +71,18 @@ def model_dir(tmp_path_factory, small_model) -> Path:
     """``small_model`` saved in a session temporary folder. Copy it before editing."""
     path = tmp_path_factory.mktemp("models") / "small"
     small_model.save(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def learned_dir(tmp_path_factory, articles, related_path) -> Path:
+    """The sample model with a small learned re-ranker (8 candidates, 5 trees), saved in a
+    session temporary folder. Copy it before editing."""
+    with threadpool_limits(1):
+        model = ArticleRecommender(min_df=2).fit(articles)
+        model.learn(read_ground_truth(related_path), n_candidates=8, max_iter=5)
+    path = tmp_path_factory.mktemp("learned") / "model"
+    model.save(path)
     return path
 
 

@@ -8,6 +8,9 @@ import hashlib
 import json
 from pathlib import Path
 
+import pytest
+from hypothesis import HealthCheck, given, settings
+
 import numpy as np
 import scipy.sparse as sp
 
@@ -109,3 +112,16 @@ def flip_bytes(file: Path, n: int = 1) -> None:
     data = bytearray(file.read_bytes())
     data[-n:] = bytes(b ^ 0xFF for b in data[-n:])
     file.write_bytes(bytes(data))
+
+
+# -- property tests ---------------------------------------------------------------------------
+#: Generated inputs per property: a few hundred in the default run, 10,000 with -m slow.
+QUICK, MANY = 300, 10_000
+EXAMPLES = [pytest.param(QUICK, id="quick"),
+            pytest.param(MANY, id="many", marks=pytest.mark.slow)]
+
+
+def run_property(examples: int, check, *strategies) -> None:
+    """``check`` on ``examples`` generated inputs, the same ones on every run."""
+    settings(max_examples=examples, derandomize=True, deadline=None, database=None,
+             suppress_health_check=list(HealthCheck))(given(*strategies)(check))()

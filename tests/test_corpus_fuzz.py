@@ -14,21 +14,13 @@ import json
 import warnings
 
 import pytest
-from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from recommender import CorpusError, CorpusWarning, read_corpus
 from recommender.corpus import as_article
 
-QUICK, MANY = 300, 10_000
-EXAMPLES = [pytest.param(QUICK, id="quick"),
-            pytest.param(MANY, id="many", marks=pytest.mark.slow)]
+from helpers import EXAMPLES, QUICK, run_property
 
-
-def run(examples: int, check, *strategies) -> None:
-    """``check`` on ``examples`` generated inputs, the same ones on every run."""
-    settings(max_examples=examples, derandomize=True, deadline=None, database=None,
-             suppress_health_check=list(HealthCheck))(given(*strategies)(check))()
 
 
 # -- what a file is made of ------------------------------------------------------------------
@@ -157,14 +149,14 @@ def files(made_of):
 
 @pytest.mark.parametrize("examples", EXAMPLES)
 def test_jsonl_raises_only_corpus_errors_and_skips_to_every_valid_line(tmp_path, examples):
-    run(examples, lambda file: check(tmp_path / "f.jsonl", *file), files(jsonl_files()))
+    run_property(examples, lambda file: check(tmp_path / "f.jsonl", *file), files(jsonl_files()))
 
 
 @pytest.mark.parametrize("examples", EXAMPLES)
 def test_csv_raises_only_corpus_errors_and_skips_to_every_valid_row(tmp_path, examples):
-    run(examples, lambda file: check(tmp_path / "f.csv", *file), files(csv_files()))
+    run_property(examples, lambda file: check(tmp_path / "f.csv", *file), files(csv_files()))
 
 
 @pytest.mark.parametrize("suffix", [".tsv", ".jsonl.gz", ".csv.xz"])
 def test_other_formats_raise_only_corpus_errors(tmp_path, suffix):
-    run(QUICK // 3, lambda data: check(tmp_path / f"f{suffix}", data, None), any_bytes)
+    run_property(QUICK // 3, lambda data: check(tmp_path / f"f{suffix}", data, None), any_bytes)

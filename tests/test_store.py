@@ -17,7 +17,6 @@ import numpy as np
 import pytest
 import scipy
 import sklearn
-from threadpoolctl import threadpool_limits
 
 import recommender
 from recommender import ArticleRecommender, CorpusWarning, ModelFormatError, store
@@ -25,7 +24,6 @@ from recommender.errors import UndatedWarning
 from recommender.model.estimator import load_model
 from recommender.model.folder import decode_strings, encode_strings
 from recommender.store import FILES, FORMAT_VERSION, MARKER, TABLE_FILES, check_replaceable
-from recommender.truth import read_ground_truth
 
 from helpers import flip_bytes, read_manifest, refresh_facts, write_manifest
 
@@ -698,17 +696,6 @@ def test_a_file_that_the_manifest_does_not_list_is_never_read(copy_of):
     del manifest["files"]["table.scores.npy"], manifest["files"]["table.indices.npy"]
     write_manifest(copy_of, manifest)
     assert load_model(copy_of).table_ is None  # the files are there, unlisted: ignored
-
-
-@pytest.fixture(scope="module")
-def learned_dir(tmp_path_factory, articles, related_path):
-    """The sample model with a small learned re-ranker, saved."""
-    with threadpool_limits(1):
-        model = ArticleRecommender(min_df=2).fit(articles)
-        model.learn(read_ground_truth(related_path), n_candidates=8, max_iter=5)
-    path = tmp_path_factory.mktemp("learned") / "model"
-    model.save(path)
-    return path
 
 
 @pytest.fixture

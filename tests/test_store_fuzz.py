@@ -21,11 +21,9 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
-from threadpoolctl import threadpool_limits
 
 from recommender import ArticleRecommender, ModelFormatError
 from recommender.model.estimator import load_model
-from recommender.truth import read_ground_truth
 
 #: Examples per model: the default run, and the slow marker's.
 QUICK, SLOW = 200, 10_000
@@ -33,17 +31,6 @@ QUICK, SLOW = 200, 10_000
 PROFILE = dict(derandomize=True, database=None, deadline=None,
                suppress_health_check=[HealthCheck.function_scoped_fixture,
                                       HealthCheck.too_slow, HealthCheck.data_too_large])
-
-
-@pytest.fixture(scope="module")
-def learned_dir(tmp_path_factory, articles, related_path):
-    """The sample model with a small learned re-ranker, saved: its trees are fuzzed too."""
-    with threadpool_limits(1):
-        model = ArticleRecommender(min_df=2).fit(articles)
-        model.learn(read_ground_truth(related_path), n_candidates=8, max_iter=5)
-    path = tmp_path_factory.mktemp("fuzz") / "learned"
-    model.save(path)
-    return path
 
 
 @pytest.fixture(scope="module")

@@ -23,20 +23,12 @@ derandomized: the same on every run.
 from __future__ import annotations
 
 import pytest
-from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from recommender.text import ELISIONS, FrenchAnalyzer, clean_page, french_stop_words
 
-QUICK, MANY = 300, 10_000
-EXAMPLES = [pytest.param(QUICK, id="quick"),
-            pytest.param(MANY, id="many", marks=pytest.mark.slow)]
+from helpers import EXAMPLES, run_property
 
-
-def run(examples: int, check, *strategies) -> None:
-    """``check`` on ``examples`` generated inputs, the same ones on every run."""
-    settings(max_examples=examples, derandomize=True, deadline=None, database=None,
-             suppress_health_check=list(HealthCheck))(given(*strategies)(check))()
 
 
 PIECES = [
@@ -73,7 +65,7 @@ def check_analyzer(analyzer: FrenchAnalyzer, text: str) -> None:
 
 @pytest.mark.parametrize("examples", EXAMPLES)
 def test_the_analyzer_on_any_unicode(analyzer, examples):
-    run(examples, lambda text: check_analyzer(analyzer, text), texts)
+    run_property(examples, lambda text: check_analyzer(analyzer, text), texts)
 
 
 def test_regression_an_accented_ae_ligature_keeps_its_ligature():
