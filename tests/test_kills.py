@@ -38,8 +38,12 @@ from recommender import _files
 from recommender.cli import main
 import recommender.batch.score, recommender.model.estimator  # everything, before the forks
 
-# No thread may hold a lock when this process forks: tqdm's monitor thread takes tqdm's
-# write lock, and a child forked then waited for it forever (a hung slow run).
+# No lock a killed child may hold can be shared with its siblings: tqdm's default lock
+# includes a multiprocessing semaphore, shared across fork, and a child killed while holding
+# it left every later child waiting forever (a hung slow run). A thread lock is copied per
+# fork instead; and no monitor thread may hold it when this process forks.
+import threading
+tqdm.tqdm.set_lock(threading.RLock())
 tqdm.tqdm.monitor_interval = 0
 
 STEPS = [(os, n) for n in ("open", "close", "write", "ftruncate", "mkdir", "rmdir", "chmod",
