@@ -64,10 +64,11 @@ __all__ = ["FILES", "FORMAT_VERSION", "MARKER", "OLDER_FILES", "READABLE_VERSION
            "TABLE_FILES", "ModelFiles", "check_replaceable", "read_folder", "write_folder"]
 
 #: Bumped whenever the files change meaning; a model of another version is refused.
-FORMAT_VERSION = 3
-#: Versions this code reads: 2 stores the ids as one fixed-width array (``ids.npy``), 1 is
-#: 2 without the neighbour table.
-READABLE_VERSIONS = (1, 2, 3)
+FORMAT_VERSION = 4
+#: Versions this code reads: 3 has no More Like This scoring (no ``lengths.npy``, no
+#: ``scoring`` parameter: cosine), 2 stores the ids as one fixed-width array (``ids.npy``),
+#: 1 is 2 without the neighbour table.
+READABLE_VERSIONS = (1, 2, 3, 4)
 #: The files of a model folder besides the manifest.
 FILES = ("idf.npy", "matrix.data.npy", "matrix.indices.npy", "matrix.indptr.npy",
          "ids.data.npy", "ids.offsets.npy", "published.npy", "category_codes.npy",

@@ -8,14 +8,15 @@ per call, and everything below works on int64 seconds (:data:`UNDATED` for "no t
 from __future__ import annotations
 
 import math
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 
 from .errors import ParameterError
 
-__all__ = ["NO_LIMIT", "SECONDS_PER_DAY", "UNDATED", "check_days", "days_to_seconds",
-           "parse_time", "times_of", "to_iso", "to_seconds"]
+__all__ = ["NO_LIMIT", "SECONDS_PER_DAY", "UNDATED", "calendar_starts", "check_days",
+           "days_to_seconds", "parse_time", "time_zone", "times_of", "to_iso", "to_seconds"]
 
 #: The seconds of an unknown time: after every date, so undated rows sort last.
 UNDATED = np.iinfo(np.int64).max
@@ -118,3 +119,34 @@ def days_to_seconds(days: float | None) -> int | None:
     if days is None or math.isinf(days):
         return None
     return int(round(days * SECONDS_PER_DAY))
+
+
+def time_zone(name, what: str = "time_zone") -> ZoneInfo:
+    """The IANA time zone ``name`` (such as ``"Europe/Paris"``); ParameterError if unknown."""
+    if not isinstance(name, str) or not name:
+        raise ParameterError(f"{what} must be the name of a time zone such as "
+                             f"'Europe/Paris', got {name!r}")
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ParameterError(f"{what}: unknown time zone {name!r} (a name of the IANA "
+                             f"database such as 'Europe/Paris'; on a system without that "
+                             f"database, pip install tzdata)") from None
+
+
+def calendar_starts(seconds: np.ndarray, days: int, zone: ZoneInfo) -> np.ndarray:
+    """For each time (int64 seconds), the start of the day ``days`` calendar days before
+    its own day, both days as in ``zone``: the lower bound of a calendar window.
+
+    Offsets of every zone are whole quarter hours and change on them, so the times are
+    looked up once per distinct quarter hour."""
+    seconds = np.asarray(seconds, np.int64)
+    quarters, inverse = np.unique(seconds // 900, return_inverse=True)
+    starts = np.empty(len(quarters), np.int64)
+    for i, quarter in enumerate(quarters.tolist()):
+        try:
+            day = datetime.fromtimestamp(quarter * 900, zone).date() - timedelta(days=days)
+            starts[i] = int(datetime.combine(day, time(), tzinfo=zone).timestamp())
+        except OverflowError:  # before year 1: no lower bound
+            starts[i] = np.iinfo(np.int64).min
+    return starts[inverse.reshape(seconds.shape)]

@@ -18,14 +18,28 @@ from .runs import evaluate
 
 __all__ = ["ABLATIONS", "study"]
 
-#: name -> what the variant changes. "max_age": None means no freshness limit.
+#: For each scoring, name -> what the variant changes (see
+#: :meth:`~recommender.ArticleRecommender.with_scoring`). "max_age": None means no
+#: freshness limit; "window" is run only on a model whose window is the other one.
 ABLATIONS = {
-    "plain TF-IDF cosine (idf power 1, every query term, no length prior)":
-        PLAIN_TFIDF,
-    "idf power 1": {"idf_power": 1.0},
-    "every query term": {"query_terms": None},
-    "no length prior": {"length_prior": 0.0},
-    "no max age": {"max_age": None},
+    "cosine": {
+        "plain TF-IDF cosine (idf power 1, every query term, no length prior)":
+            {k: v for k, v in PLAIN_TFIDF.items() if k != "scoring"},
+        "idf power 1": {"idf_power": 1.0},
+        "every query term": {"query_terms": None},
+        "no length prior": {"length_prior": 0.0},
+        "no max age": {"max_age": None},
+        "rolling window": {"window": "rolling"},
+    },
+    "mlt": {
+        "query terms said once allowed (min_term_freq 1)": {"min_term_freq": 1},
+        "25 query terms (Elasticsearch's default)": {"mlt_terms": 25},
+        "BM25 k1 1.2 (Lucene's default)": {"k1": 1.2},
+        "plain BM25 idf (power 1)": {"mlt_idf_power": 1.0},
+        "no length normalisation (b 0)": {"b": 0.0},
+        "no max age": {"max_age": None},
+        "rolling window": {"window": "rolling"},
+    },
 }
 
 
@@ -54,7 +68,9 @@ def study(model, truth, path, *, ks=(2, 5, 10), max_age=None, n_examples=12, see
         content = model.content_only()
         if learned:  # the same links as the learned model: not those of its own lists
             truth = truth.subset(~np.isin(truth.sources, model.reranker_.sources_))
-        for name, change in ABLATIONS.items():
+        for name, change in ABLATIONS[model.scoring].items():
+            if change.get("window", model.window) == model.window and len(change) == 1:
+                continue  # the model's own window
             scoring = {k: v for k, v in change.items() if k != "max_age"}
             variant_age = max_age
             if "max_age" in change:

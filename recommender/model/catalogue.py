@@ -15,7 +15,7 @@ import numpy as np
 
 from ..corpus import as_article
 from ..errors import CorpusError, ParameterError, UnknownArticleError
-from ..times import UNDATED, to_iso, to_seconds
+from ..times import SECONDS_PER_DAY, UNDATED, calendar_starts, to_iso, to_seconds
 
 __all__ = ["Catalogue", "CatalogueBuilder"]
 
@@ -129,13 +129,15 @@ class Catalogue:
         return np.where(as_of == UNDATED, self.newest, as_of)
 
     def windows(self, as_of: np.ndarray, *, max_age: int | None, since: int | None,
-                until: int | None):
+                until: int | None, zone=None):
         """Row ranges ``[lo, hi)`` of the candidates of each query, or ``(None, None)``
         when no filter applies.
 
         ``as_of`` holds one time per query (UNDATED: none); ``max_age`` (seconds) counts
-        back from it, or from the newest article; ``since <= published < until``. Undated
-        articles are candidates only of queries without any time filter.
+        back from it, or from the newest article (with a time ``zone``, to the start of the
+        day that many whole days before, both days as in that zone: a calendar window);
+        ``since <= published < until``. Undated articles are candidates only of queries
+        without any time filter.
         """
         has_as_of = as_of != UNDATED
         if max_age is None and since is None and until is None and not has_as_of.any():
@@ -145,7 +147,11 @@ class Catalogue:
         if max_age is not None:
             newest = self.newest if self.dated else 0
             reference = np.where(has_as_of, as_of, newest)
-            lower = np.maximum(lower, reference - max_age)
+            if zone is None:
+                lower = np.maximum(lower, reference - max_age)
+            else:
+                starts = calendar_starts(reference, max_age // SECONDS_PER_DAY, zone)
+                lower = np.maximum(lower, starts)
         dated = self.published[:self.dated]
         lo = np.searchsorted(dated, lower, side="left")
         hi = np.searchsorted(dated, upper, side="left")

@@ -23,15 +23,17 @@ from ..errors import CorpusError, CorpusWarning, ParameterError, UndatedWarning
 from ..index.topk import DEFAULT_BLOCK_BYTES
 from ..store import read_folder, write_folder
 from ..times import check_days, to_iso
+from ..vectors.bm25 import Bm25Vectorizer
 from ..vectors.tfidf import FieldTfidfVectorizer, l2_normalize
 from .catalogue import Catalogue, CatalogueBuilder
 from .folder import model_files, model_from_files
 from .learned import learn_reranker
-from .search import ContentIndex, apply_length_prior, search_rows
+from .search import ContentIndex, apply_length_prior, check_scoring, search_rows
 from .recommend import Recommendations, Recommending
 from .table import NeighbourTable
 
-__all__ = ["ArticleRecommender", "DEFAULT_MAX_AGE", "Recommendations", "load_model"]
+__all__ = ["ArticleRecommender", "DEFAULT_MAX_AGE", "Recommendations", "SCORING_SETTINGS",
+           "load_model"]
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +42,10 @@ logger = logging.getLogger(__name__)
 #: 62 days found the most of them (EVALUATION.md).
 DEFAULT_MAX_AGE = 62.0
 
-_SAME = object()  # "keep this setting" where None means something
+#: What :meth:`ArticleRecommender.with_scoring` can change without refitting, by scoring.
+SCORING_SETTINGS = {"cosine": ("idf_power", "query_terms", "length_prior", "window"),
+                    "mlt": ("k1", "b", "mlt_idf_power", "mlt_terms", "min_term_freq",
+                            "window")}
 
 
 class ArticleRecommender(Recommending, Params):
@@ -122,10 +127,13 @@ class ArticleRecommender(Recommending, Params):
         Their scores, -inf padded.
     """
 
-    def __init__(self, *, field_weights=None, min_df=3, max_df=0.5, sublinear_tf=True,
-                 analyzer=None, idf_power=0.25, query_terms=20, length_prior=0.2,
-                 half_life=None, dedupe=None, diversity=0.0, min_score=None,
-                 max_age=None, max_block_bytes=DEFAULT_BLOCK_BYTES, n_jobs=1, table_size=50):
+    def __init__(self, *, scoring="mlt", field_weights=None, min_df=None, max_df=None,
+                 sublinear_tf=True, analyzer=None, idf_power=0.25, query_terms=20,
+                 length_prior=0.2, k1=0.8, b=0.75, mlt_idf_power=0.75, mlt_terms=30,
+                 min_term_freq=2, half_life=None, dedupe=None, diversity=0.0,
+                 min_score=None, max_age=None, window="calendar", time_zone="Europe/Paris",
+                 max_block_bytes=DEFAULT_BLOCK_BYTES, n_jobs=1, table_size=50):
+        self.scoring = scoring
         self.field_weights = field_weights
         self.min_df = min_df
         self.max_df = max_df
@@ -134,11 +142,18 @@ class ArticleRecommender(Recommending, Params):
         self.idf_power = idf_power
         self.query_terms = query_terms
         self.length_prior = length_prior
+        self.k1 = k1
+        self.b = b
+        self.mlt_idf_power = mlt_idf_power
+        self.mlt_terms = mlt_terms
+        self.min_term_freq = min_term_freq
         self.half_life = half_life
         self.dedupe = dedupe
         self.diversity = diversity
         self.min_score = min_score
         self.max_age = max_age
+        self.window = window
+        self.time_zone = time_zone
         self.max_block_bytes = max_block_bytes
         self.n_jobs = n_jobs
         self.table_size = table_size
@@ -165,12 +180,12 @@ class ArticleRecommender(Recommending, Params):
         self._check_scoring_params()
         table_size = _table_size(self.table_size)
         builder = CatalogueBuilder()
-        vectorizer = FieldTfidfVectorizer(field_weights=self.field_weights, min_df=self.min_df,
-                                          analyzer=self.analyzer, idf_power=self.idf_power,
-                                          max_df=self.max_df, sublinear_tf=self.sublinear_tf,
-                                          n_jobs=self.n_jobs)
+        vectorizer = self.make_vectorizer()
         try:
-            X = vectorizer.fit_transform(builder.collect(articles))
+            if self.scoring == "mlt":
+                X, lengths = vectorizer.fit_vectors(builder.collect(articles))
+            else:
+                X = vectorizer.fit_transform(builder.collect(articles))
         except ValueError:
             # Too few articles leave no term; but an error raised while reading the articles
             # (a bad line, a duplicate id) must reach the user as it is.
@@ -182,28 +197,32 @@ class ArticleRecommender(Recommending, Params):
         order = builder.order()
         X = X[order].tocsr()
         X.sort_indices()
+        if self.scoring == "mlt":
+            content = ContentIndex.bm25(vectorizer, X, lengths[order])
+        else:
+            content = ContentIndex(apply_length_prior(X, self.length_prior))
         catalogue = builder.build(order)
         self._check_dates(catalogue)
         info = {"n_articles": int(builder.n), "n_without_text": int(builder.n_empty),
                 "n_undated": catalogue.n_undated, "n_after_run": catalogue.n_after_run,
                 "n_terms": int(X.shape[1]), "corpus_sha256": builder.sha.hexdigest(),
                 "created": catalogue.created}
-        self.assemble(vectorizer=vectorizer, matrix=apply_length_prior(X, self.length_prior),
-                      catalogue=catalogue, info=info)
+        self.assemble(vectorizer=vectorizer, content=content, catalogue=catalogue, info=info)
         logger.info("fitted %d articles, %d terms, %d non-zeros", builder.n, X.shape[1], X.nnz)
         self._warn_undated(stacklevel=3)
         if table_size:
             self.build_table(table_size)
         return self
 
-    def assemble(self, *, vectorizer, matrix, catalogue: Catalogue, info: dict,
-                 reranker=None, table: NeighbourTable | None = None) -> "ArticleRecommender":
+    def assemble(self, *, vectorizer, content: ContentIndex, catalogue: Catalogue,
+                 info: dict, reranker=None,
+                 table: NeighbourTable | None = None) -> "ArticleRecommender":
         """Set the fitted parts (as :meth:`fit`, :meth:`load` and :meth:`with_scoring` do):
-        the vectorizer, the matrix (rows in the catalogue's order, length prior applied),
-        the catalogue, the facts of ``info_``, the re-ranker and the table. Returns self."""
+        the vectorizer, the content index (rows in the catalogue's order), the catalogue,
+        the facts of ``info_``, the re-ranker and the table. Returns self."""
         self.max_age_days_ = self._max_age_days()
         self.vectorizer_ = vectorizer
-        self.content_ = ContentIndex(matrix)
+        self.content_ = content
         self.catalogue_ = catalogue
         self.info_ = info
         self.reranker_ = reranker
@@ -229,14 +248,34 @@ class ArticleRecommender(Recommending, Params):
             return self
         rows = np.arange(self.n_articles)
         request = self._request(self.n_articles)
-        idx, scores = search_rows(self, self.query_vectors(self.matrix_), self.table_size,
-                                  request, skip=rows)
+        idx, scores = search_rows(self, self.row_queries(rows), self.table_size, request,
+                                  skip=rows)
         self.table_ = NeighbourTable(idx.astype(np.int32), scores.astype(np.float32),
                                      learned=self.reranker_ is not None)
         logger.info("neighbour table of %d articles x %d", *idx.shape)
         return self
 
+    def make_vectorizer(self):
+        """The vectorizer of ``scoring``, with this model's parameters (unfitted):
+        :class:`~recommender.vectors.bm25.Bm25Vectorizer` for ``"mlt"``,
+        :class:`~recommender.vectors.tfidf.FieldTfidfVectorizer` for ``"cosine"``."""
+        scoring = check_scoring(self.scoring)
+        if scoring == "mlt":
+            return Bm25Vectorizer(field_weights=self.field_weights,
+                                  min_df=5 if self.min_df is None else self.min_df,
+                                  max_df=1.0 if self.max_df is None else self.max_df,
+                                  analyzer=self.analyzer, k1=self.k1, b=self.b,
+                                  idf_power=self.mlt_idf_power, query_terms=self.mlt_terms,
+                                  min_term_freq=self.min_term_freq, n_jobs=self.n_jobs)
+        return FieldTfidfVectorizer(field_weights=self.field_weights,
+                                    min_df=3 if self.min_df is None else self.min_df,
+                                    max_df=0.5 if self.max_df is None else self.max_df,
+                                    analyzer=self.analyzer, idf_power=self.idf_power,
+                                    sublinear_tf=self.sublinear_tf, n_jobs=self.n_jobs)
+
     def _check_scoring_params(self) -> None:
+        self.make_vectorizer().settings()
+        self.window_zone()
         self.controls()
         check_int(self.query_terms, "query_terms", allow_none=True,
                   what="a positive integer or None (all terms)")
@@ -288,30 +327,41 @@ class ArticleRecommender(Recommending, Params):
             self.build_table()  # the table now holds the learned lists
         return self
 
-    def with_scoring(self, *, idf_power=None, query_terms=_SAME,
-                     length_prior=None) -> "ArticleRecommender":
+    def with_scoring(self, **changes) -> "ArticleRecommender":
         """A copy of this content model that scores with other settings, without refitting
         (same vocabulary, same articles; no learned re-ranker, no neighbour table): for
-        ablations and tuning. Settings left out keep their values. The weights equal a
-        refit's to float32 rounding, so terms of equal weight may be cut differently from
-        a query."""
+        ablations and tuning. The settings are those of the model's scoring
+        (:data:`SCORING_SETTINGS`); those left out keep their values. With cosine, the
+        weights equal a refit's to float32 rounding, so terms of equal weight may be cut
+        differently from a query; with More Like This they are a refit's."""
         self._check_fitted()
+        allowed = SCORING_SETTINGS[self.scoring]
+        unknown = sorted(set(changes) - set(allowed))
+        if unknown:
+            raise ParameterError(f"with_scoring: {', '.join(unknown)} cannot change without "
+                                 f"refitting a model that scores with {self.scoring!r}; "
+                                 f"its settings are {', '.join(allowed)}")
         other = copy.copy(self)
-        other.idf_power = self.idf_power if idf_power is None else idf_power
-        other.query_terms = self.query_terms if query_terms is _SAME else query_terms
-        other.length_prior = self.length_prior if length_prior is None else length_prior
+        for name, value in changes.items():
+            setattr(other, name, value)
         other._check_scoring_params()
-        vectorizer = copy.copy(self.vectorizer_)
-        vectorizer.idf_power = other.idf_power
-        vectorizer.settings()  # checks the value
-        X = l2_normalize(self.matrix_.copy())  # back to unit rows
-        if other.idf_power != self.idf_power:
-            change = self.vectorizer_.idf_.astype(np.float64) ** (other.idf_power - self.idf_power)
-            X.data *= change[X.indices].astype(np.float32)
-            l2_normalize(X)
+        if self.scoring == "mlt":
+            vectorizer = self.vectorizer_.with_settings(
+                k1=other.k1, b=other.b, idf_power=other.mlt_idf_power,
+                query_terms=other.mlt_terms, min_term_freq=other.min_term_freq)
+            content = ContentIndex.bm25(vectorizer, self.content_.counts, self.content_.lengths)
+        else:
+            vectorizer = copy.copy(self.vectorizer_)
+            vectorizer.idf_power = other.idf_power
+            X = l2_normalize(self.matrix_.copy())  # back to unit rows
+            if other.idf_power != self.idf_power:
+                change = (self.vectorizer_.idf_.astype(np.float64)
+                          ** (other.idf_power - self.idf_power))
+                X.data *= change[X.indices].astype(np.float32)
+                l2_normalize(X)
+            content = ContentIndex(apply_length_prior(X, other.length_prior))
         # the table holds the lists of the old scoring
-        return other.assemble(vectorizer=vectorizer,
-                              matrix=apply_length_prior(X, other.length_prior),
+        return other.assemble(vectorizer=vectorizer, content=content,
                               catalogue=self.catalogue_, info=self.info_)
 
     def content_only(self) -> "ArticleRecommender":

@@ -27,10 +27,11 @@ from ..index.topk import check_k
 from ..manifest import MANIFEST
 from ..store import TABLE_FILES, ModelFiles
 from ..times import SECONDS_PER_DAY, check_days, days_to_seconds
+from ..vectors.bm25 import Bm25Vectorizer
 from ..vectors.tfidf import FieldTfidfVectorizer
 from .catalogue import Catalogue
 from .rerank import FEATURES, LinkReranker, Trees
-from .search import PLAIN_TFIDF
+from .search import PLAIN_TFIDF, ContentIndex
 from .table import NeighbourTable
 
 __all__ = ["decode_strings", "encode_strings", "model_files", "model_from_files"]
@@ -43,7 +44,9 @@ INFO = ("n_articles", "n_without_text", "n_undated", "n_after_run", "n_terms", "
 def model_files(model):
     """``(arrays, documents, manifest)`` of a fitted model, for
     :func:`recommender.store.write_folder`."""
-    X = model.matrix_
+    content = model.content_
+    # More Like This saves the raw counts its rows and queries are made of.
+    X = content.matrix if content.counts is None else content.counts
     vec = model.vectorizer_
     catalogue = model.catalogue_
     categories, codes = np.unique(catalogue.categories, return_inverse=True)
@@ -56,6 +59,8 @@ def model_files(model):
         "published.npy": catalogue.published.astype(np.int64),
         "category_codes.npy": codes.astype(np.int32),
     }
+    if content.lengths is not None:
+        arrays["lengths.npy"] = np.asarray(content.lengths, np.float64)
     if model.table_ is not None:
         arrays["table.indices.npy"] = np.asarray(model.table_.indices, np.int32)
         arrays["table.scores.npy"] = np.asarray(model.table_.scores, np.float32)
@@ -73,6 +78,8 @@ def model_files(model):
     manifest = {
         "params": {**model.get_params(), "max_age": model.max_age_days_},
         "vectorizer": vec.settings(),
+        **({"bm25": {"n_documents": vec.n_documents_, "mean_length": vec.mean_length_}}
+           if content.lengths is not None else {}),
         "shape": list(X.shape),
         "nnz": int(X.nnz),
         **{k: v for k, v in model.info_.items() if k != "learned"},
@@ -93,11 +100,13 @@ def model_from_files(files: ModelFiles, cls):
         raise files.refuse(f"{MANIFEST}: shape {[n, n_terms]}, but a model has at least 2 "
                            f"articles and 1 term; the model is damaged. Retrain it.")
     matrix = _matrix(files, n, n_terms, manifest["nnz"])
-    vectorizer = _vectorizer(files, n_terms)
-    catalogue = _catalogue(files, n)
     # Folders written before these settings existed scored with plain cosine over all terms.
     params = {**PLAIN_TFIDF, **manifest["params"]}
     params.setdefault("table_size", 0)  # format 1: no table
+    mlt = params["scoring"] == "mlt"
+    vectorizer = _vectorizer(files, n_terms, matrix if mlt else None)
+    content = _bm25(files, vectorizer, matrix, n) if mlt else ContentIndex(matrix)
+    catalogue = _catalogue(files, n)
     reranker = None
     info = {k: manifest[k] for k in INFO if k in manifest}
     if "learned" in manifest:
@@ -106,7 +115,7 @@ def model_from_files(files: ModelFiles, cls):
                            if k not in ("category_share", "baseline")}
     # learn() rebuilds the table, so a saved table holds the lists of the saved scoring.
     table = _table(files, n, learned=reranker is not None)
-    return _model(files, cls, params).assemble(vectorizer=vectorizer, matrix=matrix,
+    return _model(files, cls, params).assemble(vectorizer=vectorizer, content=content,
                                                catalogue=catalogue, info=info,
                                                reranker=reranker, table=table)
 
@@ -115,6 +124,8 @@ def _model(files: ModelFiles, cls, params: dict):
     """``cls(**params)``, its parameters checked as the calls that read a model use them."""
     try:
         model = cls(**params)
+        model.make_vectorizer().settings()
+        model.window_zone()
         model.controls()
         check_int(model.query_terms, "query_terms", allow_none=True,
                   what="a positive integer or None (all terms)")
@@ -151,7 +162,21 @@ def _matrix(files: ModelFiles, n: int, n_terms: int, nnz: int) -> sp.csr_matrix:
     return sp.csr_matrix((data, indices, indptr), shape=(n, n_terms), copy=False)
 
 
-def _vectorizer(files: ModelFiles, n_terms: int) -> FieldTfidfVectorizer:
+def _bm25(files: ModelFiles, vectorizer, counts: sp.csr_matrix, n: int) -> ContentIndex:
+    """The BM25 rows and queries of the saved raw counts (``matrix.*``) and lengths."""
+    if not files.has("lengths.npy"):
+        raise files.refuse(f"{MANIFEST}: the model scores with 'mlt' but lengths.npy is not "
+                           f"listed; the model is damaged. Retrain it.")
+    lengths = files.array("lengths.npy", dtype=np.float64, shape=(n,))
+    if not (np.isfinite(lengths).all() and (lengths >= 0).all() and (counts.data > 0).all()):
+        raise files.refuse("lengths.npy or matrix.data.npy holds a negative or infinite "
+                           "count; the model is damaged. Retrain it.")
+    return ContentIndex.bm25(vectorizer, counts, lengths)
+
+
+def _vectorizer(files: ModelFiles, n_terms: int, bm25_matrix=None):
+    """The fitted vectorizer: TF-IDF, or BM25 when ``bm25_matrix`` (the model's rows,
+    whose columns give the document frequencies) is given."""
     vocabulary = files.document("vocabulary.json", items=str, length=n_terms)
     words = files.document("words.json", items=str, length=n_terms)
     idf = files.array("idf.npy", dtype=np.float32, shape=(n_terms,))
@@ -164,8 +189,14 @@ def _vectorizer(files: ModelFiles, n_terms: int) -> FieldTfidfVectorizer:
             if not isinstance(settings.get(name), (dict, type(None))):
                 raise TypeError(f"{name} must be an object or null, got "
                                 f"{type(settings[name]).__name__}")
-        vec = FieldTfidfVectorizer(**settings)
+        vec = (FieldTfidfVectorizer if bm25_matrix is None else Bm25Vectorizer)(**settings)
         vec.settings()
+        if bm25_matrix is not None:
+            facts = files.manifest.get("bm25")
+            if not (isinstance(facts, dict) and type(facts.get("n_documents")) is int
+                    and is_number(facts.get("mean_length")) and facts["mean_length"] >= 0):
+                raise TypeError(f"bm25 must hold n_documents (an integer) and mean_length "
+                                f"(a number), got {facts!r}")
     except (TypeError, ValueError) as exc:  # ParameterError is a ValueError
         raise files.refuse(f"{MANIFEST}: vectorizer: {exc}; the model is damaged. Retrain "
                            f"it.") from None
@@ -175,6 +206,10 @@ def _vectorizer(files: ModelFiles, n_terms: int) -> FieldTfidfVectorizer:
                            "Retrain it.")
     vec.idf_ = idf.astype(np.float32)
     vec.words_ = words
+    if bm25_matrix is not None:
+        vec.df_ = np.bincount(bm25_matrix.indices, minlength=n_terms).astype(np.int64)
+        vec.n_documents_ = files.manifest["bm25"]["n_documents"]
+        vec.mean_length_ = float(files.manifest["bm25"]["mean_length"])
     return vec
 
 

@@ -13,7 +13,6 @@ from ..errors import CorpusError
 from ..index.topk import check_k
 from ..truth import GroundTruth, first_of_each_link, lists_by_source
 from .rerank import LinkReranker
-from .search import query_vectors
 
 __all__ = ["known_links", "learn_reranker"]
 
@@ -43,8 +42,9 @@ def learn_reranker(model, truth: GroundTruth, params: dict) -> LinkReranker:
     when = catalogue.reference_times(as_of)
     rows = catalogue.rows_of(list(sources))
     target_rows = catalogue.rows_of(list(targets))
-    Q = query_vectors(model.matrix_[rows], model.query_terms)
-    lo, hi = catalogue.windows(when, max_age=model.max_age_seconds(), since=None, until=None)
+    Q = model.row_queries(rows)
+    lo, hi = catalogue.windows(when, max_age=model.max_age_seconds(), since=None, until=None,
+                               zone=model.window_zone())
     candidates, scores = model.content_.top_k(Q, n_candidates, lo=lo, hi=hi, skip=rows,
                                               max_block_bytes=model.max_block_bytes,
                                               n_jobs=model.n_jobs)

@@ -17,11 +17,13 @@ import scipy.sparse as sp
 from ..corpus import Article, as_article
 from ..errors import NotFittedError, ParameterError
 from ..index.topk import check_k
-from ..times import UNDATED, check_days, days_to_seconds, times_of, to_seconds
+from ..times import (UNDATED, check_days, days_to_seconds, time_zone, times_of,
+                     to_seconds)
 from .controls import active, check_controls
 from .explain import shared_terms
 from .rerank import PairContext
-from .search import Request, query_vectors, search_rows
+from ..vectors.tfidf import l2_normalize
+from .search import Request, mlt_queries, query_vectors, search_rows
 
 __all__ = ["Recommendations", "Recommending"]
 
@@ -44,6 +46,14 @@ class Recommending:
         """The newsroom controls, checked (:func:`~recommender.model.controls.check_controls`)."""
         return check_controls(half_life=self.half_life, dedupe=self.dedupe,
                               diversity=self.diversity, min_score=self.min_score)
+
+    def window_zone(self):
+        """The time zone of the freshness window when ``window="calendar"``; None for a
+        rolling window (``"rolling"``: ``max_age`` counted back from the very second)."""
+        if self.window not in ("rolling", "calendar"):
+            raise ParameterError(f"window must be 'rolling' or 'calendar', got "
+                                 f"{self.window!r}")
+        return time_zone(self.time_zone) if self.window == "calendar" else None
 
     def max_age_seconds(self, max_age=None) -> int | None:
         """A call's ``max_age`` (None: the model's) in seconds; None for no limit."""
@@ -142,8 +152,7 @@ class Recommending:
         if self._table_answers(k, request):
             idx, scores = self.table_.lists(rows, k)
         else:
-            Q = self.query_vectors(self.matrix_[rows])
-            idx, scores = search_rows(self, Q, k, request, skip=rows)
+            idx, scores = search_rows(self, self.row_queries(rows), k, request, skip=rows)
         return self._as_ids(idx, scores)
 
     def similar(self, text, k: int = 5, *, as_of=None, max_age=None, since=None, until=None,
@@ -155,8 +164,8 @@ class Recommending:
         Filters are those of :meth:`recommend`. Returns ``(ids, scores)``.
         """
         article = self._as_article(text)
-        Q = self.query_vectors(self.vectorizer_.transform([article]))
-        titles = self.vectorizer_.transform([Article(id=article.id, title=article.title)])
+        Q = self.text_queries([article])
+        titles = self.title_vectors([article.title])
         request = self._request(1, as_of=as_of, max_age=max_age, since=since, until=until,
                                 categories=categories, exclude=exclude)
         idx, scores = search_rows(self, Q, k, request, skip=None, source_titles=titles)
@@ -172,7 +181,8 @@ class Recommending:
                           max_age=self.max_age_seconds(max_age),
                           since=None if since is None else to_seconds(since, "since"),
                           until=None if until is None else to_seconds(until, "until"),
-                          allowed=self.catalogue_.allowed(categories, exclude))
+                          allowed=self.catalogue_.allowed(categories, exclude),
+                          zone=self.window_zone())
         if request.since is not None and request.until is not None \
                 and request.since >= request.until:
             raise ParameterError(f"since ({since}) is not before until ({until}): no article "
@@ -207,13 +217,39 @@ class Recommending:
         return Recommendations(ids, scores)
 
     def query_vectors(self, X: sp.csr_matrix) -> sp.csr_matrix:
-        """Rows of ``X`` as the model scores them as queries: their ``query_terms``
+        """TF-IDF rows ``X`` as the cosine scoring queries them: their ``query_terms``
         strongest terms, L2-normalised (a copy)."""
         return query_vectors(X, self.query_terms)
 
+    def row_queries(self, rows) -> sp.csr_matrix:
+        """The queries of the model's ``rows``, one row each: their More Like This terms
+        (``scoring="mlt"``), or their TF-IDF rows cut to the strongest terms (cosine). The
+        score of a candidate is the dot product of a query with its row of ``matrix_``."""
+        self._check_fitted()
+        if self.content_.queries is not None:
+            return self.content_.queries[rows]
+        return self.query_vectors(self.matrix_[rows])
+
+    def text_queries(self, articles) -> sp.csr_matrix:
+        """The queries of articles that need not be in the model (:class:`Article` records
+        or dicts), as :meth:`row_queries` gives them for rows."""
+        self._check_fitted()
+        articles = [self._as_article(a) for a in articles]
+        if self.content_.queries is not None:
+            counts, _ = self.vectorizer_.transform_vectors(articles)
+            return mlt_queries(self.vectorizer_.query_weights(counts),
+                               self.vectorizer_.settings()["query_terms"])
+        return self.query_vectors(self.vectorizer_.transform(articles))
+
+    def title_vectors(self, titles) -> sp.csr_matrix:
+        """Unit vectors of titles alone (the model's vectorizer), to compare titles."""
+        articles = [Article(id=str(i), title=str(t)) for i, t in enumerate(titles)]
+        return l2_normalize(self.vectorizer_.transform(articles))
+
     def vectorize(self, text) -> sp.csr_matrix:
-        """The model's TF-IDF row (1, n_terms) of a text, an Article or a dict."""
-        return self.vectorizer_.transform([self._as_article(text)])
+        """The model's query (1, n_terms) of a text, an Article or a dict (see
+        :meth:`text_queries`)."""
+        return self.text_queries([text])
 
     def _as_article(self, text) -> Article:
         """A text (first line: the title), an Article or a dict, as an Article."""
@@ -232,7 +268,8 @@ class Recommending:
         n = len(as_of) if n is None else n
         request = self._request(n, as_of=as_of, max_age=max_age, since=since, until=until)
         lo, hi = self.catalogue_.windows(request.times, max_age=request.max_age,
-                                         since=request.since, until=request.until)
+                                         since=request.since, until=request.until,
+                                         zone=request.zone)
         if lo is None:
             lo, hi = np.zeros(n, np.int64), np.full(n, self.n_articles, np.int64)
         return lo, hi
@@ -246,10 +283,9 @@ class Recommending:
     def pair_context(self) -> PairContext:
         """What the learned re-ranker reads of the catalogue, made on first use."""
         if self._pair_context is None:
-            titles = [Article(id=str(i), title=str(t)) for i, t in enumerate(self.titles_)]
             self._pair_context = PairContext(self.published_, self.categories_,
                                              self.content_.term_counts(),
-                                             self.vectorizer_.transform(titles))
+                                             self.title_vectors(self.titles_))
         return self._pair_context
 
     def warm_up(self) -> "Recommending":
@@ -269,15 +305,14 @@ class Recommending:
         the most frequent word behind each stem in the corpus, not as stems.
         """
         self._check_fitted()
-        return self.explain_vector(self.matrix_[self.rows_of([article_id])[0]],
+        return self.explain_vector(self.row_queries(self.rows_of([article_id])[:1]),
                                    recommended_id, n_terms)
 
     def explain_vector(self, q: sp.csr_matrix, recommended_id: str, n_terms: int = 5):
-        """:meth:`explain` for a vector (such as ``vectorize(text)``), taken as a query
-        (see :meth:`query_vectors`)."""
+        """:meth:`explain` for a query (such as ``vectorize(text)``)."""
         n_terms = check_k(n_terms, "n_terms")
         x = self.matrix_[self.rows_of([recommended_id])[0]]
-        return shared_terms(self.query_vectors(q), x, self.vectorizer_.words_, n_terms)
+        return shared_terms(q, x, self.vectorizer_.words_, n_terms)
 
     def article_info(self, article_id: str) -> dict:
         """``id``, ``title``, ``category`` and ``published`` (ISO, or None) of an article."""

@@ -13,39 +13,71 @@ from typing import NamedTuple
 import numpy as np
 import scipy.sparse as sp
 
+from ..errors import ParameterError
 from ..index.topk import check_k, keep_strongest, top_k
 from ..vectors.tfidf import l2_normalize
 from .controls import active, apply_controls
 
-__all__ = ["PLAIN_TFIDF", "ContentIndex", "Request", "apply_length_prior", "query_vectors",
-           "search_rows"]
+__all__ = ["PLAIN_TFIDF", "SCORINGS", "ContentIndex", "check_scoring", "Request", "apply_length_prior", "mlt_queries",
+           "query_vectors", "search_rows"]
 
 #: The scoring settings of plain TF-IDF cosine (idf power 1, every query term, no length
 #: prior): the baseline of the ablations, and what folders written before these settings
 #: existed scored with.
-PLAIN_TFIDF = {"idf_power": 1.0, "query_terms": None, "length_prior": 0.0}
+PLAIN_TFIDF = {"scoring": "cosine", "idf_power": 1.0, "query_terms": None,
+               "length_prior": 0.0}
 
 
 class Request(NamedTuple):
     """The filters of one call: ``times`` holds one as-of time per query (int64 seconds,
     UNDATED for none); ``max_age``, ``since``, ``until`` are seconds or None; ``allowed``
-    is a mask of the rows that may be recommended, or None for all."""
+    is a mask of the rows that may be recommended, or None for all; ``zone`` the time zone
+    of a calendar window, None for a rolling one."""
 
     times: np.ndarray
     max_age: int | None
     since: int | None
     until: int | None
     allowed: np.ndarray | None
+    zone: object = None
+
+
+#: The scorings a model can use: "mlt" (BM25 rows, More Like This queries,
+#: :mod:`recommender.vectors.bm25`) and "cosine" (TF-IDF rows with the length prior).
+SCORINGS = ("mlt", "cosine")
+
+
+def check_scoring(value) -> str:
+    """``value`` if it is one of :data:`SCORINGS`, else a ParameterError naming them."""
+    if not isinstance(value, str) or value not in SCORINGS:
+        raise ParameterError(f"scoring must be one of {', '.join(map(repr, SCORINGS))}, got "
+                             f"{value!r}")
+    return value
 
 
 class ContentIndex:
-    """The model's rows as the top-k search reads them (``matrix``: float32 CSR, unit rows
-    scaled by the length prior). Do not modify ``matrix`` in place."""
+    """The model's rows as the top-k search reads them (``matrix``: float32 CSR, unit
+    TF-IDF rows scaled by the length prior, or BM25 rows) and, for More Like This, each
+    row's query (``queries``: binary float32 CSR; None for cosine) and what both are made
+    of (``counts``, ``lengths``: see :class:`~recommender.vectors.bm25.Bm25Vectors`).
+    Do not modify them in place."""
 
-    def __init__(self, matrix: sp.csr_matrix):
+    def __init__(self, matrix: sp.csr_matrix, queries: sp.csr_matrix | None = None, *,
+                 counts: sp.csr_matrix | None = None, lengths: np.ndarray | None = None):
         self.matrix = matrix
+        self.queries = queries
+        self.counts = counts
+        self.lengths = lengths
         self._postings: sp.csr_matrix | None = None
         self._units: sp.csr_matrix | None = None
+
+    @classmethod
+    def bm25(cls, vectorizer, counts: sp.csr_matrix, lengths: np.ndarray) -> "ContentIndex":
+        """The BM25 rows and More Like This queries of raw ``counts`` and ``lengths``, as
+        the fitted :class:`~recommender.vectors.bm25.Bm25Vectorizer` weighs them."""
+        queries = mlt_queries(vectorizer.query_weights(counts),
+                              vectorizer.settings()["query_terms"])
+        return cls(vectorizer.weigh(counts, lengths), queries, counts=counts, lengths=lengths)
 
     def postings(self) -> sp.csr_matrix:
         """``matrix.T`` as CSR, made on first use: scores a few queries from their terms'
@@ -91,6 +123,16 @@ def query_vectors(X: sp.csr_matrix, query_terms: int | None) -> sp.csr_matrix:
     return l2_normalize(Q)
 
 
+def mlt_queries(weights: sp.csr_matrix, query_terms: int) -> sp.csr_matrix:
+    """More Like This queries from their terms' weights
+    (:meth:`~recommender.vectors.bm25.Bm25Vectorizer.query_weights`): each row's
+    ``query_terms`` largest entries, all set to 1 (float32 CSR; ties at the cut go to the
+    lower column)."""
+    Q = keep_strongest(sp.csr_matrix(weights), query_terms)
+    return sp.csr_matrix((np.ones(Q.nnz, np.float32), Q.indices.astype(np.int32), Q.indptr),
+                         shape=Q.shape)
+
+
 def search_rows(model, Q, k, request: Request, *, skip, source_titles=None):
     """Row numbers and scores, shape ``(n, k)``, of the top-``k`` of each query row of
     ``Q`` for ``model``: the request's filters applied, then the model's learned re-ranker
@@ -102,7 +144,7 @@ def search_rows(model, Q, k, request: Request, *, skip, source_titles=None):
     k = min(check_k(k), max(n_rows - 1, 1))
     n = Q.shape[0]
     lo, hi = catalogue.windows(request.times, max_age=request.max_age, since=request.since,
-                               until=request.until)
+                               until=request.until, zone=request.zone)
     reranker = model.reranker_
     controls = model.controls()
     controlled = active(controls)

@@ -8,7 +8,7 @@ matrix with L2-normalised rows. Articles are streamed: only the sparse counts ar
 
 from __future__ import annotations
 
-from typing import Iterable
+from typing import Iterable, NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
@@ -19,7 +19,8 @@ from ..errors import NotFittedError, ParameterError
 from ..text import FrenchAnalyzer
 from .counting import DEFAULT_CHUNK_SIZE, CountMerger, chunked, count_texts
 
-__all__ = ["DEFAULT_FIELD_WEIGHTS", "FieldTfidfVectorizer", "l2_normalize"]
+__all__ = ["DEFAULT_FIELD_WEIGHTS", "FieldTfidfVectorizer", "Terms", "display_words", "l2_normalize",
+           "select_terms"]
 
 #: Chosen by measurement on half of the dev lists of the shared corpus, confirmed on the
 #: other half (EVALUATION.md). With sublinear tf a weight multiplies the count before the
@@ -123,24 +124,13 @@ class FieldTfidfVectorizer(Params):
         check_number(self.max_df, "max_df", "in (0, 1]", low=0, high=1, low_open=True)
         self.settings()  # field weights, analyzer and idf_power checked before the work
         vocabulary: dict[str, int] = {}
-        counts, word_stats = self._count(articles, vocabulary, grow=True)
+        counts, word_stats = self.count(articles, vocabulary, grow=True)
         n = counts.shape[0]
-        df = np.bincount(counts.indices, minlength=len(vocabulary))
-        keep = (df >= self.min_df) & (df <= self.max_df * n)
-        if not keep.any():
-            raise ParameterError(f"no term is left after min_df={self.min_df} and "
-                                 f"max_df={self.max_df} on {n} articles; lower min_df")
-        old_terms = np.array(list(vocabulary), dtype=object)
-        # Columns in alphabetical order of the terms, so a model's files are reproducible.
-        kept = np.flatnonzero(keep)
-        kept = kept[np.argsort(old_terms[kept].astype(str), kind="stable")]
-        old_to_new = np.full(len(vocabulary), -1, np.int64)
-        old_to_new[kept] = np.arange(len(kept))
-        counts = counts[:, kept].tocsr()
-        terms = old_terms[kept].tolist()
+        kept = select_terms(counts, vocabulary, word_stats, min_df=self.min_df,
+                            max_df=self.max_df)
+        counts, terms, df, self.words_ = kept
         self.vocabulary_ = {t: i for i, t in enumerate(terms)}
-        self.idf_ = (np.log((1 + n) / (1 + df[kept])) + 1).astype(np.float32)
-        self.words_ = self._display_words(word_stats, old_to_new, terms)
+        self.idf_ = (np.log((1 + n) / (1 + df)) + 1).astype(np.float32)
         return self._weigh(counts)
 
     def fit(self, articles: Iterable[Article]) -> "FieldTfidfVectorizer":
@@ -150,19 +140,21 @@ class FieldTfidfVectorizer(Params):
     def transform(self, articles: Iterable[Article]) -> sp.csr_matrix:
         """Vectors of articles (fitted vocabulary only; unknown words are ignored)."""
         self._check_fitted()
-        return self._weigh(self._count(articles, self.vocabulary_, grow=False)[0])
+        return self._weigh(self.count(articles, self.vocabulary_, grow=False)[0])
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "idf_"):
             raise NotFittedError("this vectorizer is not fitted yet; call fit() first")
 
-    def _count(self, articles, vocabulary: dict, grow: bool):
+    def count(self, articles, vocabulary: dict, *, grow: bool, rest: bool = False):
         """Weighted term counts as CSR, and each distinct word's column and frequency.
 
         Articles are analysed in chunks (:mod:`~recommender.vectors.counting`), in ``n_jobs``
         worker processes when more than one; the result is the same for any ``n_jobs``.
         Each distinct word is mapped to its term once; the vocabulary grows with new terms
-        when ``grow`` is true.
+        when ``grow`` is true. With ``rest``, the terms not in a fixed vocabulary are
+        counted together in one more column, ``len(vocabulary)``: a text's length in terms
+        is then the sum of its row.
         """
         chunk_size = check_int(self.chunk_size, "chunk_size")
         n_jobs = check_jobs(self.n_jobs)
@@ -171,22 +163,12 @@ class FieldTfidfVectorizer(Params):
         names = [name for name, _ in weights]
         texts = ([getattr(article, name) for name in names] for article in articles)
         chunks = chunked(texts, chunk_size)
+        other = len(vocabulary) if rest and not grow else -1
         merger = CountMerger([w for _, w in weights],
-                             lambda word: self._column(analyzer.term(word), vocabulary, grow))
+                             lambda word: _column(analyzer.term(word), vocabulary, grow, other))
         for counts in count_texts(analyzer, chunks, n_jobs):
             merger.add(counts)
-        return merger.result(len(vocabulary))
-
-    @staticmethod
-    def _column(term, vocabulary: dict, grow: bool) -> int:
-        if term is None:
-            return -1
-        col = vocabulary.get(term)
-        if col is None:
-            if not grow:
-                return -1
-            col = vocabulary[term] = len(vocabulary)
-        return col
+        return merger.result(len(vocabulary) + (other >= 0))
 
     def _weigh(self, counts: sp.csr_matrix) -> sp.csr_matrix:
         X = counts.astype(np.float32, copy=True)
@@ -198,23 +180,6 @@ class FieldTfidfVectorizer(Params):
         X.data *= idf[X.indices]
         return l2_normalize(X)
 
-    @staticmethod
-    def _display_words(word_stats, old_to_new: np.ndarray, terms: list[str]) -> list[str]:
-        """For each term, its most frequent word in the corpus (ties: the shorter)."""
-        words, column, frequency = word_stats
-        words = np.asarray(words, dtype=object)
-        new = np.where(column >= 0, old_to_new[np.maximum(column, 0)], -1)
-        ok = new >= 0
-        lengths = np.fromiter((len(w) for w in words), dtype=np.int64, count=len(words))
-        # Sort by column, then most frequent, then shortest: the first of each column wins.
-        order = np.lexsort((lengths[ok], -frequency[ok], new[ok]))
-        cols, best = new[ok][order], words[ok][order]
-        first = np.r_[True, cols[1:] != cols[:-1]]
-        shown = list(terms)
-        for col, word in zip(cols[first], best[first]):
-            shown[col] = word
-        return shown
-
     def terms(self) -> np.ndarray:
         """The terms (stems) in column order."""
         self._check_fitted()
@@ -222,6 +187,68 @@ class FieldTfidfVectorizer(Params):
         for t, i in self.vocabulary_.items():
             out[i] = t
         return out
+
+
+class Terms(NamedTuple):
+    """What :func:`select_terms` keeps: the counts of the kept terms (columns in
+    alphabetical order of the terms), the terms, their document frequencies and the word
+    shown for each."""
+
+    counts: sp.csr_matrix
+    terms: list
+    df: np.ndarray
+    words: list
+
+
+def select_terms(counts: sp.csr_matrix, vocabulary: dict, word_stats, *, min_df: int,
+                 max_df: float) -> Terms:
+    """Keep the terms of ``counts`` found in at least ``min_df`` and at most ``max_df``
+    (a share) of its rows; ParameterError when none is left."""
+    n = counts.shape[0]
+    df = np.bincount(counts.indices, minlength=len(vocabulary))
+    keep = (df >= min_df) & (df <= max_df * n)
+    if not keep.any():
+        raise ParameterError(f"no term is left after min_df={min_df} and "
+                             f"max_df={max_df} on {n} articles; lower min_df")
+    old_terms = np.array(list(vocabulary), dtype=object)
+    # Columns in alphabetical order of the terms, so a model's files are reproducible.
+    kept = np.flatnonzero(keep)
+    kept = kept[np.argsort(old_terms[kept].astype(str), kind="stable")]
+    old_to_new = np.full(len(vocabulary), -1, np.int64)
+    old_to_new[kept] = np.arange(len(kept))
+    terms = old_terms[kept].tolist()
+    return Terms(counts[:, kept].tocsr(), terms, df[kept],
+                 display_words(word_stats, old_to_new, terms))
+
+
+def display_words(word_stats, old_to_new: np.ndarray, terms: list[str]) -> list[str]:
+    """For each term, its most frequent word in the corpus (ties: the shorter)."""
+    words, column, frequency = word_stats
+    words = np.asarray(words, dtype=object)
+    new = np.where(column >= 0, old_to_new[np.maximum(column, 0)], -1)
+    ok = new >= 0
+    lengths = np.fromiter((len(w) for w in words), dtype=np.int64, count=len(words))
+    # Sort by column, then most frequent, then shortest: the first of each column wins.
+    order = np.lexsort((lengths[ok], -frequency[ok], new[ok]))
+    cols, best = new[ok][order], words[ok][order]
+    first = np.r_[True, cols[1:] != cols[:-1]]
+    shown = list(terms)
+    for col, word in zip(cols[first], best[first]):
+        shown[col] = word
+    return shown
+
+
+def _column(term, vocabulary: dict, grow: bool, other: int) -> int:
+    """The column of a term: a new one when ``grow``, else ``other`` for a term outside
+    the vocabulary (-1: dropped)."""
+    if term is None:
+        return -1
+    col = vocabulary.get(term)
+    if col is None:
+        if not grow:
+            return other
+        col = vocabulary[term] = len(vocabulary)
+    return col
 
 
 def l2_normalize(X: sp.csr_matrix) -> sp.csr_matrix:
