@@ -11,6 +11,7 @@ from tqdm import tqdm
 from ..corpus import read_corpus
 from ..errors import ParameterError
 from ..model.estimator import DEFAULT_MAX_AGE, ArticleRecommender
+from ..model.search import SCORINGS
 from ..store import check_replaceable
 from ..truth import half_of, read_ground_truth
 from .options import common_options, control_options, days, positive_int, set_controls, \
@@ -32,8 +33,17 @@ def add_train(sub) -> None:
                           "chosen on the shared corpus's lists)")
     age.add_argument("--no-max-age", dest="max_age", action="store_const", const=None,
                      help="no freshness limit by default")
-    p.add_argument("--min-df", type=positive_int, default=ArticleRecommender().min_df,
-                   help="ignore words in fewer articles (default: %(default)s)")
+    p.add_argument("--scoring", choices=SCORINGS, default="mlt",
+                   help="mlt: More Like This (BM25, the queries of Lucene's MoreLikeThis); "
+                        "cosine: TF-IDF cosine (default: %(default)s)")
+    p.add_argument("--window", choices=("calendar", "rolling"), default="calendar",
+                   help="the freshness window: from the start of the day --max-age days "
+                        "before (calendar, in --time-zone), or that many days back to the "
+                        "second (rolling) (default: %(default)s)")
+    p.add_argument("--time-zone", default="Europe/Paris",
+                   help="the time zone of the calendar window's days (default: %(default)s)")
+    p.add_argument("--min-df", type=positive_int, default=None,
+                   help="ignore words in fewer articles (default: 5 with mlt, 3 with cosine)")
     p.add_argument("--learn-from", metavar="GROUND_TRUTH",
                    help="learned mode: re-rank with what these related lists teach (a corpus "
                         "with 'related', or a TSV of links as for evaluate)")
@@ -64,7 +74,8 @@ def train(args) -> int:
             truth = half_of(truth, args.learn_half)
     elif args.learn_half:
         raise ParameterError("--learn-half needs --learn-from GROUND_TRUTH")
-    model = ArticleRecommender(max_age=args.max_age, min_df=args.min_df, n_jobs=args.jobs,
+    model = ArticleRecommender(scoring=args.scoring, max_age=args.max_age, min_df=args.min_df,
+                               window=args.window, time_zone=args.time_zone, n_jobs=args.jobs,
                                analyzer={"stem": True} if args.stem else None,
                                table_size=args.table_size)
     set_controls(model, args)

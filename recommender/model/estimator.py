@@ -23,12 +23,11 @@ from ..errors import CorpusError, CorpusWarning, ParameterError, UndatedWarning
 from ..index.topk import DEFAULT_BLOCK_BYTES
 from ..store import read_folder, write_folder
 from ..times import check_days, to_iso
-from ..vectors.bm25 import Bm25Vectorizer
-from ..vectors.tfidf import FieldTfidfVectorizer, l2_normalize
 from .catalogue import Catalogue, CatalogueBuilder
 from .folder import model_files, model_from_files
 from .learned import learn_reranker
-from .search import ContentIndex, apply_length_prior, check_scoring, search_rows
+from .scoring import SCORING_SETTINGS, rescored, vectorizer_for
+from .search import ContentIndex, apply_length_prior, search_rows
 from .recommend import Recommendations, Recommending
 from .table import NeighbourTable
 
@@ -42,44 +41,51 @@ logger = logging.getLogger(__name__)
 #: 62 days found the most of them (EVALUATION.md).
 DEFAULT_MAX_AGE = 62.0
 
-#: What :meth:`ArticleRecommender.with_scoring` can change without refitting, by scoring.
-SCORING_SETTINGS = {"cosine": ("idf_power", "query_terms", "length_prior", "window"),
-                    "mlt": ("k1", "b", "mlt_idf_power", "mlt_terms", "min_term_freq",
-                            "window")}
 
 
 class ArticleRecommender(Recommending, Params):
-    """Related articles by cosine similarity of French TF-IDF vectors.
+    """Related articles of French news, by More Like This (BM25) or TF-IDF cosine.
 
-    An article's score for a query is the cosine of their vectors (the query keeps only
-    its ``query_terms`` strongest terms) times the article's length prior. The defaults were
+    With ``scoring="mlt"`` (the default) an article's query is its ``mlt_terms`` terms of
+    highest tf × idf among those it says at least ``min_term_freq`` times, all weighted
+    equally, and a candidate's score is its BM25 over them (one field: title, lead and body;
+    no stop list), as Lucene's ``MoreLikeThis`` does (:mod:`recommender.vectors.bm25`). With
+    ``scoring="cosine"`` it is the cosine of TF-IDF vectors (the query keeps its
+    ``query_terms`` strongest terms) times the candidate's length prior. The defaults were
     chosen on half of the shared corpus's dev lists and confirmed on the other half
     (``EVALUATION.md``).
 
     Parameters
     ----------
+    scoring : {"mlt", "cosine"}, default="mlt"
     field_weights : dict, optional
-        Weight of ``title``, ``heading`` (lead) and ``body`` in an article's vector;
-        default :data:`~recommender.vectors.tfidf.DEFAULT_FIELD_WEIGHTS`.
-    min_df : int, default=3
-        Terms in fewer articles are ignored.
-    max_df : float, default=0.5
-        Terms in more than this share of the articles are ignored.
+        Weight of ``title``, ``heading`` (lead) and ``body``: default
+        :data:`~recommender.vectors.bm25.MLT_FIELD_WEIGHTS` (one field) for mlt,
+        :data:`~recommender.vectors.tfidf.DEFAULT_FIELD_WEIGHTS` for cosine.
+    min_df : int, optional
+        Terms in fewer articles are ignored (default 5 for mlt, 3 for cosine).
+    max_df : float, optional
+        Terms in more than this share of the articles are ignored (default 1.0 for mlt, 0.5
+        for cosine).
     sublinear_tf : bool, default=True
-        Use ``1 + ln(count)`` for term counts.
+        Cosine: use ``1 + ln(count)`` for term counts.
     analyzer : dict, optional
-        Parameters of :class:`~recommender.text.FrenchAnalyzer`, e.g. ``{"stem": True}`` for
-        Snowball stems (off by default: whole words matched the site's lists better).
-    idf_power : float, default=0.25
-        Exponent of the idf in the term weights (1 for plain TF-IDF). Plain idf lets one
-        rare word (a name cited once) decide a match; 0.25 found more of the site's links.
-    query_terms : int or None, default=20
-        Score with only the strongest terms of the query article, as Elasticsearch's
-        "More Like This" does (``None`` for all): its main words, not every word it cites.
-    length_prior : float, default=0.2
-        Scores are multiplied by ``(n / mean n) ** length_prior``, where ``n`` is the number
-        of distinct terms of the recommended article: cosine favours short texts; the site's
-        lists favour fuller articles. 0 for plain cosine.
+        Parameters of :class:`~recommender.text.FrenchAnalyzer`, e.g. ``{"stem": True}``
+        for Snowball stems (off by default: whole words matched the site's lists better).
+        For mlt they go over :data:`~recommender.vectors.bm25.MLT_ANALYZER` (no stop list).
+    idf_power, query_terms, length_prior : cosine scoring, defaults 0.25, 20, 0.2
+        Exponent of the idf in the term weights (1 for plain TF-IDF); the strongest terms
+        a query keeps (None for all); scores multiplied by ``(n / mean n) ** length_prior``
+        (``n``: the candidate's distinct terms; cosine favours short texts, the site's lists
+        fuller ones). Also the settings of the cosine features of the learned mode.
+    k1, b, mlt_idf_power, mlt_terms : mlt scoring, defaults 0.8, 0.75, 0.75, 30
+        BM25's term saturation and length normalisation, the exponent of its idf, the
+        query's number of terms.
+    min_term_freq, query_stop_words : mlt scoring, default "auto"
+        How often a query term occurs in its article, and whether stop words stay out of
+        queries: "auto" is 2 and no, or for a corpus of short texts (titles, leads) 1 and
+        yes (:data:`~recommender.vectors.bm25.SHORT_TEXT_TERMS`; the median length is in
+        the manifest).
     half_life, dedupe, diversity, min_score : optional
         Newsroom controls, off by default (:mod:`recommender.model.controls`): a freshness decay
         with this half-life in days; dropping a candidate whose text has at least this
@@ -91,6 +97,11 @@ class ArticleRecommender(Recommending, Params):
         Default freshness, in days: recommend only articles at most this old, counted
         back from ``as_of`` (or from the newest article). ``None`` (or
         :data:`~recommender.times.NO_LIMIT`) for no limit.
+    window : {"calendar", "rolling"}, default="calendar"
+        Calendar: from the start of the day ``max_age`` whole days before, days as in
+        ``time_zone`` (the site's own box showed all its targets in such a window);
+        rolling: ``max_age`` days back to the second.
+    time_zone : str, default="Europe/Paris"
     max_block_bytes : int, default=256 MiB
         Memory for one block of scores when many articles are scored at once.
     n_jobs : int, default=1
@@ -114,9 +125,9 @@ class ArticleRecommender(Recommending, Params):
     categories_ : ndarray of str
     titles_ : ndarray of object (str)
     matrix_ : csr_matrix of float32, shape (n_articles, n_terms)
-        TF-IDF rows, L2-normalised, then scaled by the length prior (so that one sparse
-        product gives the scores).
-    vectorizer_ : FieldTfidfVectorizer
+        The rows as scored: BM25 (mlt), or unit TF-IDF rows scaled by the length prior
+        (cosine); a score is the dot product of a query (:meth:`row_queries`) with a row.
+    vectorizer_ : Bm25Vectorizer or FieldTfidfVectorizer
     info_ : dict
         Article count, corpus checksum, creation time and other facts saved with the model.
     table_indices_ : ndarray of int32, shape (n_articles, width), or None
@@ -130,7 +141,7 @@ class ArticleRecommender(Recommending, Params):
     def __init__(self, *, scoring="mlt", field_weights=None, min_df=None, max_df=None,
                  sublinear_tf=True, analyzer=None, idf_power=0.25, query_terms=20,
                  length_prior=0.2, k1=0.8, b=0.75, mlt_idf_power=0.75, mlt_terms=30,
-                 min_term_freq=2, half_life=None, dedupe=None, diversity=0.0,
+                 min_term_freq="auto", query_stop_words="auto", half_life=None, dedupe=None, diversity=0.0,
                  min_score=None, max_age=None, window="calendar", time_zone="Europe/Paris",
                  max_block_bytes=DEFAULT_BLOCK_BYTES, n_jobs=1, table_size=50):
         self.scoring = scoring
@@ -147,6 +158,7 @@ class ArticleRecommender(Recommending, Params):
         self.mlt_idf_power = mlt_idf_power
         self.mlt_terms = mlt_terms
         self.min_term_freq = min_term_freq
+        self.query_stop_words = query_stop_words
         self.half_life = half_life
         self.dedupe = dedupe
         self.diversity = diversity
@@ -259,19 +271,7 @@ class ArticleRecommender(Recommending, Params):
         """The vectorizer of ``scoring``, with this model's parameters (unfitted):
         :class:`~recommender.vectors.bm25.Bm25Vectorizer` for ``"mlt"``,
         :class:`~recommender.vectors.tfidf.FieldTfidfVectorizer` for ``"cosine"``."""
-        scoring = check_scoring(self.scoring)
-        if scoring == "mlt":
-            return Bm25Vectorizer(field_weights=self.field_weights,
-                                  min_df=5 if self.min_df is None else self.min_df,
-                                  max_df=1.0 if self.max_df is None else self.max_df,
-                                  analyzer=self.analyzer, k1=self.k1, b=self.b,
-                                  idf_power=self.mlt_idf_power, query_terms=self.mlt_terms,
-                                  min_term_freq=self.min_term_freq, n_jobs=self.n_jobs)
-        return FieldTfidfVectorizer(field_weights=self.field_weights,
-                                    min_df=3 if self.min_df is None else self.min_df,
-                                    max_df=0.5 if self.max_df is None else self.max_df,
-                                    analyzer=self.analyzer, idf_power=self.idf_power,
-                                    sublinear_tf=self.sublinear_tf, n_jobs=self.n_jobs)
+        return vectorizer_for(self)
 
     def _check_scoring_params(self) -> None:
         self.make_vectorizer().settings()
@@ -345,21 +345,7 @@ class ArticleRecommender(Recommending, Params):
         for name, value in changes.items():
             setattr(other, name, value)
         other._check_scoring_params()
-        if self.scoring == "mlt":
-            vectorizer = self.vectorizer_.with_settings(
-                k1=other.k1, b=other.b, idf_power=other.mlt_idf_power,
-                query_terms=other.mlt_terms, min_term_freq=other.min_term_freq)
-            content = ContentIndex.bm25(vectorizer, self.content_.counts, self.content_.lengths)
-        else:
-            vectorizer = copy.copy(self.vectorizer_)
-            vectorizer.idf_power = other.idf_power
-            X = l2_normalize(self.matrix_.copy())  # back to unit rows
-            if other.idf_power != self.idf_power:
-                change = (self.vectorizer_.idf_.astype(np.float64)
-                          ** (other.idf_power - self.idf_power))
-                X.data *= change[X.indices].astype(np.float32)
-                l2_normalize(X)
-            content = ContentIndex(apply_length_prior(X, other.length_prior))
+        vectorizer, content = rescored(self, other)
         # the table holds the lists of the old scoring
         return other.assemble(vectorizer=vectorizer, content=content,
                               catalogue=self.catalogue_, info=self.info_)

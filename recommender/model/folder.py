@@ -78,14 +78,15 @@ def model_files(model):
     manifest = {
         "params": {**model.get_params(), "max_age": model.max_age_days_},
         "vectorizer": vec.settings(),
-        **({"bm25": {"n_documents": vec.n_documents_, "mean_length": vec.mean_length_}}
+        **({"bm25": {"n_documents": vec.n_documents_, "mean_length": vec.mean_length_,
+                     "median_length": vec.median_length_}}
            if content.lengths is not None else {}),
         "shape": list(X.shape),
         "nnz": int(X.nnz),
         **{k: v for k, v in model.info_.items() if k != "learned"},
         **({} if reranker is None else {"learned": {
             **reranker.info_, "params": reranker.get_params(),
-            "features": list(FEATURES), "baseline": reranker.trees_.baseline,
+            "features": list(reranker.features_), "baseline": reranker.trees_.baseline,
             "category_share": reranker.category_share_}}),
     }
     return arrays, documents, manifest
@@ -194,9 +195,10 @@ def _vectorizer(files: ModelFiles, n_terms: int, bm25_matrix=None):
         if bm25_matrix is not None:
             facts = files.manifest.get("bm25")
             if not (isinstance(facts, dict) and type(facts.get("n_documents")) is int
-                    and is_number(facts.get("mean_length")) and facts["mean_length"] >= 0):
-                raise TypeError(f"bm25 must hold n_documents (an integer) and mean_length "
-                                f"(a number), got {facts!r}")
+                    and all(is_number(facts.get(k)) and facts[k] >= 0
+                            for k in ("mean_length", "median_length"))):
+                raise TypeError(f"bm25 must hold n_documents (an integer), mean_length and "
+                                f"median_length (numbers), got {facts!r}")
     except (TypeError, ValueError) as exc:  # ParameterError is a ValueError
         raise files.refuse(f"{MANIFEST}: vectorizer: {exc}; the model is damaged. Retrain "
                            f"it.") from None
@@ -210,6 +212,7 @@ def _vectorizer(files: ModelFiles, n_terms: int, bm25_matrix=None):
         vec.df_ = np.bincount(bm25_matrix.indices, minlength=n_terms).astype(np.int64)
         vec.n_documents_ = files.manifest["bm25"]["n_documents"]
         vec.mean_length_ = float(files.manifest["bm25"]["mean_length"])
+        vec.median_length_ = float(files.manifest["bm25"]["median_length"])
     return vec
 
 
@@ -282,14 +285,17 @@ _TREE_DTYPES = {"feature": np.int32, "threshold": np.float64, "left": np.int32,
 
 
 def _reranker(files: ModelFiles, learned: dict, n_articles: int) -> LinkReranker:
-    if learned.get("features") != list(FEATURES):
+    features = learned.get("features")
+    if (not isinstance(features, list) or not features
+            or not all(isinstance(f, str) and f in FEATURES for f in features)):
         raise files.refuse(f"the re-ranker was trained on other features "
-                           f"({learned.get('features')}); retrain it with this version")
+                           f"({features}); retrain it with this version")
     try:
         arrays = {k: files.array(f"reranker.{k}.npy", dtype=dtype, shape=(None,))
                   for k, dtype in _TREE_DTYPES.items()}
-        _check_trees(files, arrays, learned["baseline"])
+        _check_trees(files, arrays, learned["baseline"], len(features))
         reranker = LinkReranker(**learned["params"])
+        reranker.features_ = tuple(features)
         check_k(reranker.n_candidates, "n_candidates")
         reranker.trees_ = Trees(**arrays, baseline=learned["baseline"])
         reranker.links_ = files.array("reranker.links.npy", dtype=np.float64, shape=(None,))
@@ -312,7 +318,7 @@ def _reranker(files: ModelFiles, learned: dict, n_articles: int) -> LinkReranker
     return reranker
 
 
-def _check_trees(files: ModelFiles, arrays: dict, baseline) -> None:
+def _check_trees(files: ModelFiles, arrays: dict, baseline, n_features: int) -> None:
     """Every walk of the trees stays within them and ends: each tree is the nodes from its
     root to the next root, an inner node's children come after it within its tree (so no
     walk loops), its feature is one of FEATURES; values are finite."""
@@ -333,9 +339,9 @@ def _check_trees(files: ModelFiles, arrays: dict, baseline) -> None:
         if ((child <= inner) | (child >= ends)).any():
             raise files.refuse(f"reranker.{name}.npy sends a node outside its tree or back; "
                                f"retrain it")
-    if (arrays["feature"][inner].view(np.uint32) >= len(FEATURES)).any():
+    if (arrays["feature"][inner].view(np.uint32) >= n_features).any():
         raise files.refuse(f"reranker.feature.npy holds a feature outside [0, "
-                           f"{len(FEATURES)}); retrain it")
+                           f"{n_features}); retrain it")
     if not (np.isfinite(arrays["value"]).all() and is_number(baseline)):
         raise files.refuse("the re-ranker's values (reranker.value.npy, baseline) are not "
                            "all finite numbers; retrain it")

@@ -21,7 +21,7 @@ from ..times import (UNDATED, check_days, days_to_seconds, time_zone, times_of,
                      to_seconds)
 from .controls import active, check_controls
 from .explain import shared_terms
-from .rerank import PairContext
+from .rerank import PairContext, TextSources
 from ..vectors.tfidf import l2_normalize
 from .search import Request, mlt_queries, query_vectors, search_rows
 
@@ -165,10 +165,17 @@ class Recommending:
         """
         article = self._as_article(text)
         Q = self.text_queries([article])
-        titles = self.title_vectors([article.title])
         request = self._request(1, as_of=as_of, max_age=max_age, since=since, until=until,
                                 categories=categories, exclude=exclude)
-        idx, scores = search_rows(self, Q, k, request, skip=None, source_titles=titles)
+        sources = None
+        if self.reranker_ is not None:
+            counts = None
+            if self.content_.counts is not None:
+                counts = self._loose(self.vectorizer_.transform_vectors([article]).counts)
+            sources = TextSources(self.title_vectors([article.title]),
+                                  self._cosine_queries([article], Q),
+                                  self.vectorizer_.transform([article]), counts)
+        idx, scores = search_rows(self, Q, k, request, skip=None, text_sources=sources)
         ids, scores = self._as_ids(idx, scores)
         keep = np.isfinite(scores[0])
         return ids[0][keep], scores[0][keep]
@@ -241,6 +248,22 @@ class Recommending:
                                self.vectorizer_.settings()["query_terms"])
         return self.query_vectors(self.vectorizer_.transform(articles))
 
+    def _loose(self, counts) -> sp.csr_matrix:
+        """More Like This queries of ``counts`` with terms said once allowed."""
+        vectorizer = self.vectorizer_.with_settings(min_term_freq=1)
+        return mlt_queries(vectorizer.query_weights(counts),
+                           vectorizer.settings()["query_terms"])
+
+    def _cosine_queries(self, articles, Q) -> sp.csr_matrix:
+        """The cosine queries of texts whose queries (by the model's scoring) are ``Q``."""
+        content = self.content_
+        if content.counts is None:
+            return Q
+        counts, _ = self.vectorizer_.transform_vectors(articles)
+        return self.query_vectors(content.cosine_rows(self.vectorizer_, counts,
+                                                      idf_power=self.idf_power,
+                                                      length_prior=0.0))
+
     def title_vectors(self, titles) -> sp.csr_matrix:
         """Unit vectors of titles alone (the model's vectorizer), to compare titles."""
         articles = [Article(id=str(i), title=str(t)) for i, t in enumerate(titles)]
@@ -283,9 +306,16 @@ class Recommending:
     def pair_context(self) -> PairContext:
         """What the learned re-ranker reads of the catalogue, made on first use."""
         if self._pair_context is None:
+            rows = self.content_.cosine_rows(self.vectorizer_, idf_power=self.idf_power,
+                                             length_prior=self.length_prior)
+            every = np.arange(self.n_articles)
+            counts = self.content_.counts
             self._pair_context = PairContext(self.published_, self.categories_,
                                              self.content_.term_counts(),
-                                             self.title_vectors(self.titles_))
+                                             self.title_vectors(self.titles_), rows,
+                                             self.query_vectors(rows), self.matrix_,
+                                             self.row_queries(every),
+                                             None if counts is None else self._loose(counts))
         return self._pair_context
 
     def warm_up(self) -> "Recommending":

@@ -24,10 +24,11 @@ from typing import NamedTuple
 from threadpoolctl import threadpool_limits
 
 from .._checks import Params, check_jobs
-from ..errors import CorpusError
+from ..errors import CorpusError, ParameterError
 from ..times import SECONDS_PER_DAY, UNDATED
 
-__all__ = ["FEATURES", "LinkReranker", "PairContext", "Trees", "pair_features"]
+__all__ = ["FEATURES", "LinkReranker", "PairContext", "TextSources", "Trees",
+           "pair_features"]
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +44,10 @@ FEATURES = (
     "candidate_terms",  # number of distinct terms of the candidate
     "title_cosine",     # cosine of the two titles alone
     "links",            # log(1 + links the site's lists made to the candidate)
+    "cosine_score",     # the cosine scoring's score of the pair (TF-IDF, stop words out)
+    "cosine_rank",      # the candidate's rank among the candidates by that score (0 = best)
+    "reverse_score",    # the score of the source for the candidate's query
+    "loose_score",      # More Like This's score with terms said once allowed in the query
 )
 
 
@@ -53,10 +58,26 @@ class PairContext(NamedTuple):
     categories: np.ndarray   # str
     term_counts: np.ndarray  # distinct terms of each article
     titles: sp.csr_matrix    # unit TF-IDF vectors of the titles alone
+    cosine_rows: sp.csr_matrix     # the rows as the cosine scoring scores them
+    cosine_queries: sp.csr_matrix  # the rows as the cosine scoring queries with them
+    rows: sp.csr_matrix            # the rows as the model scores them
+    queries: sp.csr_matrix         # the rows as the model queries with them
+    loose_queries: sp.csr_matrix | None  # More Like This queries, terms said once allowed
 
 
-def pair_features(context: PairContext, source_rows, candidates, scores, as_of, *, links, category_share,
-                  source_titles=None) -> np.ndarray:
+class TextSources(NamedTuple):
+    """The vectors of sources that are not rows of the model (``similar``): their unit
+    title vectors, their cosine queries, their rows as the model scores rows and their
+    loose queries (see :class:`PairContext`), one row each."""
+
+    titles: sp.csr_matrix
+    cosine: sp.csr_matrix
+    rows: sp.csr_matrix
+    loose: sp.csr_matrix | None = None
+
+
+def pair_features(context: PairContext, source_rows, candidates, scores, as_of, *, links,
+                  category_share, text_sources: TextSources | None = None) -> np.ndarray:
     """Features of the pairs ``(source_rows[i], candidates[i, j])``, shape ``(n, N, F)``.
 
     ``context`` describes the model's rows (:class:`PairContext`).
@@ -64,9 +85,10 @@ def pair_features(context: PairContext, source_rows, candidates, scores, as_of, 
     ``candidates`` holds model rows (-1 for padding), ``scores`` the content scores,
     ``as_of`` the time of each list (seconds, or the model's ``UNDATED``). ``links`` counts
     the site's links to each model row; ``category_share`` maps a category to the share of
-    the links that went to it. ``source_titles`` gives the title vectors of sources that
-    are not rows of the model (``source_rows[i] == -1``), as from :func:`similar`.
+    the links that went to it. ``text_sources`` gives the vectors of sources that are not
+    rows of the model (``source_rows[i] == -1``), as from :func:`similar`.
     """
+    given = text_sources or TextSources(None, None, None, None)
 
     n, width = candidates.shape
     valid = candidates >= 0
@@ -93,14 +115,32 @@ def pair_features(context: PairContext, source_rows, candidates, scores, as_of, 
     shares = [category_share.get(c, 0.0) for c in categories[rows].ravel().tolist()]
     out[..., 6] = np.array(shares, dtype=np.float64).reshape(rows.shape)
     out[..., 7] = context.term_counts[rows]
-    titles = context.titles
-    source_vectors = titles[np.maximum(source_rows, 0)]
-    if source_titles is not None and not known.all():
-        source_vectors = sp.vstack([source_titles[i] if not known[i] else source_vectors[i]
-                                    for i in range(n)]).tocsr()
-    out[..., 8] = _row_dots(source_vectors, titles, rows)
+    out[..., 8] = _row_dots(_sources(context.titles, source_rows, given.titles),
+                            context.titles, rows)
     out[..., 9] = np.log1p(links[rows])
+    cosine = _row_dots(_sources(context.cosine_queries, source_rows, given.cosine),
+                       context.cosine_rows, rows)
+    cosine[~valid] = -np.inf
+    out[..., 10] = cosine
+    order = np.argsort(-cosine, axis=1, kind="stable")
+    np.put_along_axis(out[..., 11], order, np.arange(width, dtype=np.float64)[None, :], 1)
+    out[..., 12] = _row_dots(_sources(context.rows, source_rows, given.rows),
+                             context.queries, rows)
+    if context.loose_queries is not None:
+        out[..., 13] = _row_dots(_sources(context.loose_queries, source_rows, given.loose),
+                                 context.rows, rows)
     out[~valid] = np.nan
+    return out
+
+
+def _sources(vectors: sp.csr_matrix, source_rows, given) -> sp.csr_matrix:
+    """The rows of ``vectors`` of the sources, those not in the model (row -1) taken from
+    ``given``, one row each."""
+    known = source_rows >= 0
+    out = vectors[np.maximum(source_rows, 0)]
+    if given is not None and not known.all():
+        out = sp.vstack([given[i] if not known[i] else out[i]
+                         for i in range(len(source_rows))]).tocsr()
     return out
 
 
@@ -240,9 +280,14 @@ class LinkReranker(Params):
     max_iter, learning_rate, max_leaf_nodes, min_samples_leaf, l2_regularization :
         Those of scikit-learn's ``HistGradientBoostingClassifier``.
     random_state : int, default=0
+    features : sequence of str, optional
+        The pair features to learn from (default: all of :data:`FEATURES`); leave one out
+        to measure what it brings.
 
     Attributes
     ----------
+    features_ : tuple of str
+        The features the trees read, in their column order.
     trees_ : Trees
     links_ : float array, shape (n_articles,)
         Links the learned lists made to each article of the model.
@@ -256,7 +301,7 @@ class LinkReranker(Params):
 
     def __init__(self, *, n_candidates=100, max_iter=200, learning_rate=0.05,
                  max_leaf_nodes=31, min_samples_leaf=40, l2_regularization=1.0,
-                 random_state=0):
+                 random_state=0, features=None):
         self.n_candidates = n_candidates
         self.max_iter = max_iter
         self.learning_rate = learning_rate
@@ -264,6 +309,11 @@ class LinkReranker(Params):
         self.min_samples_leaf = min_samples_leaf
         self.l2_regularization = l2_regularization
         self.random_state = random_state
+        self.features = features
+
+    def columns(self) -> list[int]:
+        """The columns of :data:`FEATURES` that the trees read (those of ``features_``)."""
+        return [FEATURES.index(name) for name in self.features_]
 
     def fit(self, context: PairContext, candidates, scores, *, source_ids, source_rows,
             as_of, link_source, target_rows, n_jobs=1) -> "LinkReranker":
@@ -279,6 +329,13 @@ class LinkReranker(Params):
         """
         from sklearn.ensemble import HistGradientBoostingClassifier  # heavy: only to learn
 
+        chosen = FEATURES if self.features is None else tuple(self.features)
+        unknown = [name for name in chosen if name not in FEATURES]
+        if unknown or not chosen:
+            raise ParameterError(f"features must be some of {', '.join(FEATURES)}; got "
+                                 f"{list(chosen)}")
+        self.features_ = tuple(chosen)
+
         links = np.bincount(target_rows, minlength=len(context.published)).astype(np.float64)
         names, counts = np.unique(context.categories[target_rows], return_counts=True)
         self.category_share_ = {str(c): float(k / len(target_rows))
@@ -292,7 +349,7 @@ class LinkReranker(Params):
         features[..., FEATURES.index("links")] = np.log1p(
             np.maximum(links[np.maximum(candidates, 0)] - label, 0))
         valid = candidates >= 0
-        X, y = features[valid], label[valid]
+        X, y = features[valid][:, self.columns()], label[valid]
         if y.sum() == 0:
             raise CorpusError(
                 f"none of the {len(target_rows):,} learned links has its target among the "
@@ -318,15 +375,15 @@ class LinkReranker(Params):
         return self
 
     def rerank(self, context: PairContext, source_rows, candidates, scores, as_of,
-               source_titles=None):
+               text_sources: TextSources | None = None):
         """Candidates re-ordered by the learned probability; returns ``(rows, probabilities)``
         of the same shape, -1 / -inf padding last."""
         features = pair_features(context, source_rows, candidates, scores, as_of,
                                  links=self.links_, category_share=self.category_share_,
-                                 source_titles=source_titles)
+                                 text_sources=text_sources)
         valid = candidates >= 0
         raw = np.full(candidates.shape, -np.inf)
-        raw[valid] = self.trees_.decision_function(features[valid])
+        raw[valid] = self.trees_.decision_function(features[valid][:, self.columns()])
         probability = np.where(valid, 1 / (1 + np.exp(-raw)), -np.inf).astype(np.float32)
         order = np.lexsort((candidates, -probability), axis=1)
         return (np.take_along_axis(candidates, order, 1),

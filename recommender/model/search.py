@@ -14,6 +14,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..errors import ParameterError
+from ..text import french_stop_words
 from ..index.topk import check_k, keep_strongest, top_k
 from ..vectors.tfidf import l2_normalize
 from .controls import active, apply_controls
@@ -92,6 +93,28 @@ class ContentIndex:
             self._units = l2_normalize(self.matrix.copy())
         return self._units
 
+    def cosine_rows(self, vectorizer, counts: sp.csr_matrix | None = None, *, idf_power: float,
+                    length_prior: float) -> sp.csr_matrix:
+        """Rows as the cosine scoring weighs them, made from More Like This counts (the
+        model's, or ``counts`` of other texts): ``1 + ln(count)`` times the idf to
+        ``idf_power``, stop words and terms of more than half the articles left out, unit
+        rows times the length prior. A cosine model's own rows are its ``matrix``."""
+        if self.counts is None:
+            return self.matrix
+        key = (float(idf_power), vectorizer.n_documents_)
+        if getattr(self, "_cosine_key", None) != key:
+            stops = french_stop_words()
+            n = vectorizer.n_documents_
+            kept = (vectorizer.df_ <= 0.5 * n) & ~np.fromiter(
+                (t in stops for t in vectorizer.terms()), bool, count=len(vectorizer.df_))
+            idf = np.log((1 + n) / (1 + vectorizer.df_)) + 1
+            self._cosine_weights = np.where(kept, idf ** float(idf_power), 0).astype(np.float32)
+            self._cosine_key = key
+        X = sp.csr_matrix(self.counts if counts is None else counts, dtype=np.float32, copy=True)
+        X.data = (1 + np.log(np.maximum(X.data, 1e-3))) * self._cosine_weights[X.indices]
+        X.eliminate_zeros()
+        return apply_length_prior(l2_normalize(X), length_prior)
+
     def term_counts(self) -> np.ndarray:
         """The number of distinct terms of each row."""
         return np.diff(self.matrix.indptr)
@@ -133,11 +156,11 @@ def mlt_queries(weights: sp.csr_matrix, query_terms: int) -> sp.csr_matrix:
                          shape=Q.shape)
 
 
-def search_rows(model, Q, k, request: Request, *, skip, source_titles=None):
+def search_rows(model, Q, k, request: Request, *, skip, text_sources=None):
     """Row numbers and scores, shape ``(n, k)``, of the top-``k`` of each query row of
     ``Q`` for ``model``: the request's filters applied, then the model's learned re-ranker
     and newsroom controls when it has them. ``skip`` holds each query's own row (-1 or
-    None for texts not in the model); ``source_titles`` their title vectors (see
+    None for texts not in the model); ``text_sources`` their vectors (see
     :meth:`~recommender.ArticleRecommender.similar`)."""
     catalogue = model.catalogue_
     n_rows = len(catalogue)
@@ -163,7 +186,7 @@ def search_rows(model, Q, k, request: Request, *, skip, source_titles=None):
     if reranker is not None:
         source_rows = np.full(n, -1, np.int64) if skip is None else skip
         idx, scores = reranker.rerank(model.pair_context(), source_rows, idx, scores, when,
-                                      source_titles)
+                                      text_sources)
     if controlled:
         idx, scores = apply_controls(idx, scores, k, controls, units=model.content_.units(),
                                      published=catalogue.published, as_of=when)

@@ -32,11 +32,21 @@ import scipy.sparse as sp
 
 from .._checks import Params, check_int, check_number
 from ..corpus import Article
-from ..errors import NotFittedError
+from ..errors import NotFittedError, ParameterError
+from ..text import french_stop_words
 from .counting import DEFAULT_CHUNK_SIZE
 from .tfidf import FieldTfidfVectorizer, select_terms
 
-__all__ = ["Bm25Vectorizer", "Bm25Vectors", "MLT_ANALYZER", "MLT_FIELD_WEIGHTS"]
+__all__ = ["AUTO", "Bm25Vectorizer", "Bm25Vectors", "MLT_ANALYZER", "MLT_FIELD_WEIGHTS",
+           "SHORT_TEXT_TERMS"]
+
+#: The value of a setting that the fit chooses from the corpus.
+AUTO = "auto"
+#: A corpus whose median article has fewer terms is one of short texts (titles, or titles
+#: and leads): its queries take terms said once and leave stop words out. On the shared
+#: corpus the median is 10 terms for titles alone, 38 with the leads, 303 for full
+#: articles (EVALUATION.md).
+SHORT_TEXT_TERMS = 100
 
 #: One field: title, lead and body counted together, as a single Lucene field.
 MLT_FIELD_WEIGHTS = {"title": 1.0, "heading": 1.0, "body": 1.0}
@@ -66,8 +76,9 @@ class Bm25Vectorizer(Params):
         Terms in fewer articles are dropped (from the rows and so from the queries).
     max_df : float, default=1.0
         Terms in more than this share of the articles are dropped.
-    analyzer : dict, default=MLT_ANALYZER
-        Parameters of :class:`~recommender.text.FrenchAnalyzer`.
+    analyzer : dict, optional
+        Parameters of :class:`~recommender.text.FrenchAnalyzer`, over
+        :data:`MLT_ANALYZER` (no stop list unless ``{"stop_words": True}``).
     k1 : float, default=0.8
         BM25's term saturation: how fast more occurrences stop adding.
     b : float, default=0.75
@@ -76,16 +87,20 @@ class Bm25Vectorizer(Params):
         Exponent of the BM25 idf in a term's weight.
     query_terms : int, default=30
         Terms of a query: those of highest tf × idf.
-    min_term_freq : int, default=2
-        A query term occurs at least this often in its article (1 for titles only).
+    min_term_freq : int or "auto", default="auto"
+        A query term occurs at least this often in its article. "auto": 2, or 1 for a
+        corpus of short texts (:data:`SHORT_TEXT_TERMS`), where few words repeat.
+    query_stop_words : bool or "auto", default="auto"
+        Leave stop words out of the queries (the rows keep them). "auto": for a corpus of
+        short texts only; in full articles they helped (EVALUATION.md).
     n_jobs, chunk_size :
         Settings of the run (as for :class:`~recommender.vectors.tfidf.FieldTfidfVectorizer`):
         the vectors do not depend on them.
     """
 
     def __init__(self, *, field_weights=None, min_df=5, max_df=1.0, analyzer=None, k1=0.8,
-                 b=0.75, idf_power=0.75, query_terms=30, min_term_freq=2, n_jobs=1,
-                 chunk_size=DEFAULT_CHUNK_SIZE):
+                 b=0.75, idf_power=0.75, query_terms=30, min_term_freq="auto",
+                 query_stop_words="auto", n_jobs=1, chunk_size=DEFAULT_CHUNK_SIZE):
         self.field_weights = field_weights
         self.min_df = min_df
         self.max_df = max_df
@@ -95,6 +110,7 @@ class Bm25Vectorizer(Params):
         self.idf_power = idf_power
         self.query_terms = query_terms
         self.min_term_freq = min_term_freq
+        self.query_stop_words = query_stop_words
         self.n_jobs = n_jobs
         self.chunk_size = chunk_size
 
@@ -112,13 +128,26 @@ class Bm25Vectorizer(Params):
                 "idf_power": check_number(self.idf_power, "idf_power",
                                           "a number between 0 and 4", low=0, high=4),
                 "query_terms": check_int(self.query_terms, "query_terms"),
-                "min_term_freq": check_int(self.min_term_freq, "min_term_freq")}
+                "min_term_freq": self.min_term_freq if self.min_term_freq == AUTO else
+                check_int(self.min_term_freq, "min_term_freq", what="a positive integer or "
+                          "'auto'"),
+                "query_stop_words": _auto_or_bool(self.query_stop_words, "query_stop_words")}
+
+    def query_rule(self) -> tuple[int, bool]:
+        """``(min_term_freq, query_stop_words)`` as fitted: ``"auto"`` resolved from the
+        corpus's median text length (:data:`SHORT_TEXT_TERMS`)."""
+        self._check_fitted()
+        settings = self.settings()
+        short = self.median_length_ < SHORT_TEXT_TERMS
+        min_tf, stops = settings["min_term_freq"], settings["query_stop_words"]
+        return ((1 if short else 2) if min_tf == AUTO else min_tf,
+                short if stops == AUTO else stops)
 
     def _counter(self) -> FieldTfidfVectorizer:
         """The counting half of a TF-IDF vectorizer, with this one's fields and analyzer."""
         return FieldTfidfVectorizer(
             field_weights=MLT_FIELD_WEIGHTS if self.field_weights is None else self.field_weights,
-            analyzer=MLT_ANALYZER if self.analyzer is None else self.analyzer,
+            analyzer={**MLT_ANALYZER, **(self.analyzer or {})},
             n_jobs=self.n_jobs, chunk_size=self.chunk_size)
 
     def build_analyzer(self):
@@ -139,6 +168,7 @@ class Bm25Vectorizer(Params):
         self.df_ = df.astype(np.int64)
         self.n_documents_ = int(counts.shape[0])
         self.mean_length_ = float(lengths.mean()) if len(lengths) else 0.0
+        self.median_length_ = float(np.median(lengths)) if len(lengths) else 0.0
         self.idf_ = self.term_weights(self.df_, self.n_documents_, settings)
         return Bm25Vectors(counts, lengths)
 
@@ -201,13 +231,23 @@ class Bm25Vectorizer(Params):
         idf, as Lucene's MoreLikeThis ranks terms) of the terms a row holds
         ``min_term_freq`` times or more (float64 CSR). A query is the ``query_terms``
         largest of its row, all weighted 1 (:func:`recommender.model.search.mlt_queries`)."""
-        settings = self.settings()
+        min_term_freq, leave_out_stops = self.query_rule()
         X = sp.csr_matrix(counts, dtype=np.float64, copy=True)
-        X.data[X.data < settings["min_term_freq"]] = 0
+        X.data[X.data < min_term_freq] = 0
+        if leave_out_stops:
+            X.data[self._stop_terms()[X.indices]] = 0
         X.eliminate_zeros()
         select_idf = np.log((self.n_documents_ + 1) / (self.df_ + 1.0)) + 1
         X.data *= select_idf[X.indices]
         return X
+
+    def _stop_terms(self) -> np.ndarray:
+        """A mask of the terms that are stop words (made once)."""
+        if getattr(self, "_stops", None) is None or len(self._stops) != len(self.df_):
+            stops = french_stop_words()
+            self._stops = np.fromiter((t in stops for t in self.terms()), bool,
+                                      count=len(self.df_))
+        return self._stops
 
     def terms(self) -> np.ndarray:
         """The terms in column order."""
@@ -216,3 +256,9 @@ class Bm25Vectorizer(Params):
         for t, i in self.vocabulary_.items():
             out[i] = t
         return out
+
+
+def _auto_or_bool(value, name: str):
+    if value == AUTO or isinstance(value, (bool, np.bool_)):
+        return value if value == AUTO else bool(value)
+    raise ParameterError(f"{name} must be true, false or 'auto', got {value!r}")
