@@ -40,7 +40,7 @@ from ..index.topk import top_k
 from ..model.estimator import DEFAULT_MAX_AGE, ArticleRecommender
 from .competitors import COMPETITORS, THREADED, CompetitorMissing, agreement
 from .synthetic import SentencePool, parse_scale
-from .timing import Counted, machine, timed
+from .timing import Counted, alternated, machine, timed
 
 __all__ = ["Bench", "write_json"]
 
@@ -67,7 +67,7 @@ class Bench:
                  sample: int = SAMPLE, seed: int = 0, competitors=tuple(COMPETITORS),
                  exact_limit: int = EXACT_LIMIT, competitor_limit: float = COMPETITOR_LIMIT,
                  print_fn=None, json_path=None, competitor_sample: bool = False,
-                 exact_all: bool = False):
+                 exact_all: bool = False, scorings=("mlt", "cosine")):
         self.corpus = Path(corpus)
         self.scales = [(s, parse_scale(s)) for s in scales]
         self.jobs = list(jobs)
@@ -81,6 +81,7 @@ class Bench:
             raise ParameterError(f"unknown competitor {sorted(unknown)[0]!r}: expected some of "
                              f"{', '.join(COMPETITORS)}")
         self.exact_limit = exact_limit
+        self.scorings = list(scorings)  # the first is the default; the last the baseline
         self.exact_all = exact_all  # the exact all-pairs on every article at every size
         self.competitor_limit = competitor_limit
         self.print = print_fn or (lambda line: print(line, flush=True))
@@ -169,29 +170,36 @@ class Bench:
         words = round(float(np.mean([len(a.title.split()) + len(a.heading.split())
                                      + len(a.body.split()) for a in head])), 1)
         del head
+        models = {}
         for threads in self.jobs:
-            counted = Counted(texts if materialize else make())
+            runs, streams = {}, {}
+            for scoring in self.scorings:
+                counted = streams[scoring] = Counted(texts if materialize else make())
 
-            def fit(counted=counted, threads=threads):
-                counted.n = 0
-                counted.seconds = 0.0
-                return ArticleRecommender(n_jobs=threads, table_size=0).fit(counted)
-
-            cpu = []
-            seconds, peak, model = timed(fit, repeats, cpu)
-            extra = {}
-            if threads == 1:  # one process: its CPU time is the fit's, whatever else runs
-                extra["cpu_seconds"] = round(cpu[0], 3)
-                extra["per_cpu_second"] = round(n / cpu[0], 1)
-            if not materialize:
-                extra["of_which_generating_s"] = round(counted.seconds, 2)
-            X = model.matrix_
-            self.record(scale, n, "fit (analysis + tf-idf)", seconds, threads=threads,
-                        peak=peak, per=n, per_core=round(n / seconds / threads, 1),
-                        vocabulary=X.shape[1], nnz=int(X.nnz),
-                        terms_per_article=round(X.nnz / n, 1),
-                        words_per_article=words, **extra)
+                def fit(counted=counted, threads=threads, scoring=scoring):
+                    counted.n = 0
+                    counted.seconds = 0.0
+                    return ArticleRecommender(scoring=scoring, n_jobs=threads,
+                                              table_size=0).fit(counted)
+                runs[scoring] = fit
+            timings = alternated(runs, repeats, cpu=threads == 1)
+            for scoring, (seconds, peak, model, cpu) in timings.items():
+                extra = {}
+                if cpu is not None:  # one process: its CPU time is the fit's
+                    extra["cpu_seconds"] = round(cpu, 3)
+                    extra["per_cpu_second"] = round(n / cpu, 1)
+                if not materialize:
+                    extra["of_which_generating_s"] = round(streams[scoring].seconds, 2)
+                X = model.matrix_
+                self.record(scale, n, f"fit ({scoring})", seconds, threads=threads,
+                            peak=peak, per=n, per_core=round(n / seconds / threads, 1),
+                            vocabulary=X.shape[1], nnz=int(X.nnz),
+                            terms_per_article=round(X.nnz / n, 1),
+                            words_per_article=words, **extra)
+                models[scoring] = model
+            self.ratios(scale, n, "fit", timings, threads)
         del texts
+        model = models[self.scorings[0]]
         with tempfile.TemporaryDirectory() as tmp:
             folder = Path(tmp) / "model"
             seconds, peak, _ = timed(lambda: model.save(folder), 1)
@@ -199,19 +207,54 @@ class Bench:
             self.record(scale, n, "save", seconds, peak=peak, folder_bytes=size,
                         bytes_per_article=round(size / n, 1))
             seconds, peak, model = timed(lambda: ArticleRecommender.load(folder), self.repeats)
-            self.record(scale, n, "load", seconds, peak=peak)
-        self.latencies(scale, model)
-        self.all_pairs(scale, model)
+            self.record(scale, n, f"load ({self.scorings[0]})", seconds, peak=peak)
+        models[self.scorings[0]] = model
+        for scoring, each in models.items():
+            self.latencies(scale, each, scoring)
+        self.tables(scale, models, repeats)
+        self.all_pairs(scale, models.get("cosine", model), models)
 
-    def latencies(self, scale, model) -> None:
+    def ratios(self, scale, n, stage, timings: dict, threads: int) -> None:
+        """A row of each scoring's time over the last one's (the baseline: cosine)."""
+        if len(timings) < 2:
+            return
+        names = list(timings)
+        base = names[-1]
+        for name in names[:-1]:
+            self.record(scale, n, f"{stage}: {name} / {base}", None, threads=threads,
+                        ratio=round(timings[name][0] / timings[base][0], 3))
+
+    def tables(self, scale, models: dict, repeats: int) -> None:
+        """The neighbour table (top-50 of every article, the model's default filters) of
+        each scoring, alternated."""
+        n = next(iter(models.values())).n_articles
+        if n > self.exact_limit:
+            return
+        for threads in self.jobs:
+            runs = {}
+            for scoring, model in models.items():
+                def build(model=model, threads=threads):
+                    model.n_jobs = threads
+                    return model.build_table(50)
+                runs[scoring] = build
+            timings = alternated(runs, repeats)
+            for scoring, (seconds, peak, _, _) in timings.items():
+                self.record(scale, n, f"neighbour table top-50 ({scoring})", seconds,
+                            threads=threads, peak=peak, per=n)
+            self.ratios(scale, n, "neighbour table", timings, threads)
+            for model in models.values():
+                model.table_ = None
+
+    def latencies(self, scale, model, scoring) -> None:
         n = model.n_articles
         rng = np.random.default_rng(self.seed)
         model.n_jobs = 1
         model.warm_up()  # built once on first use; not part of a request
         ids = rng.choice(model.ids_, size=min(1000, n), replace=False).tolist()
-        self._latency(scale, n, "recommend()", lambda i: model.recommend(i, self.k), ids)
-        self._latency(scale, n, "similar(text)", lambda t: model.similar(t, self.k),
-                      self.query_texts)
+        self._latency(scale, n, f"recommend() ({scoring})",
+                      lambda i: model.recommend(i, self.k), ids)
+        self._latency(scale, n, f"similar(text) ({scoring})",
+                      lambda t: model.similar(t, self.k), self.query_texts)
 
     def _latency(self, scale, n, name, call, queries) -> None:
         """p50 and p99 of ``call`` over ``queries``, one at a time."""
@@ -224,7 +267,9 @@ class Bench:
             self.record(scale, n, f"{name} p{p}", float(np.percentile(times, p)),
                         queries=len(queries))
 
-    def all_pairs(self, scale, model) -> None:
+    def all_pairs(self, scale, model, models: dict) -> None:
+        """The all-pairs top-k of the plain cosine of ``model``'s rows, ours and the
+        competitors', the approximate mode, and each scoring's batch (``models``)."""
         X, XT = self.cosine_rows(model)
         n, k = model.n_articles, self.k
         rng = np.random.default_rng(self.seed)
@@ -253,7 +298,7 @@ class Bench:
                             note=f"timed on {len(sample)} queries, times n/{len(sample)}")
             for label, params in APPROX_SETTINGS.items():
                 self.approx(scale, model, threads, label, params, sample, exact_sample)
-            self.model_batch(scale, model, threads, sample)
+            self.model_batch(scale, models, threads, sample)
         ours_sample = {}
         for name in self.competitors:
             if n > self.exact_limit:
@@ -273,25 +318,32 @@ class Bench:
                     self.competitor(scale, name, X, threads, ours[threads] if threads in ours
                                     else ours[max(ours)])
 
-    def model_batch(self, scale, model, threads, sample) -> None:
-        """``recommend_batch`` of every article with the model's own scoring (its query
-        terms and length prior), over the whole archive, and from the newest 62 days as
-        ``recommender batch`` of a model trained with the defaults does. Above
-        ``exact_limit``, timed on the sampled queries and multiplied out."""
-        n, k = model.n_articles, self.k
-        ids = model.ids_ if n <= self.exact_limit else model.ids_[sample]
-        model.n_jobs = threads
+    def model_batch(self, scale, models: dict, threads, sample) -> None:
+        """``recommend_batch`` of every article with each scoring (alternated), over the
+        whole archive, and from the newest 62 days as ``recommender batch`` of a model
+        trained with the defaults does. Above ``exact_limit``, timed on the sampled
+        queries and multiplied out."""
+        first = next(iter(models.values()))
+        n, k = first.n_articles, self.k
+        ids = first.ids_ if n <= self.exact_limit else first.ids_[sample]
         for label, max_age in (("whole archive", None),
                                (f"newest {DEFAULT_MAX_AGE:g} days", DEFAULT_MAX_AGE)):
-            seconds, peak, _ = timed(
-                lambda: model.recommend_batch(ids, k, max_age=max_age), 1)
-            extra = {}
-            if len(ids) < n:
-                seconds *= n / len(ids)
-                extra.update(extrapolated_from=len(ids),
-                             note=f"timed on {len(ids):,} queries, times n/{len(ids):,}")
-            self.record(scale, n, f"batch top-{k}, model scoring, {label}", seconds,
-                        threads=threads, peak=peak, per=n, **extra)
+            runs = {}
+            for scoring, model in models.items():
+                def batch(model=model, max_age=max_age):
+                    model.n_jobs = threads
+                    return model.recommend_batch(ids, k, max_age=max_age)
+                runs[scoring] = batch
+            timings = alternated(runs, 1 if len(ids) < n or n > 50_000 else self.repeats)
+            for scoring, (seconds, peak, _, _) in timings.items():
+                extra = {}
+                if len(ids) < n:
+                    seconds *= n / len(ids)
+                    extra.update(extrapolated_from=len(ids),
+                                 note=f"timed on {len(ids):,} queries, times n/{len(ids):,}")
+                self.record(scale, n, f"batch top-{k}, {label} ({scoring})", seconds,
+                            threads=threads, peak=peak, per=n, **extra)
+            self.ratios(scale, n, f"batch top-{k}, {label}", timings, threads)
 
     def approx(self, scale, model, threads, label, params, sample, exact_sample) -> None:
         """The approximate mode on every article (or, above ``exact_limit``, on a sample of

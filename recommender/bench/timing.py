@@ -12,7 +12,7 @@ import numpy as np
 
 from .memory import MemorySampler
 
-__all__ = ["Counted", "machine", "timed"]
+__all__ = ["Counted", "alternated", "machine", "timed"]
 
 
 def timed(fn, repeats: int, cpu: list | None = None):
@@ -30,6 +30,27 @@ def timed(fn, repeats: int, cpu: list | None = None):
     if cpu is not None:
         cpu.append(statistics.median(cpus))
     return statistics.median(times), peak, result
+
+
+def alternated(calls: dict, repeats: int, *, cpu: bool = False) -> dict:
+    """``{name: (median seconds, peak bytes, last result, median CPU seconds or None)}`` of
+    ``repeats`` rounds in which each call runs once, in turn: the machine's slow spells fall
+    on every call alike, so their ratios hold."""
+    times = {name: [] for name in calls}
+    cpus = {name: [] for name in calls}
+    peaks = dict.fromkeys(calls, 0)
+    results = {}
+    for _ in range(repeats):
+        for name, fn in calls.items():
+            results[name] = None
+            with MemorySampler() as mem:
+                start, start_cpu = time.perf_counter(), time.process_time()
+                results[name] = fn()
+                times[name].append(time.perf_counter() - start)
+                cpus[name].append(time.process_time() - start_cpu)
+            peaks[name] = max(peaks[name], mem.peak)
+    return {name: (statistics.median(times[name]), peaks[name], results[name],
+                   statistics.median(cpus[name]) if cpu else None) for name in calls}
 
 
 class Counted:

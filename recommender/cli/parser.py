@@ -9,6 +9,7 @@ from .bench import add_bench
 from .evaluate import add_evaluate
 from .related import add_recommend, add_similar
 from .train import add_train
+from .tune import add_tune
 
 __all__ = ["build_parser"]
 
@@ -17,8 +18,9 @@ def build_parser() -> argparse.ArgumentParser:
     """The parser of the command line, with every subcommand."""
     parser = argparse.ArgumentParser(
         prog="recommender",
-        description="Related articles for French news: train, recommend, evaluate.")
+        description="Related articles for French news: train, tune, recommend, evaluate.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for add in (add_train, add_recommend, add_similar, add_batch, add_evaluate, add_bench):
+    for add in (add_train, add_tune, add_recommend, add_similar, add_batch, add_evaluate,
+                add_bench):
         add(sub)
     return parser

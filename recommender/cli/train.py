@@ -43,7 +43,7 @@ def add_train(sub) -> None:
     p.add_argument("--time-zone", default="Europe/Paris",
                    help="the time zone of the calendar window's days (default: %(default)s)")
     p.add_argument("--min-df", type=positive_int, default=None,
-                   help="ignore words in fewer articles (default: 5 with mlt, 3 with cosine)")
+                   help="ignore words in fewer articles (default: 2 with mlt, 3 with cosine)")
     p.add_argument("--learn-from", metavar="GROUND_TRUTH",
                    help="learned mode: re-rank with what these related lists teach (a corpus "
                         "with 'related', or a TSV of links as for evaluate)")

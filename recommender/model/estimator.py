@@ -63,7 +63,7 @@ class ArticleRecommender(Recommending, Params):
         :data:`~recommender.vectors.bm25.MLT_FIELD_WEIGHTS` (one field) for mlt,
         :data:`~recommender.vectors.tfidf.DEFAULT_FIELD_WEIGHTS` for cosine.
     min_df : int, optional
-        Terms in fewer articles are ignored (default 5 for mlt, 3 for cosine).
+        Terms in fewer articles are ignored (default 2 for mlt, 3 for cosine).
     max_df : float, optional
         Terms in more than this share of the articles are ignored (default 1.0 for mlt, 0.5
         for cosine).
@@ -136,6 +136,9 @@ class ArticleRecommender(Recommending, Params):
         Memory-mapped when the model is loaded. None without a table.
     table_scores_ : ndarray of float32, same shape, or None
         Their scores, -inf padded.
+    tuning_ : dict or None
+        What ``recommender tune`` measured of each lever on the site's lists, and chose
+        (:func:`recommender.evaluate.tuning.tune`); saved as ``tuning.json``.
     """
 
     def __init__(self, *, scoring="mlt", field_weights=None, min_df=None, max_df=None,
@@ -239,6 +242,7 @@ class ArticleRecommender(Recommending, Params):
         self.info_ = info
         self.reranker_ = reranker
         self.table_ = table
+        self.tuning_ = None
         self._pair_context = None
         return self
 

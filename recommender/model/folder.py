@@ -69,6 +69,7 @@ def model_files(model):
         "words.json": list(vec.words_),
         "categories.json": categories.tolist(),
         "titles.json": [str(t) for t in catalogue.titles],
+        **({"tuning.json": model.tuning_} if model.tuning_ is not None else {}),
     }
     reranker = model.reranker_
     if reranker is not None:
@@ -116,9 +117,15 @@ def model_from_files(files: ModelFiles, cls):
                            if k not in ("category_share", "baseline")}
     # learn() rebuilds the table, so a saved table holds the lists of the saved scoring.
     table = _table(files, n, learned=reranker is not None)
-    return _model(files, cls, params).assemble(vectorizer=vectorizer, content=content,
-                                               catalogue=catalogue, info=info,
-                                               reranker=reranker, table=table)
+    model = _model(files, cls, params).assemble(vectorizer=vectorizer, content=content,
+                                                catalogue=catalogue, info=info,
+                                                reranker=reranker, table=table)
+    if files.has("tuning.json"):
+        model.tuning_ = files.document("tuning.json")
+        if not isinstance(model.tuning_, dict):
+            raise files.refuse("tuning.json does not hold an object; the model is damaged. "
+                               "Retrain it.")
+    return model
 
 
 def _model(files: ModelFiles, cls, params: dict):

@@ -21,9 +21,10 @@ __all__ = ["SCORING_SETTINGS", "rescored", "vectorizer_for"]
 
 #: What :meth:`~recommender.ArticleRecommender.with_scoring` can change without
 #: refitting, by scoring.
-SCORING_SETTINGS = {"cosine": ("idf_power", "query_terms", "length_prior", "window"),
+SCORING_SETTINGS = {"cosine": ("idf_power", "query_terms", "length_prior", "window",
+                               "max_age"),
                     "mlt": ("k1", "b", "mlt_idf_power", "mlt_terms", "min_term_freq",
-                            "query_stop_words", "window")}
+                            "query_stop_words", "window", "max_age")}
 
 
 def vectorizer_for(params):
@@ -31,7 +32,7 @@ def vectorizer_for(params):
     :class:`~recommender.ArticleRecommender`'s parameters)."""
     if check_scoring(params.scoring) == "mlt":
         return Bm25Vectorizer(field_weights=params.field_weights,
-                              min_df=5 if params.min_df is None else params.min_df,
+                              min_df=2 if params.min_df is None else params.min_df,
                               max_df=1.0 if params.max_df is None else params.max_df,
                               analyzer=params.analyzer, k1=params.k1, b=params.b,
                               idf_power=params.mlt_idf_power, query_terms=params.mlt_terms,
