@@ -563,6 +563,7 @@ def test_older_folder_without_a_table_loads_and_scores(cosine_copy, cosine_model
     assert loaded.table_indices_ is None and loaded.table_scores_ is None
     assert loaded.table_size == 0
     loaded.table_size = 50  # the only difference
+    loaded.window = cosine_model.window  # no max_age: no window (that test is below)
     assert_same_model(cosine_model, loaded, sources=[TIGER, "CNT000001r2yqP"])
     loaded.table_size = 0
     loaded.save(cosine_copy)  # and saved again, it is a format-4 folder without a table
@@ -578,6 +579,7 @@ def test_format_3_folder_loads_as_cosine_and_scores_as_before(cosine_copy, cosin
     assert "scoring" not in read_manifest(cosine_copy)["params"]
     loaded = ArticleRecommender.load(cosine_copy)
     assert loaded.scoring == "cosine" and loaded.content_.queries is None
+    loaded.window = cosine_model.window  # no max_age: no window (that test is below)
     assert_same_model(cosine_model, loaded, page=page_path.read_text(encoding="utf-8"))
 
 
@@ -985,6 +987,7 @@ def test_format_2_folder_loads_and_answers_as_before(cosine_copy, cosine_model):
     assert (cosine_copy / "ids.npy").is_file()
     loaded = ArticleRecommender.load(cosine_copy)
     assert loaded.ids_.dtype.kind == "U" and loaded.scoring == "cosine"
+    loaded.window = cosine_model.window  # no max_age: no window
     assert_same_model(cosine_model, loaded, sources=[TIGER, "CNT000001r2yqP"])
 
 
