@@ -60,10 +60,26 @@ def articles(articles_path):
 @pytest.fixture(scope="session")
 def small_model(articles_path) -> ArticleRecommender:
     """A model fitted on the sample, min_df=2 (on 41 articles the default of 5 would keep
-    few words), other parameters the defaults. Do not mutate it."""
+    few words), other parameters the defaults: More Like This scoring, calendar window.
+    Do not mutate it."""
     with warnings.catch_warnings():  # the sample has an empty article and outside links
         warnings.simplefilter("ignore", CorpusWarning)
         return ArticleRecommender(min_df=2).fit(read_corpus(articles_path))
+
+
+@pytest.fixture(scope="session")
+def cosine_model(articles_path) -> ArticleRecommender:
+    """``small_model`` with ``scoring="cosine"`` (TF-IDF rows with the length prior, the
+    cosine's own defaults). Do not mutate it."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CorpusWarning)
+        return ArticleRecommender(scoring="cosine", min_df=2).fit(read_corpus(articles_path))
+
+
+@pytest.fixture(scope="session")
+def sample_models(small_model, cosine_model) -> dict:
+    """{scoring: the sample model that scores so}."""
+    return {"mlt": small_model, "cosine": cosine_model}
 
 
 @pytest.fixture(scope="session")
@@ -72,6 +88,20 @@ def model_dir(tmp_path_factory, small_model) -> Path:
     path = tmp_path_factory.mktemp("models") / "small"
     small_model.save(path)
     return path
+
+
+@pytest.fixture(scope="session")
+def cosine_dir(tmp_path_factory, cosine_model) -> Path:
+    """``cosine_model`` saved in a session temporary folder. Copy it before editing."""
+    path = tmp_path_factory.mktemp("models") / "cosine"
+    cosine_model.save(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def sample_dirs(model_dir, cosine_dir) -> dict:
+    """{scoring: the folder of the sample model that scores so}."""
+    return {"mlt": model_dir, "cosine": cosine_dir}
 
 
 @pytest.fixture(scope="session")

@@ -1,11 +1,14 @@
 """Shared test helpers (no test file imports another): random cases of unit rows and the
 brute-force top-k oracle that the tests of every top-k implementation (scipy blocks, numba
-kernel, all pairs) compare with; model folders edited by hand."""
+kernel, all pairs) compare with; the brute-force More Like This (BM25) oracle that the
+tests of the "mlt" scoring compare with; model folders edited by hand."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import math
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -88,6 +91,104 @@ def random_case(seed, *, windows=True, skip=True, allowed=True):
     sk = rng.integers(-1, N_ROWS, N_QUERIES) if skip else np.full(N_QUERIES, -1)
     ok = rng.random(N_ROWS) < 0.75 if allowed else np.ones(N_ROWS, bool)
     return Q, X, lo, hi, sk, ok
+
+
+# -- More Like This, by brute force ------------------------------------------------------------
+class Bm25Oracle:
+    """More Like This over ``articles`` from its definition, in plain Python (dicts of
+    terms, float64), independently of :mod:`recommender.vectors.bm25`.
+
+    An article is one field: the terms that ``analyzer`` (a
+    :class:`~recommender.text.FrenchAnalyzer`) gives for its title, lead and body, counted
+    together. ``N`` articles; a term's ``df`` is the number of articles holding it; the
+    vocabulary is the terms with ``min_df <= df <= max_df * N``; an article's length is its
+    number of terms, those outside the vocabulary included; ``avgdl`` the mean length.
+
+    - BM25 weight of term t in article d: ``idf ** idf_power * tf (k1 + 1) / (tf + k1 (1 -
+      b + b len_d / avgdl))``, ``idf = ln(1 + (N - df + 0.5) / (df + 0.5))``;
+    - the query of a text: its ``query_terms`` vocabulary terms of highest ``tf × (ln((N +
+      1) / (df + 1)) + 1)`` among those it holds ``min_term_freq`` times or more, ties to
+      the alphabetically first term, each weighted 1;
+    - a score: the sum of the candidate's BM25 weights over the query's terms.
+    """
+
+    def __init__(self, articles, analyzer, *, min_df, max_df=1.0, k1=0.8, b=0.75,
+                 idf_power=0.75, query_terms=30, min_term_freq=2):
+        self.analyzer = analyzer
+        self.k1, self.b, self.idf_power = k1, b, idf_power
+        self.query_terms, self.min_term_freq = query_terms, min_term_freq
+        self.ids = [a.id for a in articles]
+        self.tf = {}  # id -> {term: count}, every analysed term
+        self.length = {}
+        for article in articles:
+            terms = self.terms_of(article)
+            self.tf[article.id] = Counter(terms)
+            self.length[article.id] = len(terms)
+        self.n = len(articles)
+        df = Counter(t for counts in self.tf.values() for t in counts)
+        self.df = {t: d for t, d in df.items() if min_df <= d <= max_df * self.n}
+        self.avgdl = sum(self.length.values()) / self.n
+
+    def terms_of(self, article) -> list:
+        return (self.analyzer(article.title) + self.analyzer(article.heading)
+                + self.analyzer(article.body))
+
+    def idf(self, term) -> float:
+        df = self.df[term]
+        return math.log(1 + (self.n - df + 0.5) / (df + 0.5))
+
+    def weight(self, term, article_id) -> float:
+        """The BM25 weight of ``term`` in an article of the corpus (0 if it lacks it)."""
+        tf = self.tf[article_id].get(term, 0)
+        if tf == 0 or term not in self.df:
+            return 0.0
+        norm = self.k1 * (1 - self.b + self.b * self.length[article_id] / self.avgdl)
+        return self.idf(term) ** self.idf_power * tf * (self.k1 + 1) / (tf + norm)
+
+    def row(self, article_id) -> dict:
+        """{term: BM25 weight} of an article of the corpus."""
+        return {t: self.weight(t, article_id) for t in self.tf[article_id] if t in self.df}
+
+    def query(self, counts: dict) -> list:
+        """The query terms of a text's term counts, strongest first."""
+        ranked = []
+        for term, tf in counts.items():
+            if term in self.df and tf >= self.min_term_freq:
+                strength = tf * (math.log((self.n + 1) / (self.df[term] + 1)) + 1)
+                ranked.append((-strength, term))
+        ranked.sort()
+        return [term for _, term in ranked[:self.query_terms]]
+
+    def query_of(self, article) -> list:
+        """The query terms of an article (in the corpus or not)."""
+        return self.query(Counter(self.terms_of(article)))
+
+    def scores(self, query: list) -> dict:
+        """{id: score} of every article of the corpus for a query (zeros included)."""
+        return {a: sum(self.weight(t, a) for t in query) for a in self.ids}
+
+    def ranking(self, query: list, keep=lambda article_id: True) -> tuple[list, dict]:
+        """``(ids, scores)``: the kept articles of positive score, best first (ties: by
+        id), and every article's score."""
+        score = self.scores(query)
+        found = sorted((a for a in self.ids if keep(a) and score[a] > 0),
+                       key=lambda a: (-score[a], a))
+        return found, score
+
+
+def bm25_oracle(model, articles) -> Bm25Oracle:
+    """The oracle of a fitted "mlt" model, from its public parameters (the defaults of the
+    "mlt" scoring where they are None: min_df 5, max_df 1.0, every field weighing 1, no
+    stop list) and its analyzer."""
+    assert model.scoring == "mlt" and model.field_weights is None
+    analyzer = model.vectorizer_.build_analyzer()
+    if model.analyzer is None:
+        assert analyzer.stop_words is False  # "mlt" analyses without a stop list
+    return Bm25Oracle(articles, analyzer,
+                      min_df=5 if model.min_df is None else model.min_df,
+                      max_df=1.0 if model.max_df is None else model.max_df,
+                      k1=model.k1, b=model.b, idf_power=model.mlt_idf_power,
+                      query_terms=model.mlt_terms, min_term_freq=model.min_term_freq)
 
 
 # -- model folders ------------------------------------------------------------------------

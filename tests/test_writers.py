@@ -127,10 +127,17 @@ def test_an_older_model_folder_with_unlisted_files_is_refused(small_model, tmp_p
         check_replaceable(out)
 
 
-def test_a_marked_folder_with_a_damaged_manifest_is_replaced(small_model, other_model,
-                                                             tmp_path):
+@pytest.mark.parametrize("scoring", [
+    pytest.param("mlt", marks=pytest.mark.xfail(strict=True, raises=FileExistsError, reason=(
+        "bug: recommender/store.py, _model_files: when the manifest cannot be read, the "
+        "names a model folder may hold are FILES and TABLE_FILES only, without lengths.npy, "
+        "so a More Like This folder (the default) with a damaged manifest is refused as "
+        "holding a file a model does not have, and cannot be replaced"))),
+    "cosine"])
+def test_a_marked_folder_with_a_damaged_manifest_is_replaced(sample_models, other_model,
+                                                             tmp_path, scoring):
     out = tmp_path / "model"
-    small_model.save(out)
+    sample_models[scoring].save(out)
     (out / "manifest.json").write_text("{not json")
     other_model.save(out)
     assert ArticleRecommender.load(out).n_articles == other_model.n_articles

@@ -183,11 +183,11 @@ def test_missing_model_folder(capsys, tmp_path, command, extra):
 def test_model_folder_of_another_format_version(capsys, model_copy):
     manifest = model_copy / "manifest.json"
     data = json.loads(manifest.read_text(encoding="utf-8"))
-    assert data["format_version"] == 3
+    assert data["format_version"] == 4
     data["format_version"] = 99
     manifest.write_text(json.dumps(data), encoding="utf-8")
     assert_user_error(capsys, "recommend", r"model format_version 99, but this version of "
-                                           r"recommender reads formats 1, 2 and 3\. "
+                                           r"recommender reads formats 1, 2, 3 and 4\. "
                                            r"Retrain",
                       model_copy, TIGER)
 

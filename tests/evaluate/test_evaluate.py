@@ -117,7 +117,9 @@ def test_random_baseline_is_reproducible(small_model):
 # -- six hand-written articles ------------------------------------------------------------
 # Each title's words are distinct stems. T2, T3 and T6 hold ever smaller subsets of T1's
 # words, so whatever the idf: cos(T1, X) = |X| / |T1| for a subset X, which ranks T2 > T3
-# > T6 for T1; T4 and T5 (volcanoes) share no word with the tiger articles.
+# > T6 for T1; T4 and T5 (volcanoes) share no word with the tiger articles. The model
+# scores with cosine: these are its ranks (More Like This would find no query term in
+# a title whose words occur once).
 TINY = [
     ("T1", "2020-06-01", "societe/environnement", "tigre sumatra braconnage empoisonnement"),
     ("T2", "2020-06-02", "societe/environnement", "tigre sumatra braconnage"),
@@ -141,7 +143,7 @@ LINKS = [("T1", "T2", SHOWN), ("T1", "T6", SHOWN), ("T5", "T4", SHOWN),
 def tiny_model():
     articles = [{"id": i, "title": title, "category": category,
                  "published": f"{day}T12:00:00+02:00"} for i, day, category, title in TINY]
-    model = ArticleRecommender(min_df=1, max_df=1.0).fit(articles)
+    model = ArticleRecommender(scoring="cosine", min_df=1, max_df=1.0).fit(articles)
     assert model.n_articles == 6 and model.info_["n_terms"] == 7  # every word is a term
     return model
 

@@ -45,18 +45,47 @@ def test_bad_length_prior(articles, bad, shown):
 def test_bad_idf_power_of_the_model(articles, bad, shown):
     with pytest.raises(ValueError, match=rf"^idf_power must be a number between 0 and 4, "
                                          rf"got {shown}$"):
-        ArticleRecommender(min_df=2, idf_power=bad).fit(articles)
+        ArticleRecommender(scoring="cosine", min_df=2, idf_power=bad).fit(articles)
+
+
+MLT_NAMES_BUG = (
+    "bug: ArticleRecommender.make_vectorizer (recommender/model/estimator.py) hands "
+    "mlt_idf_power and mlt_terms to Bm25Vectorizer as idf_power and query_terms, whose "
+    "settings() names those: a bad mlt_idf_power is reported as 'idf_power must be ...' "
+    "(a cosine parameter the user did not set), a bad mlt_terms as 'query_terms ...'")
+
+
+@pytest.mark.parametrize("name, bad, message", [
+    ("k1", -0.5, r"^k1 must be a number between 0 and 10, got -0\.5$"),
+    ("k1", "1.2", r"^k1 must be a number between 0 and 10, got '1\.2'$"),
+    ("b", 1.5, r"^b must be a number between 0 and 1, got 1\.5$"),
+    pytest.param("mlt_idf_power", 5, r"^mlt_idf_power must be a number between 0 and 4, got 5$",
+                 marks=pytest.mark.xfail(strict=True, reason=MLT_NAMES_BUG)),
+    pytest.param("mlt_terms", 0, r"^mlt_terms must be a positive integer, got 0$",
+                 marks=pytest.mark.xfail(strict=True, reason=MLT_NAMES_BUG)),
+    ("min_term_freq", 1.5, r"^min_term_freq must be a positive integer, got 1\.5$"),
+])
+def test_bad_mlt_settings_of_the_model(articles, name, bad, message):
+    model = ArticleRecommender(min_df=2, **{name: bad})
+    with pytest.raises(ValueError, match=message):
+        model.fit(articles)
+    assert not hasattr(model, "content_")
 
 
 def test_good_settings_at_their_bounds(articles):
     for settings in ({"query_terms": 1, "length_prior": 2, "idf_power": 4},
                      {"query_terms": np.int64(3), "length_prior": 0, "idf_power": 0},
                      {"query_terms": None}):
+        model = ArticleRecommender(scoring="cosine", min_df=2, **settings).fit(articles)
+        assert model.n_articles == 41
+    for settings in ({"k1": 0, "b": 0, "mlt_idf_power": 0, "mlt_terms": 1, "min_term_freq": 1},
+                     {"k1": 10, "b": 1, "mlt_idf_power": 4, "mlt_terms": np.int64(3)}):
         model = ArticleRecommender(min_df=2, **settings).fit(articles)
         assert model.n_articles == 41
 
 
-# -- with_scoring ----------------------------------------------------------------------------
+# -- with_scoring of a cosine model ------------------------------------------------------------
+# (that of a More Like This model: tests/model/test_mlt.py)
 SETTINGS = [
     {"idf_power": 1.0},
     {"idf_power": 2.0},
@@ -86,13 +115,13 @@ def assert_same_scoring(got, want, sources) -> None:
 
 @pytest.mark.parametrize("settings", SETTINGS, ids=lambda s: ",".join(f"{k}={v}"
                                                                        for k, v in s.items()))
-def test_with_scoring_equals_a_model_fitted_so(small_model, articles, settings):
-    got = small_model.with_scoring(**settings)
-    want = ArticleRecommender(min_df=2, **settings).fit(articles)
+def test_with_scoring_equals_a_model_fitted_so(cosine_model, articles, settings):
+    got = cosine_model.with_scoring(**settings)
+    want = ArticleRecommender(scoring="cosine", min_df=2, **settings).fit(articles)
     for name in ("idf_power", "query_terms", "length_prior"):
         assert getattr(got, name) == getattr(want, name)
-    assert_same_scoring(got, want, small_model.ids_.tolist())
-    for source in small_model.ids_.tolist()[::5]:  # single calls too
+    assert_same_scoring(got, want, cosine_model.ids_.tolist())
+    for source in cosine_model.ids_.tolist()[::5]:  # single calls too
         ids, scores = got.recommend(source, 10)
         assert ids.tolist() == want.recommend(source, 10)[0].tolist()
     ids, scores = got.similar(TEXT, 8)
@@ -101,54 +130,54 @@ def test_with_scoring_equals_a_model_fitted_so(small_model, articles, settings):
     np.testing.assert_allclose(scores, want_scores, rtol=0, atol=1e-6)
 
 
-def test_with_scoring_back_to_the_start(small_model):
-    plain = small_model.with_scoring(idf_power=1.0, query_terms=None, length_prior=0.0)
-    back = plain.with_scoring(idf_power=small_model.idf_power,
-                              query_terms=small_model.query_terms,
-                              length_prior=small_model.length_prior)
-    assert_same_scoring(back, small_model, small_model.ids_.tolist())
+def test_with_scoring_back_to_the_start(cosine_model):
+    plain = cosine_model.with_scoring(idf_power=1.0, query_terms=None, length_prior=0.0)
+    back = plain.with_scoring(idf_power=cosine_model.idf_power,
+                              query_terms=cosine_model.query_terms,
+                              length_prior=cosine_model.length_prior)
+    assert_same_scoring(back, cosine_model, cosine_model.ids_.tolist())
 
 
-def test_with_scoring_leaves_the_original_alone(small_model):
-    before = small_model.matrix_.copy()
-    params = small_model.get_params()
-    idf_power = small_model.vectorizer_.idf_power
-    ids, scores = small_model.recommend(TIGER, 10)
-    other = small_model.with_scoring(idf_power=2.0, query_terms=3, length_prior=1.5)
-    assert other is not small_model and other.matrix_ is not small_model.matrix_
-    assert small_model.get_params() == params
-    assert small_model.vectorizer_.idf_power == idf_power
-    assert (small_model.matrix_ != before).nnz == 0
-    assert small_model.matrix_.dtype == before.dtype
-    again = small_model.recommend(TIGER, 10)
+def test_with_scoring_leaves_the_original_alone(cosine_model):
+    before = cosine_model.matrix_.copy()
+    params = cosine_model.get_params()
+    idf_power = cosine_model.vectorizer_.idf_power
+    ids, scores = cosine_model.recommend(TIGER, 10)
+    other = cosine_model.with_scoring(idf_power=2.0, query_terms=3, length_prior=1.5)
+    assert other is not cosine_model and other.matrix_ is not cosine_model.matrix_
+    assert cosine_model.get_params() == params
+    assert cosine_model.vectorizer_.idf_power == idf_power
+    assert (cosine_model.matrix_ != before).nnz == 0
+    assert cosine_model.matrix_.dtype == before.dtype
+    again = cosine_model.recommend(TIGER, 10)
     assert again[0].tolist() == ids.tolist() and again[1].tolist() == scores.tolist()
 
 
-def test_with_scoring_keeps_what_is_left_out(small_model):
-    other = small_model.with_scoring()
+def test_with_scoring_keeps_what_is_left_out(cosine_model):
+    other = cosine_model.with_scoring()
     assert (other.idf_power, other.query_terms, other.length_prior) == (
-        small_model.idf_power, small_model.query_terms, small_model.length_prior)
-    assert_same_scoring(other, small_model, small_model.ids_.tolist())
-    assert small_model.with_scoring(length_prior=0.0).query_terms == small_model.query_terms
+        cosine_model.idf_power, cosine_model.query_terms, cosine_model.length_prior)
+    assert_same_scoring(other, cosine_model, cosine_model.ids_.tolist())
+    assert cosine_model.with_scoring(length_prior=0.0).query_terms == cosine_model.query_terms
 
 
-def test_with_scoring_none_query_terms_keeps_every_term(small_model):
-    assert small_model.query_terms is not None
-    every = small_model.with_scoring(query_terms=None)
+def test_with_scoring_none_query_terms_keeps_every_term(cosine_model):
+    assert cosine_model.query_terms is not None
+    every = cosine_model.with_scoring(query_terms=None)
     assert every.query_terms is None
-    X = small_model.matrix_
+    X = cosine_model.matrix_
     Q = every.query_vectors(X)
     assert np.diff(Q.indptr).tolist() == np.diff(X.indptr).tolist()
-    cut = small_model.query_vectors(X)
-    assert np.diff(cut.indptr).max() == small_model.query_terms < np.diff(X.indptr).max()
+    cut = cosine_model.query_vectors(X)
+    assert np.diff(cut.indptr).max() == cosine_model.query_terms < np.diff(X.indptr).max()
 
 
-def test_with_scoring_drops_the_re_ranker(small_model, related_path):
-    learned = small_model.content_only().learn(read_ground_truth(related_path), n_candidates=5)
+def test_with_scoring_drops_the_re_ranker(cosine_model, related_path):
+    learned = cosine_model.content_only().learn(read_ground_truth(related_path), n_candidates=5)
     other = learned.with_scoring(length_prior=0.0)
     assert other.reranker_ is None and learned.reranker_ is not None
     assert other.recommend(TIGER, 5)[0].tolist() == \
-        small_model.with_scoring(length_prior=0.0).recommend(TIGER, 5)[0].tolist()
+        cosine_model.with_scoring(length_prior=0.0).recommend(TIGER, 5)[0].tolist()
 
 
 @pytest.mark.parametrize("settings, message", [
@@ -159,11 +188,11 @@ def test_with_scoring_drops_the_re_ranker(small_model, related_path):
     ({"length_prior": 3}, r"^length_prior must be a number between 0 and 2 \(0 for plain "
                           r"cosine\), got 3$"),
 ])
-def test_with_scoring_bad_settings(small_model, settings, message):
-    params = small_model.get_params()
+def test_with_scoring_bad_settings(cosine_model, settings, message):
+    params = cosine_model.get_params()
     with pytest.raises(ValueError, match=message):
-        small_model.with_scoring(**settings)
-    assert small_model.get_params() == params
+        cosine_model.with_scoring(**settings)
+    assert cosine_model.get_params() == params
 
 
 # -- the study -------------------------------------------------------------------------------
@@ -193,10 +222,11 @@ def cell(page: str, run: str, key: str) -> str:
     return value.group(1)
 
 
-@pytest.fixture(scope="module")
-def aged(articles) -> ArticleRecommender:
-    """The sample model with the 62-day freshness that ``recommender train`` gives."""
-    return ArticleRecommender(min_df=2, max_age=62).fit(articles)
+@pytest.fixture(scope="module", params=["mlt", "cosine"])
+def aged(request, articles) -> ArticleRecommender:
+    """The sample model of each scoring with the 62-day freshness that ``recommender
+    train`` gives."""
+    return ArticleRecommender(scoring=request.param, min_df=2, max_age=62).fit(articles)
 
 
 @pytest.fixture(scope="module")
@@ -204,6 +234,21 @@ def studied(tmp_path_factory, aged, truth):
     folder = tmp_path_factory.mktemp("study") / "report"
     page, report = study(aged, truth, folder, n_examples=3)
     return folder, page, report
+
+
+#: The bug that leaves the one-setting ablations out of every study.
+ABLATION_BUG = (
+    "bug: recommender/evaluate/study.py, study(): the test meant to skip only the model's "
+    "own window, `change.get('window', model.window) == model.window and len(change) == 1`, "
+    "is true for every one-setting change without 'window' ('idf power 1', 'no max age', "
+    "'BM25 k1 1.2', ...), so those ablations are never run; it should be "
+    "`change == {'window': model.window}`")
+
+
+def shown_ablations(model) -> list:
+    """The ablations a study of ``model`` runs: those of its scoring but its own window."""
+    return [name for name, change in ABLATIONS[model.scoring].items()
+            if change != {"window": model.window}]
 
 
 def test_study_writes_the_page_and_its_plots(studied):
@@ -218,39 +263,88 @@ def test_study_writes_the_page_and_its_plots(studied):
     assert report["n_links"] == 37
 
 
-def test_study_shows_every_ablation(studied):
+def test_ablations_are_the_scorings_settings(sample_models):
+    """Every ablation is a change that with_scoring takes on a model of its scoring."""
+    assert set(ABLATIONS) == {"mlt", "cosine"}
+    for scoring, ablations in ABLATIONS.items():
+        model = sample_models[scoring]
+        for name, change in ablations.items():
+            model.with_scoring(**{k: v for k, v in change.items() if k != "max_age"})
+    assert ABLATIONS["cosine"]["idf power 1"] == {"idf_power": 1.0}
+    assert ABLATIONS["mlt"]["BM25 k1 1.2 (Lucene's default)"] == {"k1": 1.2}
+
+
+@pytest.mark.xfail(strict=True, reason=ABLATION_BUG)
+def test_study_shows_every_ablation(studied, aged):
     text = studied[1].read_text("utf-8")
-    for name in ABLATIONS:
+    for name in shown_ablations(aged):
         assert f'<tr data-run="{html.escape(name)}">' in text, name
 
 
-def test_study_figures_are_the_recomputed_ones(studied, aged, small_model, sample_links,
-                                               articles):
+def test_study_figures_of_the_model_are_the_recomputed_ones(studied, aged, articles,
+                                                            sample_links):
     text = studied[1].read_text("utf-8")
     assert cell(text, "content model", "recall@2") == f"{recall_at(aged, sample_links, 2):.3f}"
     assert cell(text, "content model", "recall@10") == f"{recall_at(aged, sample_links, 10):.3f}"
-    plain = ArticleRecommender(min_df=2, max_age=62, idf_power=1.0).fit(articles)
-    assert cell(text, "idf power 1", "recall@2") == f"{recall_at(plain, sample_links, 2):.3f}"
-    # no max age: the sample model, which has none
-    assert cell(text, "no max age", "recall@5") == f"{recall_at(small_model, sample_links, 5):.3f}"
+    rolling = ArticleRecommender(scoring=aged.scoring, min_df=2, max_age=62,
+                                 window="rolling").fit(articles)
+    assert cell(text, "rolling window", "recall@5") == \
+        f"{recall_at(rolling, sample_links, 5):.3f}"
     assert "max age 62 days" in text
 
 
-def test_study_of_a_model_without_max_age_has_no_such_ablation(tmp_path, small_model, truth):
-    page, _ = study(small_model, truth, tmp_path / "r", n_examples=0)
-    text = page.read_text("utf-8")
+@pytest.mark.xfail(strict=True, reason=ABLATION_BUG)
+def test_study_figures_of_the_ablations_are_the_recomputed_ones(studied, aged, sample_models,
+                                                                 sample_links, articles):
+    text = studied[1].read_text("utf-8")
+    name, setting = {"cosine": ("idf power 1", {"idf_power": 1.0}),
+                     "mlt": ("BM25 k1 1.2 (Lucene's default)", {"k1": 1.2})}[aged.scoring]
+    refit = ArticleRecommender(scoring=aged.scoring, min_df=2, max_age=62, **setting)
+    refit.fit(articles)
+    assert cell(text, name, "recall@2") == f"{recall_at(refit, sample_links, 2):.3f}"
+    # no max age: the sample model, which has none
+    plain = sample_models[aged.scoring]
+    assert cell(text, "no max age", "recall@5") == f"{recall_at(plain, sample_links, 5):.3f}"
+
+
+@pytest.fixture(scope="module")
+def unaged_study(tmp_path_factory, aged, sample_models, truth):
+    """The study of the sample model of ``aged``'s scoring, which has no max age."""
+    model = sample_models[aged.scoring]
+    page, _ = study(model, truth, tmp_path_factory.mktemp("unaged") / "r", n_examples=0)
+    return model, page.read_text("utf-8")
+
+
+def test_study_of_a_model_without_max_age_has_no_such_ablation(unaged_study):
+    _, text = unaged_study
     assert 'data-run="no max age"' not in text
-    for name in (n for n in ABLATIONS if n != "no max age"):
-        assert f'<tr data-run="{html.escape(name)}">' in text
     assert '<section id="examples">' not in text
     assert "no max age; MRR counts" in text
+
+
+@pytest.mark.xfail(strict=True, reason=ABLATION_BUG)
+def test_study_of_a_model_without_max_age_shows_the_other_ablations(unaged_study):
+    model, text = unaged_study
+    for name in (n for n in shown_ablations(model) if n != "no max age"):
+        assert f'<tr data-run="{html.escape(name)}">' in text, name
+
+
+def test_study_of_a_rolling_model_has_no_rolling_window_ablation(tmp_path, aged, truth):
+    rolling = aged.with_scoring(window="rolling")
+    assert shown_ablations(rolling) == [n for n in ABLATIONS[aged.scoring]
+                                        if n != "rolling window"]
+    page, _ = study(rolling, truth, tmp_path / "r", n_examples=0)
+    text = page.read_text("utf-8")
+    assert 'data-run="rolling window"' not in text
+    assert 'data-run="content model"' in text
 
 
 def test_study_without_ablations(tmp_path, aged, truth):
     page, _ = study(aged, truth, tmp_path / "r", ablations=False, n_examples=0)
     text = page.read_text("utf-8")
     assert '<section id="ablation">' not in text
-    assert not [n for n in ABLATIONS if f'data-run="{html.escape(n)}"' in text]
+    names = [n for scoring in ABLATIONS for n in ABLATIONS[scoring]]
+    assert not [n for n in names if f'data-run="{html.escape(n)}"' in text]
 
 
 @pytest.fixture(scope="module")

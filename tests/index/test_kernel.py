@@ -54,8 +54,10 @@ def test_paths_agree_exactly(path):
 
 
 @pytest.fixture(scope="module")
-def sample_matrix(small_model):
-    return small_model.matrix_
+def sample_matrix(cosine_model):
+    """The sample's TF-IDF rows with the length prior: scores about 1, as the tolerances
+    below assume (BM25 rows score about 100)."""
+    return cosine_model.matrix_
 
 
 @pytest.mark.parametrize("n_jobs", [1, 2])
@@ -97,6 +99,52 @@ def test_a_list_does_not_depend_on_the_batch_or_the_threads(sample_matrix, n_job
     batch = kernel(X, X, 8, skip=np.arange(n), n_jobs=n_jobs)
     for i in (0, 17, n - 1):
         single = kernel(X[[i]], X, 8, skip=[i])
+        np.testing.assert_array_equal(single[0][0], batch[0][i])
+        np.testing.assert_array_equal(single[1][0], batch[1][i])
+
+
+@pytest.fixture(scope="module")
+def mlt_pair(small_model):
+    """The sample's More Like This queries (binary rows) and BM25 rows: scores about 100."""
+    return small_model.row_queries(np.arange(small_model.n_articles)), small_model.matrix_
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_mlt_lists_of_the_sample_equal_brute_force(mlt_pair, n_jobs):
+    """The same properties for the queries and rows of More Like This, with tolerances
+    relative to the scores."""
+    Q, X = mlt_pair
+    n = X.shape[0]
+    rows = np.arange(n)
+    got = top_k(Q, X, 10, skip=rows, n_jobs=n_jobs, method="numba")
+    want = top_k(Q, X, 10, skip=rows, method="scipy")
+    np.testing.assert_allclose(got[1], want[1], rtol=2e-6)
+    S, expected = brute_force(Q, X, 10, np.zeros(n, int), np.full(n, n), rows, np.ones(n, bool))
+    for i in range(n):
+        k = len(expected[i])
+        np.testing.assert_allclose(got[1][i, :k], S[i, expected[i]], rtol=2e-6)
+        np.testing.assert_allclose(S[i, got[0][i, :k]], S[i, expected[i]], rtol=2e-6)
+        assert (got[0][i, k:] == -1).all()
+    assert (got[0] >= 0).sum() > 5 * n
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_an_mlt_list_does_not_depend_on_k(mlt_pair, path):
+    Q, X = mlt_pair
+    skip = np.arange(X.shape[0])
+    short = kernel(Q, X, 5, skip=skip, path=path)
+    long = kernel(Q, X, 30, skip=skip, path=path)
+    np.testing.assert_array_equal(short[0], long[0][:, :5])
+    np.testing.assert_array_equal(short[1], long[1][:, :5])
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2, 3])
+def test_an_mlt_list_does_not_depend_on_the_batch_or_the_threads(mlt_pair, n_jobs):
+    Q, X = mlt_pair
+    n = X.shape[0]
+    batch = kernel(Q, X, 8, skip=np.arange(n), n_jobs=n_jobs)
+    for i in (0, 17, n - 1):
+        single = kernel(Q[[i]], X, 8, skip=[i])
         np.testing.assert_array_equal(single[0][0], batch[0][i])
         np.testing.assert_array_equal(single[1][0], batch[1][i])
 

@@ -3,16 +3,21 @@ built from the sample's own dates and categories, and the errors users meet.
 
 :class:`RecommenderContract` holds the contract tests (as implicit's test mixin does); each
 way of obtaining a model (fitted, saved and loaded, scored in tiny blocks on two threads) is
-a three-line subclass.
+a three-line subclass, run for both scorings: More Like This (the default), whose oracle
+is BM25 from the articles' text (``helpers.Bm25Oracle``), and TF-IDF cosine, whose oracle
+is the cosine of the model's rows. Time windows are checked against the definition of the
+model's window (calendar days in its time zone, or a rolling number of seconds).
 """
 
 from __future__ import annotations
 
 import json
+import math
 import re
 import shutil
 import warnings
 from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pytest
@@ -28,7 +33,13 @@ from recommender import (
 from recommender.text import tokenize
 from recommender.errors import UndatedWarning
 
+from helpers import bm25_oracle
+
 TIE = 1e-6
+#: BM25 scores reach about 100 and are float32 sums: they match the oracle to this
+#: relative tolerance, and scores closer than it are ties.
+MLT_RTOL = 1e-5
+SCORINGS = ["mlt", "cosine"]
 # The tiger story and the two tiger stories of its site box (tests/data/README.md)
 TIGER = "CNT000001r4edC"
 TIGER_RELATED = ("CNT000001rdIhh", "CNT000001r2yqP")
@@ -60,45 +71,92 @@ def length_prior(model) -> np.ndarray:
     return (np.maximum(n_terms, 1) / n_terms[n_terms > 0].mean()) ** model.length_prior
 
 
-def oracle_scores(model, u: np.ndarray) -> np.ndarray:
-    """Brute force from the definition, in dense float64: the query ``u`` (a unit TF-IDF
-    row) keeps its ``query_terms`` largest weights (ties: lowest column), renormalised; a
-    row's score is its cosine with that query times its length prior."""
-    X = model.matrix_.toarray().astype(np.float64)
-    norms = np.linalg.norm(X, axis=1)
-    units = X / np.where(norms > 0, norms, 1)[:, None]
+def cosine_query(model, u: np.ndarray) -> np.ndarray:
+    """The cosine query of a unit TF-IDF row ``u`` from the definition: its ``query_terms``
+    largest weights (ties: lowest column), renormalised (dense float64)."""
     q = np.asarray(u, np.float64).ravel().copy()
     nonzero = np.flatnonzero(q)
     if model.query_terms is not None and len(nonzero) > model.query_terms:
         strongest = nonzero[np.lexsort((nonzero, -q[nonzero]))][:model.query_terms]
         q[np.setdiff1d(nonzero, strongest)] = 0
-    q /= np.linalg.norm(q) or 1
-    return (units @ q) * length_prior(model)
+    return q / (np.linalg.norm(q) or 1)
 
 
-def oracle(model, source, k, keep=lambda article_id: True):
-    """Brute force: every other kept article with a positive score, best first."""
-    row = {a: i for i, a in enumerate(model.ids_.tolist())}
-    x = model.matrix_[row[source]].toarray().ravel()
-    cosine = oracle_scores(model, x / np.linalg.norm(x))
-    score = {a: cosine[i] for a, i in row.items()}
-    found = sorted((a for a in row if a != source and keep(a) and score[a] > 0),
-                   key=lambda a: -score[a])
-    return found[:k], score
+def oracle_scores(model, u: np.ndarray) -> np.ndarray:
+    """Cosine by brute force from the definition, in dense float64: a row's score is the
+    cosine of its unit row with the query of ``u`` (a unit TF-IDF row) times its length
+    prior."""
+    X = model.matrix_.toarray().astype(np.float64)
+    norms = np.linalg.norm(X, axis=1)
+    units = X / np.where(norms > 0, norms, 1)[:, None]
+    return (units @ cosine_query(model, u)) * length_prior(model)
 
 
-def assert_same_list(got, want, score):
-    """Same ids in the same order, except that near-ties may swap; scores as the oracle's."""
-    ids, scores = got
-    assert len(ids) == len(want), (list(ids), want)
-    np.testing.assert_allclose(scores, [score[a] for a in want], rtol=0, atol=TIE)
-    for g, w in zip(ids, want):
-        assert g == w or abs(score[g] - score[w]) < TIE, (g, w)
-    assert len(set(ids)) == len(ids)
+_BM25 = {}
+
+
+class Oracle:
+    """Brute-force lists of one model: ``oracle(source, k, keep)`` is ``(ids, score)``,
+    every other kept article with a positive score, best first, and ``{id: score}``.
+    Cosine scores come from the model's rows (whose own test checks them against the
+    vectorizer), BM25 scores from the articles' text (:class:`helpers.Bm25Oracle`)."""
+
+    def __init__(self, model, articles):
+        self.model = model
+        self.by_id = {a.id: a for a in articles}
+        self.rtol = 0.0 if model.scoring == "cosine" else MLT_RTOL
+        self.bm25 = None
+        if model.scoring == "mlt":
+            key = (model.min_df, model.max_df, model.k1, model.b, model.mlt_idf_power,
+                   model.mlt_terms, model.min_term_freq, repr(model.analyzer))
+            if key not in _BM25:
+                _BM25[key] = bm25_oracle(model, articles)
+            self.bm25 = _BM25[key]
+
+    def scores(self, source) -> dict:
+        """{id: score} of every article for the source's query (itself included)."""
+        if self.bm25 is not None:
+            return self.bm25.scores(self.bm25.query_of(self.by_id[source]))
+        row = {a: i for i, a in enumerate(self.model.ids_.tolist())}
+        x = self.model.matrix_[row[source]].toarray().ravel()
+        cosine = oracle_scores(self.model, x / np.linalg.norm(x))
+        return {a: float(cosine[i]) for a, i in row.items()}
+
+    def __call__(self, source, k, keep=lambda article_id: True):
+        score = self.scores(source)
+        found = sorted((a for a in score if a != source and keep(a) and score[a] > 0),
+                       key=lambda a: -score[a])
+        return found[:k], score
+
+    def tie(self, a: float, b: float) -> bool:
+        return abs(a - b) <= TIE + self.rtol * abs(b)
+
+    def check(self, got, want, score):
+        """Same ids in the same order, except that near-ties may swap; scores as the
+        oracle's."""
+        ids, scores = got
+        assert len(ids) == len(want), (list(ids), want)
+        np.testing.assert_allclose(scores, [score[a] for a in want], rtol=self.rtol, atol=TIE)
+        for g, w in zip(ids, want):
+            assert g == w or self.tie(score[g], score[w]), (g, w)
+        assert len(set(ids)) == len(ids)
 
 
 def at(text: str) -> datetime:
     return datetime.fromisoformat(text)
+
+
+def window_start(model, reference: datetime, days: float) -> datetime:
+    """The oldest publication time that ``max_age=days`` keeps, counted back from
+    ``reference``, from the definition of the model's window: ``days`` before it
+    (rolling), or the start of the day ``floor(days)`` calendar days before its own day,
+    both days as in the model's time zone (calendar)."""
+    if model.window == "rolling":
+        return reference - timedelta(days=days)
+    assert model.window == "calendar"
+    zone = ZoneInfo(model.time_zone)
+    day = reference.astimezone(zone).date() - timedelta(days=math.floor(days))
+    return datetime(day.year, day.month, day.day, tzinfo=zone)
 
 
 # -- the contract ---------------------------------------------------------------------------
@@ -109,22 +167,52 @@ class RecommenderContract:
     def model(self):
         raise NotImplementedError
 
-    def test_rows_are_the_articles_own_vectors(self, model, sample, articles):
-        """Each row is the article's unit TF-IDF vector times its length prior."""
+    @pytest.fixture
+    def oracle(self, model, articles) -> Oracle:
+        return Oracle(model, articles)
+
+    def test_rows_are_the_articles_own_vectors(self, model, sample, articles, oracle):
+        """Cosine: each row is the article's unit TF-IDF vector times its length prior, and
+        its query (``vectorize`` of its text) that row's strongest terms, renormalised.
+        More Like This: each row is the article's BM25 weights, and its query (``vectorize``
+        of its text) its More Like This terms, each weighing 1."""
         by_id = {a.id: a for a in articles}
         assert sorted(model.ids_.tolist()) == sorted(sample)
-        prior = length_prior(model)
+        texts = [by_id[a] for a in model.ids_]  # one call each: workers start once
+        text_queries = model.text_queries(texts)
+        assert (model.vectorize(by_id[TIGER]) != text_queries[model.rows_of([TIGER])]).nnz == 0
+        if model.scoring == "cosine":
+            prior = length_prior(model)
+            units = model.vectorizer_.transform(texts).toarray()
+            for i, article_id in enumerate(model.ids_):
+                unit = units[i]
+                assert np.linalg.norm(unit) == pytest.approx(1, abs=1e-6)
+                np.testing.assert_allclose(model.matrix_[i].toarray().ravel(), unit * prior[i],
+                                           atol=1e-6)
+                q = text_queries[i].toarray().ravel()
+                np.testing.assert_allclose(q, cosine_query(model, unit), atol=1e-6)
+                np.testing.assert_allclose(q, model.row_queries([i]).toarray().ravel(),
+                                           atol=1e-6)
+            return
+        terms = model.vectorizer_.terms()
         for i, article_id in enumerate(model.ids_):
-            want = model.vectorize(by_id[article_id]).toarray()
-            assert np.linalg.norm(want) == pytest.approx(1, abs=1e-6)
-            np.testing.assert_allclose(model.matrix_[i].toarray(), want * prior[i], atol=1e-6)
+            row = model.matrix_[i]
+            got = dict(zip(terms[row.indices].tolist(), row.data.tolist()))
+            want = oracle.bm25.row(article_id)
+            assert got.keys() == want.keys(), article_id
+            np.testing.assert_allclose([got[t] for t in want], list(want.values()),
+                                       rtol=MLT_RTOL)
+            q = model.row_queries([i])
+            assert sorted(terms[q.indices]) == sorted(oracle.bm25.query_of(by_id[article_id]))
+            assert (q.data == 1).all()
+            assert (text_queries[i] != q).nnz == 0
 
-    def test_recommend_equals_brute_force(self, model, sample):
+    def test_recommend_equals_brute_force(self, model, sample, oracle):
         n = len(sample)
         for source in sample:
             ids, scores = model.recommend(source, k=n)
-            want, score = oracle(model, source, n)
-            assert_same_list((ids, scores), want, score)
+            want, score = oracle(source, n)
+            oracle.check((ids, scores), want, score)
             assert source not in ids
             assert (np.diff(scores) <= 0).all()
             assert ids.dtype.kind == "U" and scores.dtype == np.float32
@@ -140,45 +228,53 @@ class RecommenderContract:
             np.testing.assert_array_equal(batch.scores[i, :n], scores)
             assert (batch.ids[i, n:] == "").all() and np.isneginf(batch.scores[i, n:]).all()
 
-    def test_k_larger_than_catalogue_is_clipped(self, model, sample):
+    def test_k_larger_than_catalogue_is_clipped(self, model, sample, oracle):
         batch = model.recommend_batch(list(sample), k=1000)
         assert batch.ids.shape == (41, 40)
         ids, _ = model.recommend(TIGER, k=1000)
-        assert len(ids) == len(oracle(model, TIGER, 1000)[0])
+        assert len(ids) == len(oracle(TIGER, 1000)[0])
 
-    def test_as_of_keeps_articles_published_strictly_before(self, model, sample):
+    def test_as_of_keeps_articles_published_strictly_before(self, model, sample, oracle):
         when = sample[STATUE]["when"]  # 2020-06-24T11:05:00+02:00
         # one instant, written five ways (without an offset, a time is UTC)
         for as_of in (when, "2020-06-24T11:05:00+02:00", "2020-06-24T09:05:00Z",
                       "2020-06-24T09:05:00",
                       datetime(2020, 6, 24, 4, 5, tzinfo=timezone(timedelta(hours=-5)))):
             ids, scores = model.recommend(COLBERT, k=40, as_of=as_of)
-            want, score = oracle(model, COLBERT, 40, lambda a: sample[a]["when"] < when)
-            assert_same_list((ids, scores), want, score)
+            want, score = oracle(COLBERT, 40, lambda a: sample[a]["when"] < when)
+            oracle.check((ids, scores), want, score)
             assert STATUE not in ids
         ids, _ = model.recommend(COLBERT, k=40, as_of="2020-06-24T11:05:01+02:00")
         assert STATUE in ids  # one second later it is in
 
-    def test_max_age_counts_back_from_as_of(self, model, sample):
-        when = sample[STATUE]["when"] + timedelta(days=10)
+    def test_max_age_counts_back_from_as_of(self, model, sample, oracle):
+        when = sample[STATUE]["when"] + timedelta(days=10)  # 2020-07-04T11:05:00+02:00
         for max_age in (10, 10.0, timedelta(days=10)):
             ids, scores = model.recommend(COLBERT, k=40, as_of=when, max_age=max_age)
-            want, score = oracle(model, COLBERT, 40, lambda a: when - timedelta(days=10)
+            want, score = oracle(COLBERT, 40, lambda a: window_start(model, when, 10)
                                  <= sample[a]["when"] < when)
-            assert_same_list((ids, scores), want, score)
-            assert STATUE in ids  # exactly 10 days old: at most 10 days old
-        ids, _ = model.recommend(COLBERT, k=40, as_of=when, max_age=10 - 2 / 86_400)
+            oracle.check((ids, scores), want, score)
+            # exactly 10 days old (rolling), published on the day 10 days back (calendar)
+            assert STATUE in ids
+        # 2 s short of 10 days (rolling), 9 whole days back: from 2020-06-25 (calendar)
+        short = 10 - 2 / 86_400
+        ids, scores = model.recommend(COLBERT, k=40, as_of=when, max_age=short)
+        want, score = oracle(COLBERT, 40, lambda a: window_start(model, when, short)
+                             <= sample[a]["when"] < when)
+        oracle.check((ids, scores), want, score)
         assert STATUE not in ids
 
-    def test_max_age_without_as_of_counts_back_from_the_newest_article(self, model, sample):
+    def test_max_age_without_as_of_counts_back_from_the_newest_article(self, model, sample,
+                                                                      oracle):
         newest = max(r["when"] for r in sample.values())
         assert newest == sample[NEWEST]["when"]
         for source in (TIGER, NEWEST, "CNT000001t8nND"):
             ids, scores = model.recommend(source, k=40, max_age=20)
-            want, score = oracle(model, source, 40,
-                                 lambda a: sample[a]["when"] >= newest - timedelta(days=20))
-            assert_same_list((ids, scores), want, score)
-        # by hand: only four articles are at most 20 days older than 2020-09-25T17:16:30
+            want, score = oracle(source, 40, lambda a: sample[a]["when"]
+                                 >= window_start(model, newest, 20))
+            oracle.check((ids, scores), want, score)
+        # by hand: only four articles are at most 20 days older than 2020-09-25T17:16:30,
+        # and none was published between 2020-09-05T00:00 (20 calendar days back) and then
         ids, _ = model.recommend("CNT000001t8nND", k=40, max_age=20)
         assert set(ids) <= {"CNT000001t9XLN", "CNT000001tA7u1", NEWEST}
 
@@ -188,12 +284,23 @@ class RecommenderContract:
         assert sample[NEWEST]["when"] - sample[MASERATI]["when"] == timedelta(seconds=1_366_986)
         ids, _ = model.recommend(TESLA, k=40)
         assert MASERATI in ids  # two car launches share words
-        ids, _ = model.recommend(TESLA, k=40, max_age=1_366_986 / 86_400)
-        assert MASERATI in ids
-        ids, _ = model.recommend(TESLA, k=40, max_age=1_366_985 / 86_400)
-        assert MASERATI not in ids
+        if model.window == "rolling":
+            ids, _ = model.recommend(TESLA, k=40, max_age=1_366_986 / 86_400)
+            assert MASERATI in ids
+            ids, _ = model.recommend(TESLA, k=40, max_age=1_366_985 / 86_400)
+            assert MASERATI not in ids
+        else:
+            # calendar days of Paris: 2020-09-09 is 16 days before 2020-09-25, so whole
+            # days count, not the seconds: 15.8 days leaves it out, 16 keeps it
+            ids, _ = model.recommend(TESLA, k=40, max_age=1_366_986 / 86_400)
+            assert MASERATI not in ids
+            for max_age in (16, 16.99):
+                ids, _ = model.recommend(TESLA, k=40, max_age=max_age)
+                assert MASERATI in ids
+            ids, _ = model.recommend(TESLA, k=40, max_age=15.99)
+            assert MASERATI not in ids
 
-    def test_since_is_inclusive_and_until_exclusive(self, model, sample):
+    def test_since_is_inclusive_and_until_exclusive(self, model, sample, oracle):
         when = sample[STATUE]["when"]
         ids, _ = model.recommend(COLBERT, k=40, since=when)
         assert STATUE in ids
@@ -201,39 +308,39 @@ class RecommenderContract:
         assert STATUE not in ids
         since, until = "2020-06-01", "2020-06-25T00:00:00+02:00"
         ids, scores = model.recommend(COLBERT, k=40, since=since, until=until)
-        want, score = oracle(model, COLBERT, 40,
+        want, score = oracle(COLBERT, 40,
                              lambda a: at("2020-06-01T00:00:00+00:00") <= sample[a]["when"]
                              < at(until))
-        assert_same_list((ids, scores), want, score)
+        oracle.check((ids, scores), want, score)
         assert len(want) >= 3
 
-    def test_categories(self, model, sample):
+    def test_categories(self, model, sample, oracle):
         for categories, names in ((["politique", "france"], {"politique", "france"}),
                                   ("societe/environnement", {"societe/environnement"})):
             ids, scores = model.recommend(COLBERT, k=40, categories=categories)
-            want, score = oracle(model, COLBERT, 40,
-                                 lambda a: sample[a]["category"] in names)
-            assert_same_list((ids, scores), want, score)
+            want, score = oracle(COLBERT, 40, lambda a: sample[a]["category"] in names)
+            oracle.check((ids, scores), want, score)
         ids, _ = model.recommend(TIGER, k=40, categories="societe/environnement")
         assert set(ids) == {"CNT000001rdIhh", "CNT000001r2yqP"}  # the two others of the section
 
-    def test_exclude(self, model, sample):
+    def test_exclude(self, model, sample, oracle):
         gone = {"CNT000001rdIhh", "CNT000000qbLYj"}
         ids, scores = model.recommend(TIGER, k=40, exclude=sorted(gone))
-        want, score = oracle(model, TIGER, 40, lambda a: a not in gone)
-        assert_same_list((ids, scores), want, score)
+        want, score = oracle(TIGER, 40, lambda a: a not in gone)
+        oracle.check((ids, scores), want, score)
         ids, _ = model.recommend(TIGER, k=40, exclude="CNT000001rdIhh")
         assert "CNT000001rdIhh" not in ids and "CNT000000qbLYj" in ids
 
-    def test_filters_combine(self, model, sample):
-        as_of = "2020-06-30T00:00:00+02:00"
+    def test_filters_combine(self, model, sample, oracle):
+        as_of = "2020-06-30T00:00:00+02:00"  # a local midnight: both windows start 06-23
         ids, scores = model.recommend(COLBERT, k=40, as_of=as_of, max_age=7,
                                       categories=["france", "politique"], exclude=[STATUE])
-        want, score = oracle(model, COLBERT, 40, lambda a: (
-            at(as_of) - timedelta(days=7) <= sample[a]["when"] < at(as_of)
+        want, score = oracle(COLBERT, 40, lambda a: (
+            window_start(model, at(as_of), 7) <= sample[a]["when"] < at(as_of)
             and sample[a]["category"] in ("france", "politique") and a != STATUE))
-        assert_same_list((ids, scores), want, score)
+        oracle.check((ids, scores), want, score)
         assert len(want) >= 2
+        assert window_start(model, at(as_of), 7) == at("2020-06-23T00:00:00+02:00")
 
     def test_per_article_as_of_equals_single_calls(self, model, sample):
         sources = list(sample)
@@ -260,31 +367,40 @@ class RecommenderContract:
         ids, scores = model.recommend(TIGER, k=5)
         for other, score in zip(ids, scores):
             terms = model.explain(TIGER, other, n_terms=10_000)
-            assert sum(c for _, c in terms) == pytest.approx(float(score), abs=1e-5)
+            assert sum(c for _, c in terms) == pytest.approx(float(score), rel=MLT_RTOL,
+                                                             abs=1e-5)
             top = model.explain(TIGER, other, n_terms=3)
             assert top == terms[:3]
-            assert sum(c for _, c in top) <= float(score) + 1e-6
+            assert sum(c for _, c in top) <= float(score) * (1 + MLT_RTOL) + 1e-6
             contributions = [c for _, c in terms]
             assert all(c > 0 for c in contributions)
             assert contributions == sorted(contributions, reverse=True)
 
 
 class TestFittedModel(RecommenderContract):
-    @pytest.fixture
-    def model(self, small_model):
-        return small_model
+    @pytest.fixture(params=SCORINGS)
+    def model(self, request, sample_models):
+        return sample_models[request.param]
 
 
 class TestLoadedModel(RecommenderContract):
-    @pytest.fixture
-    def model(self, model_dir):
-        return ArticleRecommender.load(model_dir)
+    @pytest.fixture(params=SCORINGS)
+    def model(self, request, sample_dirs):
+        return ArticleRecommender.load(sample_dirs[request.param])
 
 
 class TestTinyBlocksTwoThreads(RecommenderContract):
-    @pytest.fixture
-    def model(self, tiny_blocks_model):
-        return tiny_blocks_model
+    @pytest.fixture(params=SCORINGS)
+    def model(self, request, tiny_blocks_models):
+        return tiny_blocks_models[request.param]
+
+
+class TestRollingWindow(RecommenderContract):
+    """The contract with ``window="rolling"``: ``max_age`` counted back to the second."""
+
+    @pytest.fixture(params=SCORINGS)
+    def model(self, request, rolling_models):
+        return rolling_models[request.param]
 
 
 def _fit_sample(path, **params):
@@ -294,9 +410,23 @@ def _fit_sample(path, **params):
 
 
 @pytest.fixture(scope="module")
-def tiny_blocks_model(articles_path):
-    """One query per block of scores, two threads."""
-    return _fit_sample(articles_path, max_block_bytes=1, n_jobs=2)
+def tiny_blocks_models(articles_path) -> dict:
+    """One query per block of scores, two threads; by scoring."""
+    return {scoring: _fit_sample(articles_path, scoring=scoring, max_block_bytes=1, n_jobs=2)
+            for scoring in SCORINGS}
+
+
+@pytest.fixture(scope="module")
+def rolling_models(articles_path) -> dict:
+    """The sample models with a rolling window; by scoring."""
+    return {scoring: _fit_sample(articles_path, scoring=scoring, window="rolling")
+            for scoring in SCORINGS}
+
+
+@pytest.fixture(params=SCORINGS)
+def any_model(request, sample_models):
+    """The sample model of each scoring."""
+    return sample_models[request.param]
 
 
 # -- beyond the contract: the sample model ----------------------------------------------
@@ -315,25 +445,40 @@ def test_default_max_age_is_the_models(small_model, articles_path):
     assert len(model.recommend(TIGER, k=40)[0]) < len(small_model.recommend(TIGER, k=40)[0])
 
 
-def test_explain_words_are_readable_and_shared(small_model, articles):
+def test_explain_words_are_readable_and_shared(any_model, articles):
     """Each word is a real lower-cased word of the sample (not a stem) whose term both
-    articles hold."""
+    articles hold: a term of the source's query and of the other's row."""
+    model = any_model
     tokens = set()
     for article in articles:
         tokens.update(tokenize(article.text))
-    analyzer = small_model.vectorizer_.build_analyzer()
-    vocabulary = small_model.vectorizer_.vocabulary_
-    rows = small_model.rows_of([TIGER, "CNT000001r2yqP"])
-    query = small_model.query_vectors(small_model.matrix_[rows[0]])
-    assert query.nnz == small_model.query_terms < small_model.matrix_[rows[0]].nnz
-    both = set(query.indices) & set(small_model.matrix_[rows[1]].indices)
-    terms = small_model.explain(TIGER, "CNT000001r2yqP", n_terms=10_000)
+    analyzer = model.vectorizer_.build_analyzer()
+    vocabulary = model.vectorizer_.vocabulary_
+    rows = model.rows_of([TIGER, "CNT000001r2yqP"])
+    query = model.row_queries(rows[:1])
+    if model.scoring == "cosine":
+        assert query.nnz == model.query_terms < model.matrix_[rows[0]].nnz
+    else:
+        assert query.nnz == model.mlt_terms < model.matrix_[rows[0]].nnz
+    both = set(query.indices) & set(model.matrix_[rows[1]].indices)
+    terms = model.explain(TIGER, "CNT000001r2yqP", n_terms=10_000)
     assert len(terms) == len(both)
     for word, _ in terms:
         assert word in tokens and word == word.lower()
         assert vocabulary[analyzer.term(word)] in both
-    # both titles are "Indonésie: ... tigre de Sumatra ...": those words lead
-    assert {"tigre", "sumatra"} <= {w for w, _ in terms[:3]}
+    if model.scoring == "cosine":
+        # both titles are "Indonésie: ... tigre de Sumatra ...": those words lead
+        assert {"tigre", "sumatra"} <= {w for w, _ in terms[:3]}
+    else:
+        # each contribution is the other article's BM25 weight of a query term
+        bm25 = bm25_oracle(model, articles)
+        want = {t: bm25.weight(t, "CNT000001r2yqP")
+                for t in bm25.query_of(next(a for a in articles if a.id == TIGER))}
+        got = {analyzer.term(w): c for w, c in terms}
+        assert got.keys() == {t for t, w in want.items() if w > 0}
+        np.testing.assert_allclose([got[t] for t in got], [want[t] for t in got],
+                                   rtol=MLT_RTOL)
+        assert {"tigre", "sumatra"} <= {w for w, _ in terms[:4]}
 
 
 def test_explain_words_are_written_in_the_two_articles(small_model, articles):
@@ -343,28 +488,40 @@ def test_explain_words_are_written_in_the_two_articles(small_model, articles):
         assert word in written
 
 
-def test_explain_without_shared_words_is_empty(small_model):
-    # "Municipales: Hidalgo reconduite à Paris" and the tiger story share no term
-    assert small_model.explain(TIGER, "CNT000001rcO7J", n_terms=5) == []
-    assert "CNT000001rcO7J" not in small_model.recommend(TIGER, k=40)[0]
+def test_explain_without_shared_words_is_empty(cosine_model):
+    # "Municipales: Hidalgo reconduite à Paris" and the tiger story share no term once the
+    # stop words are out (the cosine's analyzer)
+    assert cosine_model.explain(TIGER, "CNT000001rcO7J", n_terms=5) == []
+    assert "CNT000001rcO7J" not in cosine_model.recommend(TIGER, k=40)[0]
 
 
-def test_explain_vector_of_a_text(small_model):
-    q = small_model.vectorize("Un tigre de Sumatra\nLe tigre a été empoisonné à Sumatra.")
-    terms = small_model.explain_vector(q, "CNT000001rdIhh", n_terms=10)
+def test_explain_of_a_query_without_shared_words_is_empty(any_model):
+    # no stop list for More Like This: every article shares "de" with the tiger story, so
+    # the query is a text of two words, each twice: one in no article, and "tigre"
+    q = any_model.vectorize("Tigre ornithorynque\nTigre ornithorynque.")
+    tigre = any_model.vectorizer_.vocabulary_["tigre"]
+    assert q.indices.tolist() == [tigre]
+    assert any_model.explain_vector(q, "CNT000001rcO7J", n_terms=5) == []
+    assert any_model.explain_vector(q, TIGER, n_terms=5)[0][0] == "tigre"
+
+
+def test_explain_vector_of_a_text(any_model):
+    q = any_model.vectorize("Un tigre de Sumatra\nLe tigre a été empoisonné à Sumatra.")
+    terms = any_model.explain_vector(q, "CNT000001rdIhh", n_terms=10)
     assert [w for w, _ in terms][:2] in (["tigre", "sumatra"], ["sumatra", "tigre"])
 
 
-def test_similar_accepts_articles_and_dicts(small_model, articles):
+def test_similar_accepts_articles_and_dicts(any_model, articles):
     by_id = {a.id: a for a in articles}
-    ids_a, scores_a = small_model.similar(by_id[TIGER], k=3)
-    ids_d, scores_d = small_model.similar({"title": by_id[TIGER].title,
-                                           "heading": by_id[TIGER].heading,
-                                           "body": by_id[TIGER].body}, k=3)
+    ids_a, scores_a = any_model.similar(by_id[TIGER], k=3)
+    ids_d, scores_d = any_model.similar({"title": by_id[TIGER].title,
+                                         "heading": by_id[TIGER].heading,
+                                         "body": by_id[TIGER].body}, k=3)
     np.testing.assert_array_equal(ids_a, ids_d)
-    want = oracle_scores(small_model, small_model.vectorize(by_id[TIGER]).toarray())
+    np.testing.assert_array_equal(scores_a, scores_d)
+    want = Oracle(any_model, articles).scores(TIGER)[TIGER]  # its own text: its own query
     assert ids_a[0] == TIGER
-    assert scores_a[0] == pytest.approx(want[small_model.rows_of([TIGER])[0]], abs=1e-5)
+    assert scores_a[0] == pytest.approx(want, rel=MLT_RTOL, abs=1e-5)
 
 
 def test_similar_to_nothing_is_empty(small_model):
@@ -553,9 +710,18 @@ def test_bad_parameters_are_named(articles, params, message):
         ArticleRecommender(**params).fit(articles)
 
 
-def test_numpy_parameters_are_accepted(articles, small_model):
-    model = ArticleRecommender(min_df=np.int64(2), max_df=np.float64(0.5)).fit(articles)
-    np.testing.assert_array_equal(model.matrix_.indices, small_model.matrix_.indices)
+def test_numpy_parameters_are_accepted(articles, small_model, cosine_model):
+    model = ArticleRecommender(scoring="cosine", min_df=np.int64(2),
+                               max_df=np.float64(0.5)).fit(articles)
+    np.testing.assert_array_equal(model.matrix_.indices, cosine_model.matrix_.indices)
+    model = ArticleRecommender(min_df=np.int64(2), max_df=np.float64(1.0),
+                               k1=np.float64(0.8), b=np.float64(0.75),
+                               mlt_idf_power=np.float64(0.75), mlt_terms=np.int64(30),
+                               min_term_freq=np.int64(2)).fit(articles)
+    for name in ("data", "indices", "indptr"):
+        np.testing.assert_array_equal(getattr(model.matrix_, name),
+                                      getattr(small_model.matrix_, name))
+    assert (model.row_queries(np.arange(41)) != small_model.row_queries(np.arange(41))).nnz == 0
 
 
 # -- usage errors -------------------------------------------------------------------------
