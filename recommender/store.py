@@ -60,8 +60,8 @@ from ._files import clean_leftovers, recover_folder, replace_folder, temporary_f
 from .errors import ModelFormatError
 from .manifest import MANIFEST, read_manifest
 
-__all__ = ["FILES", "FORMAT_VERSION", "MARKER", "OLDER_FILES", "READABLE_VERSIONS",
-           "TABLE_FILES", "ModelFiles", "check_replaceable", "read_folder", "write_folder"]
+__all__ = ["FILES", "FORMAT_VERSION", "MARKER", "OLDER_FILES", "OPTIONAL_FILES",
+           "READABLE_VERSIONS", "TABLE_FILES", "ModelFiles", "check_replaceable", "read_folder", "write_folder"]
 
 #: Bumped whenever the files change meaning; a model of another version is refused.
 FORMAT_VERSION = 4
@@ -78,6 +78,12 @@ OLDER_FILES = tuple("ids.npy" if name == "ids.data.npy" else name
                     for name in FILES if name != "ids.offsets.npy")
 #: The neighbour table: both files or neither.
 TABLE_FILES = ("table.indices.npy", "table.scores.npy")
+#: The other files a model folder may hold: More Like This's text lengths, the tuning
+#: record, the learned re-ranker's arrays.
+OPTIONAL_FILES = ("lengths.npy", "tuning.json", *(
+    f"reranker.{name}.npy" for name in ("feature", "threshold", "left", "right",
+                                        "missing_left", "is_leaf", "value", "roots", "links",
+                                        "sources")))
 #: The name of a file in a model folder: no folder part, no hidden file.
 
 
@@ -181,7 +187,8 @@ def _model_files(path: Path, names: set):
              and not isinstance(version, bool) and version in READABLE_VERSIONS)
     if not (marked or older):
         return None
-    return {MANIFEST, MARKER, *(listed if listed is not None else (*FILES, *TABLE_FILES))}
+    return {MANIFEST, MARKER,
+            *(listed if listed is not None else (*FILES, *TABLE_FILES, *OPTIONAL_FILES))}
 
 
 def _json_of(file: Path):

@@ -136,17 +136,15 @@ def time_zone(name, what: str = "time_zone") -> ZoneInfo:
 
 def calendar_starts(seconds: np.ndarray, days: int, zone: ZoneInfo) -> np.ndarray:
     """For each time (int64 seconds), the start of the day ``days`` calendar days before
-    its own day, both days as in ``zone``: the lower bound of a calendar window.
-
-    Offsets of every zone are whole quarter hours and change on them, so the times are
-    looked up once per distinct quarter hour."""
+    its own day, both days as in ``zone``: the lower bound of a calendar window. Each
+    distinct time is looked up once (some zones' old offsets are not whole minutes)."""
     seconds = np.asarray(seconds, np.int64)
-    quarters, inverse = np.unique(seconds // 900, return_inverse=True)
-    starts = np.empty(len(quarters), np.int64)
-    for i, quarter in enumerate(quarters.tolist()):
+    distinct, inverse = np.unique(seconds, return_inverse=True)
+    starts = np.empty(len(distinct), np.int64)
+    for i, second in enumerate(distinct.tolist()):
         try:
-            day = datetime.fromtimestamp(quarter * 900, zone).date() - timedelta(days=days)
+            day = datetime.fromtimestamp(second, zone).date() - timedelta(days=days)
             starts[i] = int(datetime.combine(day, time(), tzinfo=zone).timestamp())
-        except OverflowError:  # before year 1: no lower bound
+        except (OverflowError, ValueError, OSError):  # outside years 1 to 9999
             starts[i] = np.iinfo(np.int64).min
     return starts[inverse.reshape(seconds.shape)]

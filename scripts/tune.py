@@ -1,4 +1,4 @@
-"""The levers of the content model, each measured on two halves of the dev lists.
+"""The levers of the cosine scorer, each measured on two halves of the dev lists.
 
     python scripts/tune.py [CORPUS] [GROUND_TRUTH] [--max-age 62]
 
@@ -6,8 +6,10 @@ Defaults: ../shared/corpus/orangesum/articles.jsonl.gz and related_dev.tsv. The 
 split by source article (crc32 of the id, even: TUNE, odd: CONFIRM; ``half_of``), so no
 source's list is in both halves: the settings were chosen on TUNE, CONFIRM checks them.
 Two real fits of the whole corpus (about 40 s each); the idf power, query terms and length
-prior are changed without refitting (``with_scoring``). This reproduces the table of
-EVALUATION.md, from the foundation's plain TF-IDF to today's defaults.
+prior are changed without refitting (``with_scoring``). This reproduces the cosine
+scorer's table of EVALUATION.md, from the foundation's plain TF-IDF to its defaults, with
+the rolling window it was measured with. ``recommender tune`` is the general tool: both
+scorers, any site's lists.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "corpus" / "orangesum"
 
 FOUNDATION_WEIGHTS = {"title": 0.6, "heading": 0.75, "body": 0.65}
-PLAIN = PLAIN_TFIDF
+PLAIN = {k: v for k, v in PLAIN_TFIDF.items() if k != "scoring"}
 #: name -> (fit parameters, with_scoring changes, max age or None for the command's)
 SETTINGS = {
     "foundation: plain TF-IDF cosine, weights 0.6/0.75/0.65, min_df 5":
@@ -62,7 +64,8 @@ def main(argv=None) -> int:
         if key not in fitted:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                fitted[key] = ArticleRecommender(n_jobs=2, **params).fit(articles)
+                fitted[key] = ArticleRecommender(scoring="cosine", window="rolling", n_jobs=2,
+                                                 **params).fit(articles)
         model = fitted[key].with_scoring(**scoring)
         for half, links in parts.items():
             report = evaluate(model, links, max_age=max_age or args.max_age, baselines=False)

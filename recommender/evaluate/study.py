@@ -69,7 +69,7 @@ def study(model, truth, path, *, ks=(2, 5, 10), max_age=None, n_examples=12, see
         if learned:  # the same links as the learned model: not those of its own lists
             truth = truth.subset(~np.isin(truth.sources, model.reranker_.sources_))
         for name, change in ABLATIONS[model.scoring].items():
-            if change.get("window", model.window) == model.window and len(change) == 1:
+            if change == {"window": model.window}:
                 continue  # the model's own window
             scoring = {k: v for k, v in change.items() if k != "max_age"}
             variant_age = max_age

@@ -104,6 +104,8 @@ def model_from_files(files: ModelFiles, cls):
     matrix = _matrix(files, n, n_terms, manifest["nnz"])
     # Folders written before these settings existed scored with plain cosine over all terms.
     params = {**PLAIN_TFIDF, **manifest["params"]}
+    # Folders written before the calendar window counted max_age back to the second.
+    params.setdefault("window", "rolling")
     params.setdefault("table_size", 0)  # format 1: no table
     mlt = params["scoring"] == "mlt"
     vectorizer = _vectorizer(files, n_terms, matrix if mlt else None)

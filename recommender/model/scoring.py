@@ -13,6 +13,7 @@ import copy
 
 import numpy as np
 
+from .._checks import check_int, check_number
 from ..vectors.bm25 import Bm25Vectorizer
 from ..vectors.tfidf import FieldTfidfVectorizer, l2_normalize
 from .search import ContentIndex, apply_length_prior, check_scoring
@@ -31,6 +32,10 @@ def vectorizer_for(params):
     """The unfitted vectorizer of a model's parameters (an object with the attributes of
     :class:`~recommender.ArticleRecommender`'s parameters)."""
     if check_scoring(params.scoring) == "mlt":
+        # checked here, under the model's names (the vectorizer names them otherwise)
+        check_number(params.mlt_idf_power, "mlt_idf_power", "a number between 0 and 4",
+                     low=0, high=4)
+        check_int(params.mlt_terms, "mlt_terms")
         return Bm25Vectorizer(field_weights=params.field_weights,
                               min_df=2 if params.min_df is None else params.min_df,
                               max_df=1.0 if params.max_df is None else params.max_df,
