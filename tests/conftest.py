@@ -59,8 +59,9 @@ def articles(articles_path):
 
 @pytest.fixture(scope="session")
 def small_model(articles_path) -> ArticleRecommender:
-    """A model fitted on the sample, min_df=2 (on 41 articles the default of 5 would keep
-    few words), other parameters the defaults: More Like This scoring, calendar window.
+    """A model fitted on the sample, min_df=2 (More Like This's default, given so that
+    ``cosine_model``, whose default is 3, keeps the same words), other parameters the
+    defaults: More Like This scoring ("auto" query rule: full articles), calendar window.
     Do not mutate it."""
     with warnings.catch_warnings():  # the sample has an empty article and outside links
         warnings.simplefilter("ignore", CorpusWarning)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import statistics
 from collections import Counter
 from pathlib import Path
 
@@ -16,6 +17,8 @@ from hypothesis import HealthCheck, given, settings
 
 import numpy as np
 import scipy.sparse as sp
+
+from recommender.text import french_stop_words
 
 #: The shape of :func:`random_case`: rows of the index, queries, terms.
 N_ROWS, N_QUERIES, N_TERMS = 70, 60, 40
@@ -107,16 +110,21 @@ class Bm25Oracle:
     - BM25 weight of term t in article d: ``idf ** idf_power * tf (k1 + 1) / (tf + k1 (1 -
       b + b len_d / avgdl))``, ``idf = ln(1 + (N - df + 0.5) / (df + 0.5))``;
     - the query of a text: its ``query_terms`` vocabulary terms of highest ``tf × (ln((N +
-      1) / (df + 1)) + 1)`` among those it holds ``min_term_freq`` times or more, ties to
-      the alphabetically first term, each weighted 1;
+      1) / (df + 1)) + 1)`` among those it holds ``min_term_freq`` times or more (and, with
+      ``query_stop_words``, that are not French stop words), ties to the alphabetically
+      first term, each weighted 1;
+    - "auto" for ``min_term_freq`` and ``query_stop_words``: a corpus whose median length
+      is under 100 terms is one of short texts, whose queries take terms said once (1) and
+      leave stop words out (True); otherwise 2 and False;
     - a score: the sum of the candidate's BM25 weights over the query's terms.
     """
 
     def __init__(self, articles, analyzer, *, min_df, max_df=1.0, k1=0.8, b=0.75,
-                 idf_power=0.75, query_terms=30, min_term_freq=2):
+                 idf_power=0.75, query_terms=30, min_term_freq="auto",
+                 query_stop_words="auto"):
         self.analyzer = analyzer
         self.k1, self.b, self.idf_power = k1, b, idf_power
-        self.query_terms, self.min_term_freq = query_terms, min_term_freq
+        self.query_terms = query_terms
         self.ids = [a.id for a in articles]
         self.tf = {}  # id -> {term: count}, every analysed term
         self.length = {}
@@ -128,6 +136,11 @@ class Bm25Oracle:
         df = Counter(t for counts in self.tf.values() for t in counts)
         self.df = {t: d for t, d in df.items() if min_df <= d <= max_df * self.n}
         self.avgdl = sum(self.length.values()) / self.n
+        self.median = statistics.median(self.length.values())
+        short = self.median < 100
+        self.min_term_freq = (1 if short else 2) if min_term_freq == "auto" else min_term_freq
+        self.query_stop_words = short if query_stop_words == "auto" else query_stop_words
+        self.stops = french_stop_words() if self.query_stop_words else frozenset()
 
     def terms_of(self, article) -> list:
         return (self.analyzer(article.title) + self.analyzer(article.heading)
@@ -153,7 +166,7 @@ class Bm25Oracle:
         """The query terms of a text's term counts, strongest first."""
         ranked = []
         for term, tf in counts.items():
-            if term in self.df and tf >= self.min_term_freq:
+            if term in self.df and tf >= self.min_term_freq and term not in self.stops:
                 strength = tf * (math.log((self.n + 1) / (self.df[term] + 1)) + 1)
                 ranked.append((-strength, term))
         ranked.sort()
@@ -178,17 +191,18 @@ class Bm25Oracle:
 
 def bm25_oracle(model, articles) -> Bm25Oracle:
     """The oracle of a fitted "mlt" model, from its public parameters (the defaults of the
-    "mlt" scoring where they are None: min_df 5, max_df 1.0, every field weighing 1, no
+    "mlt" scoring where they are None: min_df 2, max_df 1.0, every field weighing 1, no
     stop list) and its analyzer."""
     assert model.scoring == "mlt" and model.field_weights is None
     analyzer = model.vectorizer_.build_analyzer()
     if model.analyzer is None:
         assert analyzer.stop_words is False  # "mlt" analyses without a stop list
     return Bm25Oracle(articles, analyzer,
-                      min_df=5 if model.min_df is None else model.min_df,
+                      min_df=2 if model.min_df is None else model.min_df,
                       max_df=1.0 if model.max_df is None else model.max_df,
                       k1=model.k1, b=model.b, idf_power=model.mlt_idf_power,
-                      query_terms=model.mlt_terms, min_term_freq=model.min_term_freq)
+                      query_terms=model.mlt_terms, min_term_freq=model.min_term_freq,
+                      query_stop_words=model.query_stop_words)
 
 
 # -- model folders ------------------------------------------------------------------------

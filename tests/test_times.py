@@ -204,11 +204,8 @@ def test_calendar_starts_keep_the_shape():
     assert calendar_starts(np.zeros(0, np.int64), 3, PARIS).shape == (0,)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bug: recommender/times.py, calendar_starts looks each time up at the start of its "
-    "quarter hour, assuming every offset is whole quarter hours; Paris Mean Time (Europe/"
-    "Paris before 1911-03-11) is +00:09:21, so a time in the first minutes of a local day "
-    "is given the day before"))
+# Regression: calendar_starts looked each time up at the start of its quarter hour, and so
+# gave Paris Mean Time (+00:09:21) the day before in the first minutes of a day.
 def test_calendar_starts_with_an_offset_that_is_not_whole_quarter_hours():
     # 1905-06-15 00:04:21 PMT is 1905-06-14T23:55:00Z; that day began at 23:50:39Z
     moment = seconds("1905-06-14T23:55:00Z")

@@ -22,7 +22,8 @@ from recommender._files import atomic_file, clean_leftovers, lock_path, recover_
     writer_lock
 from recommender.batch.score import score_to_file
 from recommender.cli import main
-from recommender.store import FORMAT_VERSION, MARKER, check_replaceable
+from recommender.store import (FILES, FORMAT_VERSION, MARKER, OPTIONAL_FILES,
+                               TABLE_FILES, check_replaceable)
 
 pytestmark = pytest.mark.usefixtures("restore_logging_and_warnings")
 REPO = Path(__file__).parents[1]
@@ -128,11 +129,7 @@ def test_an_older_model_folder_with_unlisted_files_is_refused(small_model, tmp_p
 
 
 @pytest.mark.parametrize("scoring", [
-    pytest.param("mlt", marks=pytest.mark.xfail(strict=True, raises=FileExistsError, reason=(
-        "bug: recommender/store.py, _model_files: when the manifest cannot be read, the "
-        "names a model folder may hold are FILES and TABLE_FILES only, without lengths.npy, "
-        "so a More Like This folder (the default) with a damaged manifest is refused as "
-        "holding a file a model does not have, and cannot be replaced"))),
+    "mlt",  # regression: a More Like This folder with a damaged manifest could not be replaced
     "cosine"])
 def test_a_marked_folder_with_a_damaged_manifest_is_replaced(sample_models, other_model,
                                                              tmp_path, scoring):
@@ -141,6 +138,36 @@ def test_a_marked_folder_with_a_damaged_manifest_is_replaced(sample_models, othe
     (out / "manifest.json").write_text("{not json")
     other_model.save(out)
     assert ArticleRecommender.load(out).n_articles == other_model.n_articles
+
+
+def test_optional_files_are_what_a_model_adds_to_the_usual_files(learned_dir):
+    """A learned More Like This folder lists the usual files, lengths.npy and the
+    re-ranker's arrays; tuning.json is the one a tuned model adds."""
+    listed = set(read_manifest(learned_dir)["files"])
+    assert listed - set(FILES) - set(TABLE_FILES) == set(OPTIONAL_FILES) - {"tuning.json"}
+    assert len(OPTIONAL_FILES) == len(set(OPTIONAL_FILES)) == 12
+
+
+def test_a_learned_and_tuned_folder_with_a_damaged_manifest_is_replaced(learned_dir,
+                                                                        other_model, tmp_path):
+    """Every file a model may write (its re-ranker's arrays, tuning.json) is recognised as
+    the model's when the manifest cannot tell."""
+    out = shutil.copytree(learned_dir, tmp_path / "model")
+    (out / "tuning.json").write_text("{}")
+    assert {"lengths.npy", "reranker.value.npy", "tuning.json"} <= set(os.listdir(out))
+    (out / "manifest.json").write_text("{not json")
+    other_model.save(out)
+    assert ArticleRecommender.load(out).n_articles == other_model.n_articles
+    assert not list(out.glob("reranker.*")) and not (out / "tuning.json").exists()
+
+
+def test_a_folder_with_a_damaged_manifest_and_another_file_is_refused(small_model, tmp_path):
+    out = tmp_path / "model"
+    small_model.save(out)
+    (out / "manifest.json").write_text("{not json")
+    (out / "reranker.notes.npy").write_text("mine")
+    with pytest.raises(FileExistsError, match=r"does not have: reranker\.notes\.npy;"):
+        check_replaceable(out)
 
 
 @pytest.fixture(scope="module")

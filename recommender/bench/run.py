@@ -241,7 +241,7 @@ class Bench:
             for scoring, (seconds, peak, _, _) in timings.items():
                 self.record(scale, n, f"neighbour table top-50 ({scoring})", seconds,
                             threads=threads, peak=peak, per=n)
-            self.ratios(scale, n, "neighbour table", timings, threads)
+            self.ratios(scale, n, "neighbour table top-50", timings, threads)
             for model in models.values():
                 model.table_ = None
 

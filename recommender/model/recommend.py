@@ -23,7 +23,7 @@ from .controls import active, check_controls
 from .explain import shared_terms
 from .rerank import PairContext, TextSources
 from ..vectors.tfidf import l2_normalize
-from .search import Request, mlt_queries, query_vectors, search_rows
+from .search import Request, apply_length_prior, mlt_queries, query_vectors, search_rows
 
 __all__ = ["Recommendations", "Recommending"]
 
@@ -174,7 +174,7 @@ class Recommending:
                 counts = self._loose(self.vectorizer_.transform_vectors([article]).counts)
             sources = TextSources(self.title_vectors([article.title]),
                                   self._cosine_queries([article], Q),
-                                  self.vectorizer_.transform([article]), counts)
+                                  self._scored_rows([article]), counts)
         idx, scores = search_rows(self, Q, k, request, skip=None, text_sources=sources)
         ids, scores = self._as_ids(idx, scores)
         keep = np.isfinite(scores[0])
@@ -247,6 +247,16 @@ class Recommending:
             return mlt_queries(self.vectorizer_.query_weights(counts),
                                self.vectorizer_.settings()["query_terms"])
         return self.query_vectors(self.vectorizer_.transform(articles))
+
+    def _scored_rows(self, articles) -> sp.csr_matrix:
+        """Rows of texts as the model's own rows are scored (cosine: the length prior
+        applied with the model's mean length)."""
+        X = self.vectorizer_.transform(articles)
+        if self.content_.counts is not None or not self.length_prior:
+            return X
+        lengths = self.content_.term_counts()
+        mean = lengths[lengths > 0].mean() if (lengths > 0).any() else 1.0
+        return apply_length_prior(X, self.length_prior, mean)
 
     def _loose(self, counts) -> sp.csr_matrix:
         """More Like This queries of ``counts`` with terms said once allowed."""

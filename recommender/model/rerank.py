@@ -281,8 +281,9 @@ class LinkReranker(Params):
         Those of scikit-learn's ``HistGradientBoostingClassifier``.
     random_state : int, default=0
     features : sequence of str, optional
-        The pair features to learn from (default: all of :data:`FEATURES`); leave one out
-        to measure what it brings.
+        The pair features to learn from; leave one out to measure what it brings. Default:
+        all of :data:`FEATURES` that have a value for the model (``loose_score`` has none
+        for a cosine model, ``source_age`` none for lists without times).
 
     Attributes
     ----------
@@ -334,7 +335,6 @@ class LinkReranker(Params):
         if unknown or not chosen:
             raise ParameterError(f"features must be some of {', '.join(FEATURES)}; got "
                                  f"{list(chosen)}")
-        self.features_ = tuple(chosen)
 
         links = np.bincount(target_rows, minlength=len(context.published)).astype(np.float64)
         names, counts = np.unique(context.categories[target_rows], return_counts=True)
@@ -345,10 +345,14 @@ class LinkReranker(Params):
             label[s] |= candidates[s] == t
         features = pair_features(context, source_rows, candidates, scores, as_of, links=links,
                                  category_share=self.category_share_)
+        valid = candidates >= 0
+        if self.features is None:  # by default, the features this model can compute
+            known = ~np.isnan(features[valid]).all(axis=0)
+            chosen = tuple(name for name, ok in zip(FEATURES, known) if ok)
+        self.features_ = chosen
         # A source's own links are no evidence about its candidates: leave them out.
         features[..., FEATURES.index("links")] = np.log1p(
             np.maximum(links[np.maximum(candidates, 0)] - label, 0))
-        valid = candidates >= 0
         X, y = features[valid][:, self.columns()], label[valid]
         if y.sum() == 0:
             raise CorpusError(

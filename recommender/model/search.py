@@ -125,13 +125,15 @@ class ContentIndex:
                      XT=self.postings(), max_block_bytes=max_block_bytes, n_jobs=n_jobs)
 
 
-def apply_length_prior(X: sp.csr_matrix, power: float) -> sp.csr_matrix:
+def apply_length_prior(X: sp.csr_matrix, power: float, mean: float | None = None) -> sp.csr_matrix:
     """Scale each unit row of ``X`` by ``(n / mean n) ** power`` in place, ``n`` being its
-    number of terms (the mean over rows with terms)."""
+    number of terms; ``mean`` defaults to the mean over the rows of ``X`` with terms (give
+    the model's to scale other texts as its rows are)."""
     if power == 0:
         return X
     lengths = np.diff(X.indptr)
-    mean = lengths[lengths > 0].mean() if (lengths > 0).any() else 1.0
+    if mean is None:
+        mean = lengths[lengths > 0].mean() if (lengths > 0).any() else 1.0
     scale = (np.maximum(lengths, 1) / mean) ** float(power)
     X.data *= np.repeat(scale, lengths).astype(X.dtype)
     return X

@@ -16,11 +16,16 @@ from recommender.cli import main
 from recommender.errors import MissingDependencyError
 from recommender.index.topk import top_k
 
-STAGES = {"read corpus", "fit (analysis + tf-idf)", "save", "load", "recommend() p50",
-          "recommend() p99", "similar(text) p50", "similar(text) p99",
-          "all-pairs top-5 exact", "all-pairs top-5 approx", "write batch JSONL top-5",
-          "batch top-5, model scoring, whole archive",
-          "batch top-5, model scoring, newest 62 days"}
+STAGES = {"read corpus", "save", "load (mlt)", "all-pairs top-5 exact",
+          "all-pairs top-5 approx", "write batch JSONL top-5",
+          *(f"{stage} ({scoring})" for scoring in ("mlt", "cosine") for stage in (
+              "fit", "neighbour table top-50", "batch top-5, whole archive",
+              "batch top-5, newest 62 days")),
+          *(f"{call} ({scoring}) p{p}" for scoring in ("mlt", "cosine")
+            for call in ("recommend()", "similar(text)") for p in (50, 99)),
+          *(f"{stage}: mlt / cosine" for stage in (
+              "fit", "neighbour table top-50", "batch top-5, whole archive",
+              "batch top-5, newest 62 days"))}
 
 
 # ``main`` configures logging and warnings for the process: undo it after each test.
@@ -52,6 +57,19 @@ def test_a_tiny_run_has_every_stage(tiny_report):
     assert 0 <= approx["recall_vs_exact"] <= 1
 
 
+def test_each_ratio_is_that_of_the_two_scorings_timed_together(tiny_report):
+    rows = [r for r in tiny_report["rows"] if r["scale"] == "real"]
+    ratios = [r for r in rows if r["stage"].endswith(": mlt / cosine")]
+    assert len(ratios) == 4
+    for ratio in ratios:
+        stage = ratio["stage"].removesuffix(": mlt / cosine")
+        mlt, cosine = (next(r for r in rows if r["stage"] == f"{stage} ({scoring})"
+                            and r["threads"] == ratio["threads"])
+                       for scoring in ("mlt", "cosine"))
+        assert ratio["ratio"] == pytest.approx(mlt["seconds"] / cosine["seconds"], rel=1e-3,
+                                               abs=2e-3)
+
+
 def test_competitor_rows_have_a_ratio_and_agreement(tiny_report):
     row = next(r for r in tiny_report["rows"] if r["competitor"] == "sklearn"
                and r["scale"] == "real")
@@ -71,8 +89,8 @@ def test_above_the_exact_limit_a_sample_is_timed_unless_exact_all(articles_path,
     assert ("extrapolated_from" in exact) is not exact_all
     if not exact_all:
         assert exact["extrapolated_from"] == 20 and "times n/20" in exact["note"]
-    batch = [r for r in rows if r["stage"].startswith("batch top-5, model scoring")]
-    assert len(batch) == 2 and all(r["extrapolated_from"] == 20 for r in batch)
+    batch = [r for r in rows if r["stage"].startswith("batch top-5") and "/" not in r["stage"]]
+    assert len(batch) == 4 and all(r["extrapolated_from"] == 20 for r in batch)
     approx = next(r for r in rows if r["stage"] == "all-pairs top-5 approx")
     assert 0 <= approx["recall_vs_exact"] <= 1 and approx["recall_sample"] == 20
     theirs = next(r for r in rows if r["competitor"] == "sklearn")

@@ -13,6 +13,11 @@ import pytest
 
 import recommender.evaluate.study as study_module
 from recommender import ArticleRecommender
+from recommender.model import estimator
+from recommender.model.rerank import FEATURES
+from recommender.model.scoring import SCORING_SETTINGS, vectorizer_for
+from recommender.vectors.bm25 import Bm25Vectorizer
+from recommender.vectors.tfidf import FieldTfidfVectorizer
 from recommender.truth import half_of, read_ground_truth
 from recommender.evaluate.study import ABLATIONS, study
 
@@ -48,22 +53,18 @@ def test_bad_idf_power_of_the_model(articles, bad, shown):
         ArticleRecommender(scoring="cosine", min_df=2, idf_power=bad).fit(articles)
 
 
-MLT_NAMES_BUG = (
-    "bug: ArticleRecommender.make_vectorizer (recommender/model/estimator.py) hands "
-    "mlt_idf_power and mlt_terms to Bm25Vectorizer as idf_power and query_terms, whose "
-    "settings() names those: a bad mlt_idf_power is reported as 'idf_power must be ...' "
-    "(a cosine parameter the user did not set), a bad mlt_terms as 'query_terms ...'")
-
 
 @pytest.mark.parametrize("name, bad, message", [
     ("k1", -0.5, r"^k1 must be a number between 0 and 10, got -0\.5$"),
     ("k1", "1.2", r"^k1 must be a number between 0 and 10, got '1\.2'$"),
     ("b", 1.5, r"^b must be a number between 0 and 1, got 1\.5$"),
-    pytest.param("mlt_idf_power", 5, r"^mlt_idf_power must be a number between 0 and 4, got 5$",
-                 marks=pytest.mark.xfail(strict=True, reason=MLT_NAMES_BUG)),
-    pytest.param("mlt_terms", 0, r"^mlt_terms must be a positive integer, got 0$",
-                 marks=pytest.mark.xfail(strict=True, reason=MLT_NAMES_BUG)),
-    ("min_term_freq", 1.5, r"^min_term_freq must be a positive integer, got 1\.5$"),
+    # Regression: these were reported under the vectorizer's names (idf_power, query_terms).
+    ("mlt_idf_power", 5, r"^mlt_idf_power must be a number between 0 and 4, got 5$"),
+    ("mlt_terms", 0, r"^mlt_terms must be a positive integer, got 0$"),
+    ("min_term_freq", 1.5, r"^min_term_freq must be a positive integer or 'auto', got 1\.5$"),
+    ("min_term_freq", 0, r"^min_term_freq must be a positive integer or 'auto', got 0$"),
+    ("query_stop_words", "no", r"^query_stop_words must be true, false or 'auto', got 'no'$"),
+    ("query_stop_words", 0, r"^query_stop_words must be true, false or 'auto', got 0$"),
 ])
 def test_bad_mlt_settings_of_the_model(articles, name, bad, message):
     model = ArticleRecommender(min_df=2, **{name: bad})
@@ -79,9 +80,63 @@ def test_good_settings_at_their_bounds(articles):
         model = ArticleRecommender(scoring="cosine", min_df=2, **settings).fit(articles)
         assert model.n_articles == 41
     for settings in ({"k1": 0, "b": 0, "mlt_idf_power": 0, "mlt_terms": 1, "min_term_freq": 1},
-                     {"k1": 10, "b": 1, "mlt_idf_power": 4, "mlt_terms": np.int64(3)}):
+                     {"k1": 10, "b": 1, "mlt_idf_power": 4, "mlt_terms": np.int64(3)},
+                     {"min_term_freq": "auto", "query_stop_words": np.bool_(True)},
+                     {"query_stop_words": False}):
         model = ArticleRecommender(min_df=2, **settings).fit(articles)
         assert model.n_articles == 41
+
+
+def test_the_scoring_settings_by_scoring():
+    assert estimator.SCORING_SETTINGS is SCORING_SETTINGS
+    assert SCORING_SETTINGS == {
+        "cosine": ("idf_power", "query_terms", "length_prior", "window", "max_age"),
+        "mlt": ("k1", "b", "mlt_idf_power", "mlt_terms", "min_term_freq", "query_stop_words",
+                "window", "max_age")}
+    params = ArticleRecommender().get_params()
+    assert all(name in params for names in SCORING_SETTINGS.values() for name in names)
+
+
+@pytest.mark.parametrize("params, kind, min_df, max_df", [
+    ({}, Bm25Vectorizer, 2, 1.0),
+    ({"scoring": "cosine"}, FieldTfidfVectorizer, 3, 0.5),
+    ({"min_df": 4, "max_df": 0.8}, Bm25Vectorizer, 4, 0.8),
+    ({"scoring": "cosine", "min_df": 1, "max_df": 0.9}, FieldTfidfVectorizer, 1, 0.9),
+])
+def test_the_vectorizer_of_the_parameters(params, kind, min_df, max_df):
+    model = ArticleRecommender(**params)
+    for vectorizer in (vectorizer_for(model), model.make_vectorizer()):
+        assert type(vectorizer) is kind
+        assert (vectorizer.min_df, vectorizer.max_df) == (min_df, max_df)
+
+
+def test_the_mlt_vectorizer_gets_the_models_settings():
+    model = ArticleRecommender(k1=1.1, b=0.4, mlt_idf_power=1.5, mlt_terms=12, min_term_freq=3,
+                               query_stop_words=True, analyzer={"stem": True})
+    settings = vectorizer_for(model).settings()
+    assert {k: settings[k] for k in ("k1", "b", "idf_power", "query_terms", "min_term_freq",
+                                     "query_stop_words")} == {
+        "k1": 1.1, "b": 0.4, "idf_power": 1.5, "query_terms": 12, "min_term_freq": 3,
+        "query_stop_words": True}
+    assert settings["analyzer"]["stem"] is True and settings["analyzer"]["stop_words"] is False
+
+
+def test_the_default_mlt_min_df_is_2(articles, small_model):
+    default = ArticleRecommender().fit(articles)
+    assert default.min_df is None and small_model.min_df == 2
+    assert default.vectorizer_.terms().tolist() == small_model.vectorizer_.terms().tolist()
+    assert (default.matrix_ != small_model.matrix_).nnz == 0
+    # a term in exactly 2 articles is kept
+    assert (small_model.vectorizer_.df_ == 2).any() and small_model.vectorizer_.df_.min() == 2
+
+
+@pytest.mark.parametrize("name, bad, message", [
+    ("mlt_idf_power", -1, r"^mlt_idf_power must be a number between 0 and 4, got -1$"),
+    ("mlt_terms", 2.5, r"^mlt_terms must be a positive integer, got 2\.5$"),
+])
+def test_vectorizer_for_names_the_models_settings(name, bad, message):
+    with pytest.raises(ValueError, match=message):
+        vectorizer_for(ArticleRecommender(**{name: bad}))
 
 
 # -- with_scoring of a cosine model ------------------------------------------------------------
@@ -99,6 +154,8 @@ SETTINGS = [
     {"length_prior": 1.0},
     {"idf_power": 1.0, "query_terms": None, "length_prior": 0.0},
     {"idf_power": 0.75, "query_terms": 8, "length_prior": 0.5},
+    {"max_age": 30},
+    {"max_age": 30, "window": "rolling"},
 ]
 
 
@@ -118,7 +175,7 @@ def assert_same_scoring(got, want, sources) -> None:
 def test_with_scoring_equals_a_model_fitted_so(cosine_model, articles, settings):
     got = cosine_model.with_scoring(**settings)
     want = ArticleRecommender(scoring="cosine", min_df=2, **settings).fit(articles)
-    for name in ("idf_power", "query_terms", "length_prior"):
+    for name in ("idf_power", "query_terms", "length_prior", "max_age", "window"):
         assert getattr(got, name) == getattr(want, name)
     assert_same_scoring(got, want, cosine_model.ids_.tolist())
     for source in cosine_model.ids_.tolist()[::5]:  # single calls too
@@ -172,8 +229,16 @@ def test_with_scoring_none_query_terms_keeps_every_term(cosine_model):
     assert np.diff(cut.indptr).max() == cosine_model.query_terms < np.diff(X.indptr).max()
 
 
-def test_with_scoring_drops_the_re_ranker(cosine_model, related_path):
-    learned = cosine_model.content_only().learn(read_ground_truth(related_path), n_candidates=5)
+#: learn() on a cosine model with the default features (tests/model/test_rerank.py).
+#: The features a cosine model has (no loose score).
+COSINE_FEATURES = [name for name in FEATURES if name != "loose_score"]
+
+
+@pytest.mark.parametrize("features", [
+    None, COSINE_FEATURES], ids=["default-features", "without-loose-score"])
+def test_with_scoring_drops_the_re_ranker(cosine_model, related_path, features):
+    learned = cosine_model.content_only().learn(read_ground_truth(related_path), n_candidates=5,
+                                                features=features)
     other = learned.with_scoring(length_prior=0.0)
     assert other.reranker_ is None and learned.reranker_ is not None
     assert other.recommend(TIGER, 5)[0].tolist() == \
@@ -237,13 +302,6 @@ def studied(tmp_path_factory, aged, truth):
 
 
 #: The bug that leaves the one-setting ablations out of every study.
-ABLATION_BUG = (
-    "bug: recommender/evaluate/study.py, study(): the test meant to skip only the model's "
-    "own window, `change.get('window', model.window) == model.window and len(change) == 1`, "
-    "is true for every one-setting change without 'window' ('idf power 1', 'no max age', "
-    "'BM25 k1 1.2', ...), so those ablations are never run; it should be "
-    "`change == {'window': model.window}`")
-
 
 def shown_ablations(model) -> list:
     """The ablations a study of ``model`` runs: those of its scoring but its own window."""
@@ -274,7 +332,7 @@ def test_ablations_are_the_scorings_settings(sample_models):
     assert ABLATIONS["mlt"]["BM25 k1 1.2 (Lucene's default)"] == {"k1": 1.2}
 
 
-@pytest.mark.xfail(strict=True, reason=ABLATION_BUG)
+# Regression: study() skipped every one-setting ablation, not only the model's window.
 def test_study_shows_every_ablation(studied, aged):
     text = studied[1].read_text("utf-8")
     for name in shown_ablations(aged):
@@ -293,7 +351,7 @@ def test_study_figures_of_the_model_are_the_recomputed_ones(studied, aged, artic
     assert "max age 62 days" in text
 
 
-@pytest.mark.xfail(strict=True, reason=ABLATION_BUG)
+# Regression: study() skipped every one-setting ablation, not only the model's window.
 def test_study_figures_of_the_ablations_are_the_recomputed_ones(studied, aged, sample_models,
                                                                  sample_links, articles):
     text = studied[1].read_text("utf-8")
@@ -322,7 +380,7 @@ def test_study_of_a_model_without_max_age_has_no_such_ablation(unaged_study):
     assert "no max age; MRR counts" in text
 
 
-@pytest.mark.xfail(strict=True, reason=ABLATION_BUG)
+# Regression: study() skipped every one-setting ablation, not only the model's window.
 def test_study_of_a_model_without_max_age_shows_the_other_ablations(unaged_study):
     model, text = unaged_study
     for name in (n for n in shown_ablations(model) if n != "no max age"):
@@ -347,9 +405,17 @@ def test_study_without_ablations(tmp_path, aged, truth):
     assert not [n for n in names if f'data-run="{html.escape(n)}"' in text]
 
 
-@pytest.fixture(scope="module")
-def learned_even(aged, truth) -> ArticleRecommender:
-    return aged.content_only().learn(half_of(truth, "even"), n_candidates=10)
+@pytest.fixture(scope="module", params=[
+    ("mlt", None),
+    ("cosine", None),
+    ("cosine", COSINE_FEATURES)], ids=["mlt", "cosine", "cosine-without-loose-score"])
+def learned_even(request, articles, truth) -> ArticleRecommender:
+    """``aged`` of each scoring, learned from the even half of the lists (the default
+    features, or a cosine model's own)."""
+    scoring, features = request.param
+    aged = ArticleRecommender(scoring=scoring, min_df=2, max_age=62).fit(articles)
+    return aged.content_only().learn(half_of(truth, "even"), n_candidates=10,
+                                     features=features)
 
 
 @pytest.fixture(scope="module")

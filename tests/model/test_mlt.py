@@ -7,6 +7,7 @@ folder checks of its counts and lengths."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 import shutil
@@ -19,17 +20,20 @@ import pytest
 from helpers import bm25_oracle, read_manifest, refresh_facts, write_manifest
 from recommender import ArticleRecommender, ModelFormatError
 from recommender.errors import ParameterError
+from recommender.text import french_stop_words
 from recommender.times import NO_LIMIT
 
 RTOL = 1e-4  # float32 scores against float64 sums
 TIGER = "CNT000001r4edC"
 PARIS = ZoneInfo("Europe/Paris")
+STOPS = french_stop_words()
 
 
 @pytest.fixture(scope="module")
 def model(small_model):
     """The sample model: More Like This with its defaults, min_df=2, calendar window."""
     assert small_model.scoring == "mlt" and small_model.window == "calendar"
+    assert small_model.min_term_freq == small_model.query_stop_words == "auto"
     return small_model
 
 
@@ -63,6 +67,14 @@ def calendar_start(reference: datetime, days: float) -> datetime:
 
 
 # -- against the oracle --------------------------------------------------------------------
+def test_the_sample_is_one_of_full_articles(model, oracle):
+    """"auto" on the sample: full articles (median far above 100 terms), so query terms are
+    said twice and stop words stay in the queries; the oracle resolves it on its own."""
+    assert oracle.median > 100 and (oracle.min_term_freq, oracle.query_stop_words) == (2, False)
+    assert model.vectorizer_.median_length_ == oracle.median
+    assert model.vectorizer_.query_rule() == (2, False)
+
+
 @pytest.mark.parametrize("k", [5, 40])
 def test_recommend_equals_brute_force_bm25(model, oracle, by_id, k):
     assert oracle.n == 41 and len(oracle.df) == model.matrix_.shape[1]
@@ -86,6 +98,48 @@ def test_recommend_with_a_time_filter_equals_brute_force_bm25(model, oracle, by_
                            score, 10)
         checked += len(want) > 0
     assert checked >= 20
+
+
+@pytest.fixture(scope="module")
+def short_texts(articles) -> list:
+    """The sample's titles and leads alone: a corpus of short texts (median under 100)."""
+    return [dataclasses.replace(a, body="") for a in articles]
+
+
+@pytest.mark.parametrize("corpus, params, rule", [
+    ("full", {"query_stop_words": True}, (2, True)),
+    ("full", {"min_term_freq": 1, "query_stop_words": True}, (1, True)),
+    ("full", {"min_term_freq": 3}, (3, False)),
+    ("short", {}, (1, True)),
+    ("short", {"min_term_freq": 2, "query_stop_words": False}, (2, False)),
+], ids=["stops-out", "once-stops-out", "thrice", "short-auto", "short-explicit"])
+def test_other_query_rules_equal_brute_force_bm25(articles, short_texts, corpus, params, rule):
+    texts = articles if corpus == "full" else short_texts
+    model = ArticleRecommender(min_df=2, max_age=None, **params).fit(texts)
+    oracle = bm25_oracle(model, texts)
+    assert (oracle.min_term_freq, oracle.query_stop_words) == rule
+    assert (oracle.median < 100) == (corpus == "short")
+    assert model.vectorizer_.query_rule() == rule
+    assert model.vectorizer_.median_length_ == oracle.median
+    stops_in_queries = 0
+    for article in texts:
+        query = oracle.query_of(article)
+        stops_in_queries += len(set(query) & STOPS)
+        want, score = oracle.ranking(query, lambda a: a != article.id)
+        assert_oracle_list(model.recommend(article.id, k=10), want, score, 10)
+    assert (stops_in_queries == 0) == rule[1]
+
+
+def test_stop_words_leave_the_queries_not_the_rows(model, articles):
+    """query_stop_words=True changes the queries only: the rows (and so the scores of a
+    given query) are the default model's, and some default query held stop words."""
+    out = ArticleRecommender(min_df=2, query_stop_words=True).fit(articles)
+    assert (out.matrix_ != model.matrix_).nnz == 0
+    terms = model.vectorizer_.terms()
+    stop_columns = np.flatnonzero([t in STOPS for t in terms.tolist()])
+    assert model.matrix_[:, stop_columns].nnz > 0  # the rows hold stop words
+    default_q, out_q = model.row_queries(np.arange(41)), out.row_queries(np.arange(41))
+    assert default_q[:, stop_columns].nnz > 0 and out_q[:, stop_columns].nnz == 0
 
 
 def test_scores_are_sums_over_the_query_terms(model, oracle, by_id):
@@ -174,15 +228,18 @@ def test_save_and_load_give_the_same_lists(model, tmp_path, by_id):
 @pytest.mark.parametrize("changes", [{"k1": 1.2}, {"b": 0.0}, {"b": 1.0}, {"mlt_idf_power": 1.0},
                                      {"mlt_terms": 8}, {"min_term_freq": 1},
                                      {"k1": 2.0, "b": 0.5, "mlt_terms": 50, "min_term_freq": 3},
-                                     {"window": "rolling"}],
+                                     {"query_stop_words": True},
+                                     {"min_term_freq": 1, "query_stop_words": True},
+                                     {"window": "rolling"}, {"max_age": 30}],
                          ids=lambda c: ",".join(f"{k}={v}" for k, v in c.items()))
 def test_with_scoring_equals_a_refit(model, articles, changes):
     got = model.with_scoring(**changes)
     want = ArticleRecommender(min_df=2, **changes).fit(articles)
     assert got.get_params() == {**want.get_params(), "table_size": got.table_size}
     assert got.table_ is None  # the table held the old scoring's lists
-    for filters in ({"max_age": NO_LIMIT}, {"as_of": "2020-06-30T08:00:00+02:00",
-                                            "max_age": 6.5}):
+    assert got.vectorizer_.query_rule() == want.vectorizer_.query_rule()
+    for filters in ({}, {"max_age": NO_LIMIT}, {"as_of": "2020-06-30T08:00:00+02:00",
+                                                "max_age": 6.5}):
         a = got.recommend_batch(model.ids_, k=15, **filters)
         b = want.recommend_batch(model.ids_, k=15, **filters)
         np.testing.assert_array_equal(a.ids, b.ids)
@@ -211,7 +268,8 @@ def test_with_scoring_refuses_a_cosine_setting(model, name):
     with pytest.raises(ParameterError, match=rf"^with_scoring: {name} cannot change without "
                                              rf"refitting a model that scores with 'mlt'; its "
                                              rf"settings are k1, b, mlt_idf_power, mlt_terms, "
-                                             rf"min_term_freq, window$"):
+                                             rf"min_term_freq, query_stop_words, window, "
+                                             rf"max_age$"):
         model.with_scoring(**{name: 1.0})
 
 
@@ -223,7 +281,7 @@ def test_with_scoring_refuses_what_needs_a_refit(model, cosine_model):
     with pytest.raises(ParameterError, match=r"^with_scoring: k1 cannot change without "
                                              r"refitting a model that scores with 'cosine'; "
                                              r"its settings are idf_power, query_terms, "
-                                             r"length_prior, window$"):
+                                             r"length_prior, window, max_age$"):
         cosine_model.with_scoring(k1=1.2)
 
 
@@ -283,9 +341,34 @@ def test_a_count_that_is_not_positive_is_refused(copy_of):
         ArticleRecommender.load(copy_of)
 
 
+def test_the_manifest_holds_the_corpus_facts(model, model_dir, oracle):
+    facts = read_manifest(model_dir)["bm25"]
+    assert facts == {"n_documents": 41, "mean_length": pytest.approx(oracle.avgdl, rel=1e-12),
+                     "median_length": oracle.median}
+    loaded = ArticleRecommender.load(model_dir)
+    assert loaded.vectorizer_.median_length_ == oracle.median
+    assert loaded.vectorizer_.query_rule() == (2, False)
+
+
+def test_a_loaded_model_resolves_auto_from_its_saved_median(copy_of, model):
+    """The rule is read from the manifest's median, not recomputed: a median under 100
+    makes the loaded model's queries those of short texts."""
+    manifest = read_manifest(copy_of)
+    manifest["bm25"]["median_length"] = 99.5
+    write_manifest(copy_of, manifest)
+    loaded = ArticleRecommender.load(copy_of)
+    assert loaded.vectorizer_.query_rule() == (1, True)
+    assert model.vectorizer_.query_rule() == (2, False)
+
+
 @pytest.mark.parametrize("facts", [None, {"n_documents": 41}, {"n_documents": "41",
                                                                 "mean_length": 237.2},
-                                   {"n_documents": 41, "mean_length": -1}])
+                                   {"n_documents": 41, "mean_length": -1},
+                                   {"n_documents": 41, "mean_length": 237.2},
+                                   {"n_documents": 41, "mean_length": 237.2,
+                                    "median_length": -1},
+                                   {"n_documents": 41, "mean_length": 237.2,
+                                    "median_length": "303"}])
 def test_bm25_facts_that_are_not_facts_are_refused(copy_of, facts):
     manifest = read_manifest(copy_of)
     if facts is None:
@@ -294,7 +377,8 @@ def test_bm25_facts_that_are_not_facts_are_refused(copy_of, facts):
         manifest["bm25"] = facts
     write_manifest(copy_of, manifest)
     with pytest.raises(ModelFormatError, match=r"manifest\.json: vectorizer: bm25 must hold "
-                                               r"n_documents \(an integer\) and mean_length "
-                                               r"\(a number\), got " + re.escape(repr(facts))
+                                               r"n_documents \(an integer\), mean_length and "
+                                               r"median_length \(numbers\), got "
+                                               + re.escape(repr(facts))
                                                + r"; the model is damaged"):
         ArticleRecommender.load(copy_of)

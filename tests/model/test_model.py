@@ -511,6 +511,23 @@ def test_explain_vector_of_a_text(any_model):
     assert [w for w, _ in terms][:2] in (["tigre", "sumatra"], ["sumatra", "tigre"])
 
 
+def test_explain_vector_of_an_articles_query_is_its_explain(any_model, articles):
+    """vectorize(text) is the text's query row, and explain_vector takes it as it is: for
+    an article of the model, explain() (to float32 rounding: a cosine row query is cut
+    from the row with its length prior, then renormalised)."""
+    by_id = {a.id: a for a in articles}
+    q = any_model.vectorize(by_id[TIGER])
+    row_query = any_model.row_queries(any_model.rows_of([TIGER]))
+    assert q.indices.tolist() == row_query.indices.tolist()
+    np.testing.assert_allclose(q.data, row_query.data, rtol=1e-6)
+    for other in any_model.recommend(TIGER, k=5)[0].tolist():
+        got = any_model.explain_vector(q, other, n_terms=20)
+        want = any_model.explain(TIGER, other, n_terms=20)
+        assert {w for w, _ in got} == {w for w, _ in want} and len(got) > 0
+        np.testing.assert_allclose(sorted(c for _, c in got), sorted(c for _, c in want),
+                                   rtol=1e-5)
+
+
 def test_similar_accepts_articles_and_dicts(any_model, articles):
     by_id = {a.id: a for a in articles}
     ids_a, scores_a = any_model.similar(by_id[TIGER], k=3)

@@ -15,7 +15,9 @@ from helpers import Bm25Oracle
 from recommender.corpus import Article
 from recommender.errors import NotFittedError, ParameterError
 from recommender.model.search import mlt_queries
-from recommender.vectors.bm25 import MLT_ANALYZER, MLT_FIELD_WEIGHTS, Bm25Vectorizer
+from recommender.text import french_stop_words
+from recommender.vectors.bm25 import (AUTO, MLT_ANALYZER, MLT_FIELD_WEIGHTS, SHORT_TEXT_TERMS,
+                                      Bm25Vectorizer)
 
 RTOL = 1e-5  # float32 weights
 
@@ -26,7 +28,8 @@ def fitted(articles, **params):
     oracle = Bm25Oracle(articles, vectorizer.build_analyzer(),
                         min_df=params.get("min_df", 2), max_df=params.get("max_df", 1.0),
                         **{k: v for k, v in params.items()
-                           if k in ("k1", "b", "idf_power", "query_terms", "min_term_freq")})
+                           if k in ("k1", "b", "idf_power", "query_terms", "min_term_freq",
+                                    "query_stop_words")})
     return vectorizer, vectors, oracle
 
 
@@ -58,11 +61,25 @@ def test_one_field_without_a_stop_list_by_default():
     assert settings["field_weights"] == MLT_FIELD_WEIGHTS
     assert settings["analyzer"]["stop_words"] is False
     assert {k: settings[k] for k in ("min_df", "max_df", "k1", "b", "idf_power",
-                                     "query_terms", "min_term_freq")} == {
+                                     "query_terms", "min_term_freq", "query_stop_words")} == {
         "min_df": 5, "max_df": 1.0, "k1": 0.8, "b": 0.75, "idf_power": 0.75,
-        "query_terms": 30, "min_term_freq": 2}
+        "query_terms": 30, "min_term_freq": "auto", "query_stop_words": "auto"}
+    assert AUTO == "auto" and SHORT_TEXT_TERMS == 100
     analyzer = Bm25Vectorizer().build_analyzer()
     assert analyzer("Le tigre et la forêt") == ["le", "tigre", "et", "la", "foret"]
+
+
+@pytest.mark.parametrize("analyzer, words", [
+    (None, ["le", "tigre", "et", "la", "foret"]),
+    ({"stop_words": True}, ["tigre", "foret"]),  # the user's dict goes over MLT_ANALYZER
+    ({"min_length": 3}, ["tigre", "foret"]),     # and keeps its stop_words False
+])
+def test_the_users_analyzer_goes_over_the_default(analyzer, words):
+    vectorizer = Bm25Vectorizer(analyzer=analyzer)
+    assert vectorizer.build_analyzer()("Le tigre et la forêt") == words
+    assert vectorizer.settings()["analyzer"]["stop_words"] is (
+        (analyzer or {}).get("stop_words", False))
+    assert MLT_ANALYZER == {"stop_words": False}  # left alone
 
 
 # -- fitting on the sample ---------------------------------------------------------------------
@@ -83,6 +100,8 @@ def test_statistics_of_the_corpus(sample_fit):
     vectorizer, _, oracle = sample_fit
     assert vectorizer.n_documents_ == 41
     assert vectorizer.mean_length_ == pytest.approx(oracle.avgdl, rel=1e-12)
+    assert vectorizer.median_length_ == oracle.median  # 41 lengths: the 21st
+    assert oracle.median == sorted(oracle.length.values())[20]
     terms = vectorizer.terms()
     assert vectorizer.df_.dtype == np.int64
     assert dict(zip(terms.tolist(), vectorizer.df_.tolist())) == oracle.df
@@ -124,7 +143,10 @@ def test_queries_are_the_more_like_this_terms(sample_fit, articles):
 
 @pytest.mark.parametrize("settings", [{"min_term_freq": 1}, {"query_terms": 5},
                                       {"min_term_freq": 3, "query_terms": 12},
-                                      {"k1": 1.2, "b": 0.3, "idf_power": 1.0}],
+                                      {"k1": 1.2, "b": 0.3, "idf_power": 1.0},
+                                      {"query_stop_words": True},
+                                      {"min_term_freq": 1, "query_stop_words": True},
+                                      {"min_term_freq": 2, "query_stop_words": False}],
                          ids=lambda s: ",".join(f"{k}={v}" for k, v in s.items()))
 def test_other_settings_against_the_oracle(articles, settings):
     vectorizer, vectors, oracle = fitted(articles, **settings)
@@ -141,11 +163,15 @@ def test_query_ties_go_to_the_alphabetically_first_term():
     docs = [Article(id="q", body="zèbre zèbre alpaga alpaga mouflon mouflon bison bison"),
             Article(id="a", body="zèbre alpaga mouflon bison"),
             Article(id="b", body="loutre")]
-    vectorizer = Bm25Vectorizer(min_df=1, query_terms=2)
+    vectorizer = Bm25Vectorizer(min_df=1, query_terms=2, min_term_freq=2)
     counts, _ = vectorizer.fit_vectors(docs)
     assert query_terms(vectorizer, counts) == [["alpaga", "bison"], [], []]
     vectorizer.set_params(query_terms=3)
     assert query_terms(vectorizer, counts)[0] == ["alpaga", "bison", "mouflon"]
+    # short texts (lengths 8, 4, 1): "auto" takes words said once, ties alike
+    vectorizer.set_params(query_terms=2, min_term_freq="auto")
+    assert query_terms(vectorizer, counts) == [["alpaga", "bison"], ["alpaga", "bison"],
+                                               ["loutre"]]
 
 
 def test_a_query_term_needs_min_term_freq_occurrences():
@@ -154,6 +180,10 @@ def test_a_query_term_needs_min_term_freq_occurrences():
     vectorizer = Bm25Vectorizer(min_df=1)
     counts, lengths = vectorizer.fit_vectors(docs)
     assert lengths.tolist() == [6, 3, 1]
+    # short texts: "auto" is 1, so héron (said once) is a query term
+    assert vectorizer.query_rule() == (1, True)
+    assert query_terms(vectorizer, counts)[0] == ["castor", "heron", "loutre"]
+    vectorizer.set_params(min_term_freq=2)
     assert query_terms(vectorizer, counts)[0] == ["castor", "loutre"]  # héron: once
     vectorizer.set_params(min_term_freq=3)
     assert query_terms(vectorizer, counts)[0] == ["castor"]
@@ -161,6 +191,74 @@ def test_a_query_term_needs_min_term_freq_occurrences():
     weights = vectorizer.query_weights(counts).toarray()[0]
     castor = vectorizer.vocabulary_["castor"]
     assert weights[castor] == pytest.approx(3 * (math.log(4 / 3) + 1), rel=1e-12)
+
+
+# -- the query rule: "auto" from the median length -------------------------------------------
+def texts_of_lengths(*lengths) -> list:
+    """Texts of these numbers of terms (one word repeated: no stop word)."""
+    return [Article(id=str(i), body=" ".join(["tigre"] * n)) for i, n in enumerate(lengths)]
+
+
+@pytest.mark.parametrize("lengths, median, rule", [
+    ((99, 99, 500), 99.0, (1, True)),
+    ((10, 100, 100), 100.0, (2, False)),    # 100 is not short: under 100 only
+    ((50, 149, 10, 200), 99.5, (1, True)),  # an even count: the mean of the middle two
+    ((50, 151, 10, 200), 100.5, (2, False)),
+])
+def test_auto_is_chosen_by_the_median_length(lengths, median, rule):
+    vectorizer = Bm25Vectorizer(min_df=1).fit(texts_of_lengths(*lengths))
+    assert vectorizer.median_length_ == median
+    assert vectorizer.query_rule() == rule
+    assert vectorizer.settings()["min_term_freq"] == vectorizer.settings()[
+        "query_stop_words"] == "auto"  # the settings keep "auto"; the rule resolves it
+
+
+@pytest.mark.parametrize("params, short, long", [
+    ({"min_term_freq": 3}, (3, True), (3, False)),
+    ({"query_stop_words": False}, (1, False), (2, False)),
+    ({"query_stop_words": True}, (1, True), (2, True)),
+    ({"min_term_freq": 1, "query_stop_words": False}, (1, False), (1, False)),
+])
+def test_explicit_values_are_kept(params, short, long):
+    for lengths, want in (((5, 5, 5), short), ((300, 300, 300), long)):
+        vectorizer = Bm25Vectorizer(min_df=1, **params).fit(texts_of_lengths(*lengths))
+        assert vectorizer.query_rule() == want
+
+
+def test_query_rule_of_the_sample(sample_fit):
+    vectorizer, _, oracle = sample_fit
+    assert oracle.median > SHORT_TEXT_TERMS  # full articles
+    assert vectorizer.query_rule() == (2, False)
+
+
+def test_query_rule_needs_a_fit():
+    with pytest.raises(NotFittedError, match=r"^this vectorizer is not fitted yet"):
+        Bm25Vectorizer().query_rule()
+
+
+def test_stop_words_leave_the_queries_only():
+    # "le" and "dans" are stop words said twice; "tigre" and "foret" are not
+    docs = [Article(id="q", body="le tigre dans la forêt, le tigre dans la forêt"),
+            Article(id="a", body="le tigre dans la forêt"), Article(id="b", body="loutre")]
+    keep = Bm25Vectorizer(min_df=1, min_term_freq=2, query_stop_words=False)
+    out = Bm25Vectorizer(min_df=1, min_term_freq=2, query_stop_words=True)
+    vectors = keep.fit_vectors(docs)
+    out.fit_vectors(docs)
+    assert {"le", "dans", "la"} <= french_stop_words()
+    assert query_terms(keep, vectors.counts)[0] == ["dans", "foret", "la", "le", "tigre"]
+    assert query_terms(out, vectors.counts)[0] == ["foret", "tigre"]
+    assert (keep.weigh(*vectors) != out.weigh(*vectors)).nnz == 0  # the rows keep them
+    weights = out.query_weights(vectors.counts)
+    assert weights[0, out.vocabulary_["le"]] == 0 and weights[0, out.vocabulary_["tigre"]] > 0
+
+
+def test_stop_words_are_compared_without_accents():
+    """Terms are accent-free: "été" and "où" (stop words) are the terms "ete" and "ou"."""
+    docs = [Article(id="q", body="été été où où tigre tigre"), Article(id="a", body="tigre")]
+    vectorizer = Bm25Vectorizer(min_df=1, min_term_freq=2, query_stop_words=True)
+    counts, _ = vectorizer.fit_vectors(docs)
+    assert sorted(vectorizer.vocabulary_) == ["ete", "ou", "tigre"]
+    assert query_terms(vectorizer, counts)[0] == ["tigre"]
 
 
 def test_words_outside_the_vocabulary_count_in_the_length_only(sample_fit):
@@ -182,9 +280,9 @@ def test_with_settings_equals_a_fit_with_those_settings(sample_fit, articles):
     vectorizer, vectors, _ = sample_fit
     idf = vectorizer.idf_.copy()
     other = vectorizer.with_settings(k1=1.5, b=0.2, idf_power=1.0, query_terms=7,
-                                     min_term_freq=3)
+                                     min_term_freq=3, query_stop_words=True)
     refit, refit_vectors, _ = fitted(articles, k1=1.5, b=0.2, idf_power=1.0, query_terms=7,
-                                     min_term_freq=3)
+                                     min_term_freq=3, query_stop_words=True)
     np.testing.assert_array_equal(other.idf_, refit.idf_)
     assert other.settings() == refit.settings()
     assert (other.weigh(*vectors) != refit.weigh(*refit_vectors)).nnz == 0
@@ -192,6 +290,7 @@ def test_with_settings_equals_a_fit_with_those_settings(sample_fit, articles):
     # the original is left alone
     np.testing.assert_array_equal(vectorizer.idf_, idf)
     assert vectorizer.settings()["k1"] == 0.8 and vectorizer.settings()["query_terms"] == 30
+    assert vectorizer.query_rule() == (2, False) and other.query_rule() == (3, True)
 
 
 def test_a_fitted_vectorizer_pickles(sample_fit, articles):
@@ -217,7 +316,16 @@ def test_not_fitted():
     ({"idf_power": 4.5}, r"^idf_power must be a number between 0 and 4, got 4\.5$"),
     ({"query_terms": 0}, r"^query_terms must be a positive integer, got 0$"),
     ({"query_terms": None}, r"^query_terms must be a positive integer, got None$"),
-    ({"min_term_freq": 0}, r"^min_term_freq must be a positive integer, got 0$"),
+    ({"min_term_freq": 0}, r"^min_term_freq must be a positive integer or 'auto', got 0$"),
+    ({"min_term_freq": "Auto"}, r"^min_term_freq must be a positive integer or 'auto', got "
+                                r"'Auto'$"),
+    ({"min_term_freq": True}, r"^min_term_freq must be a positive integer or 'auto', got "
+                              r"True$"),
+    ({"query_stop_words": "yes"}, r"^query_stop_words must be true, false or 'auto', got "
+                                  r"'yes'$"),
+    ({"query_stop_words": 1}, r"^query_stop_words must be true, false or 'auto', got 1$"),
+    ({"query_stop_words": None}, r"^query_stop_words must be true, false or 'auto', got "
+                                 r"None$"),
     ({"min_df": 0}, r"^min_df must be a positive integer, got 0$"),
     ({"max_df": 0}, r"^max_df must be in \(0, 1\], got 0$"),
     ({"field_weights": {"titre": 1}}, r"^field_weights has unknown fields \['titre'\]"),
