@@ -225,11 +225,13 @@ class Bench:
                         ratio=round(timings[name][0] / timings[base][0], 3))
 
     def tables(self, scale, models: dict, repeats: int) -> None:
-        """The neighbour table (top-50 of every article, the model's default filters) of
-        each scoring, alternated."""
+        """The neighbour table of each scoring, alternated: the top-50 of every article
+        from the newest 62 days, as ``recommender train`` builds it."""
         n = next(iter(models.values())).n_articles
         if n > self.exact_limit:
             return
+        models = {scoring: model.with_scoring(max_age=DEFAULT_MAX_AGE)
+                  for scoring, model in models.items()}
         for threads in self.jobs:
             runs = {}
             for scoring, model in models.items():
@@ -240,10 +242,9 @@ class Bench:
             timings = alternated(runs, repeats)
             for scoring, (seconds, peak, _, _) in timings.items():
                 self.record(scale, n, f"neighbour table top-50 ({scoring})", seconds,
-                            threads=threads, peak=peak, per=n)
+                            threads=threads, peak=peak, per=n,
+                            max_age_days=DEFAULT_MAX_AGE)
             self.ratios(scale, n, "neighbour table top-50", timings, threads)
-            for model in models.values():
-                model.table_ = None
 
     def latencies(self, scale, model, scoring) -> None:
         n = model.n_articles
