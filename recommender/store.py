@@ -61,7 +61,8 @@ from .errors import ModelFormatError
 from .manifest import MANIFEST, read_manifest
 
 __all__ = ["FILES", "FORMAT_VERSION", "MARKER", "OLDER_FILES", "OPTIONAL_FILES",
-           "READABLE_VERSIONS", "TABLE_FILES", "ModelFiles", "check_replaceable", "read_folder", "write_folder"]
+           "READABLE_VERSIONS", "TABLE_FILES", "ModelFiles", "check_replaceable", "read_folder",
+           "write_folder"]
 
 #: Bumped whenever the files change meaning; a model of another version is refused.
 FORMAT_VERSION = 4

@@ -37,9 +37,10 @@ from ..corpus import read_corpus
 from ..errors import CorpusWarning, ParameterError
 from ..index.approx import approx_top_k, recall
 from ..index.topk import top_k
-from ..model.estimator import DEFAULT_MAX_AGE, ArticleRecommender
+from ..model.estimator import ArticleRecommender
 from .competitors import COMPETITORS, THREADED, CompetitorMissing, agreement
 from .synthetic import SentencePool, parse_scale
+from .scorings import ScoringStages
 from .timing import Counted, alternated, machine, timed
 
 __all__ = ["Bench", "write_json"]
@@ -60,7 +61,7 @@ APPROX_TIMING = 20_000
 APPROX_SETTINGS = {"default": {}, "fast": {"n_terms": 16, "max_df_share": 0.01}}
 
 
-class Bench:
+class Bench(ScoringStages):
     """One benchmark run. ``rows`` collects the measurements; :meth:`run` fills them."""
 
     def __init__(self, corpus, *, scales=("real",), jobs=(1, 2), repeats: int = 3, k: int = 10,
@@ -214,38 +215,6 @@ class Bench:
         self.tables(scale, models, repeats)
         self.all_pairs(scale, models.get("cosine", model), models)
 
-    def ratios(self, scale, n, stage, timings: dict, threads: int) -> None:
-        """A row of each scoring's time over the last one's (the baseline: cosine)."""
-        if len(timings) < 2:
-            return
-        names = list(timings)
-        base = names[-1]
-        for name in names[:-1]:
-            self.record(scale, n, f"{stage}: {name} / {base}", None, threads=threads,
-                        ratio=round(timings[name][0] / timings[base][0], 3))
-
-    def tables(self, scale, models: dict, repeats: int) -> None:
-        """The neighbour table of each scoring, alternated: the top-50 of every article
-        from the newest 62 days, as ``recommender train`` builds it."""
-        n = next(iter(models.values())).n_articles
-        if n > self.exact_limit:
-            return
-        models = {scoring: model.with_scoring(max_age=DEFAULT_MAX_AGE)
-                  for scoring, model in models.items()}
-        for threads in self.jobs:
-            runs = {}
-            for scoring, model in models.items():
-                def build(model=model, threads=threads):
-                    model.n_jobs = threads
-                    return model.build_table(50)
-                runs[scoring] = build
-            timings = alternated(runs, repeats)
-            for scoring, (seconds, peak, _, _) in timings.items():
-                self.record(scale, n, f"neighbour table top-50 ({scoring})", seconds,
-                            threads=threads, peak=peak, per=n,
-                            max_age_days=DEFAULT_MAX_AGE)
-            self.ratios(scale, n, "neighbour table top-50", timings, threads)
-
     def latencies(self, scale, model, scoring) -> None:
         n = model.n_articles
         rng = np.random.default_rng(self.seed)
@@ -318,33 +287,6 @@ class Bench:
                 else:
                     self.competitor(scale, name, X, threads, ours[threads] if threads in ours
                                     else ours[max(ours)])
-
-    def model_batch(self, scale, models: dict, threads, sample) -> None:
-        """``recommend_batch`` of every article with each scoring (alternated), over the
-        whole archive, and from the newest 62 days as ``recommender batch`` of a model
-        trained with the defaults does. Above ``exact_limit``, timed on the sampled
-        queries and multiplied out."""
-        first = next(iter(models.values()))
-        n, k = first.n_articles, self.k
-        ids = first.ids_ if n <= self.exact_limit else first.ids_[sample]
-        for label, max_age in (("whole archive", None),
-                               (f"newest {DEFAULT_MAX_AGE:g} days", DEFAULT_MAX_AGE)):
-            runs = {}
-            for scoring, model in models.items():
-                def batch(model=model, max_age=max_age):
-                    model.n_jobs = threads
-                    return model.recommend_batch(ids, k, max_age=max_age)
-                runs[scoring] = batch
-            timings = alternated(runs, 1 if len(ids) < n or n > 50_000 else self.repeats)
-            for scoring, (seconds, peak, _, _) in timings.items():
-                extra = {}
-                if len(ids) < n:
-                    seconds *= n / len(ids)
-                    extra.update(extrapolated_from=len(ids),
-                                 note=f"timed on {len(ids):,} queries, times n/{len(ids):,}")
-                self.record(scale, n, f"batch top-{k}, {label} ({scoring})", seconds,
-                            threads=threads, peak=peak, per=n, **extra)
-            self.ratios(scale, n, f"batch top-{k}, {label}", timings, threads)
 
     def approx(self, scale, model, threads, label, params, sample, exact_sample) -> None:
         """The approximate mode on every article (or, above ``exact_limit``, on a sample of

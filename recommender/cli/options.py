@@ -18,8 +18,8 @@ from ..times import NO_LIMIT, parse_time
 
 __all__ = [
     "common_options", "competitors", "control_options", "days", "filter_options", "filters",
-    "jobs_list", "ks", "listing_options", "load", "max_age_options", "positive_int", "positive_ints", "scales",
-    "set_controls", "table_size", "timestamp",
+    "fit_options", "jobs_list", "ks", "listing_options", "load", "max_age_options",
+    "positive_int", "positive_ints", "scales", "set_controls", "table_size", "timestamp",
 ]
 
 
@@ -134,6 +134,20 @@ def filter_options() -> argparse.ArgumentParser:
     filters.add_argument("--category", action="append", metavar="NAME",
                          help="only articles of this category (repeat for several)")
     return filters
+
+
+def fit_options() -> argparse.ArgumentParser:
+    """What every command that fits a model takes: bad lines, processes, the table."""
+    fit = argparse.ArgumentParser(add_help=False)
+    fit.add_argument("--skip-invalid", action="store_true",
+                     help="skip bad lines and duplicate ids, and report them, instead of "
+                          "failing")
+    fit.add_argument("--jobs", type=positive_int, default=2,
+                     help="threads for scoring, processes for the analysis of the text")
+    fit.add_argument("--table-size", type=table_size, default=50, metavar="N",
+                     help="precompute each article's top N for serving, 0 for none "
+                          "(default: %(default)s)")
+    return fit
 
 
 def control_options() -> argparse.ArgumentParser:

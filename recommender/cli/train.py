@@ -14,8 +14,8 @@ from ..model.estimator import DEFAULT_MAX_AGE, ArticleRecommender
 from ..model.search import SCORINGS
 from ..store import check_replaceable
 from ..truth import half_of, read_ground_truth
-from .options import common_options, control_options, days, positive_int, set_controls, \
-    table_size
+from .options import common_options, control_options, days, fit_options, positive_int, \
+    set_controls
 
 __all__ = ["add_train", "train"]
 
@@ -23,7 +23,7 @@ logger = logging.getLogger(__name__)
 
 
 def add_train(sub) -> None:
-    p = sub.add_parser("train", parents=[common_options(), control_options()],
+    p = sub.add_parser("train", parents=[common_options(), fit_options(), control_options()],
                        help="fit a model on a corpus file")
     p.add_argument("corpus", help="articles: .jsonl, .jsonl.gz, .jsonl.xz or .csv")
     p.add_argument("--out", default="models/default", help="model folder (default: %(default)s)")
@@ -53,13 +53,6 @@ def add_train(sub) -> None:
                         "the other half")
     p.add_argument("--stem", action="store_true",
                    help="match Snowball French stems instead of whole words")
-    p.add_argument("--skip-invalid", action="store_true",
-                   help="skip bad lines and duplicate ids, and report them, instead of failing")
-    p.add_argument("--jobs", type=positive_int, default=2,
-                   help="threads for scoring, processes for the analysis of the text")
-    p.add_argument("--table-size", type=table_size, default=50, metavar="N",
-                   help="precompute each article's top N for serving, 0 for none "
-                        "(default: %(default)s)")
     p.set_defaults(run=train)
 
 

@@ -13,7 +13,7 @@ from ..evaluate.tuning import tune as tune_model
 from ..model.estimator import DEFAULT_MAX_AGE
 from ..store import check_replaceable
 from ..truth import read_ground_truth
-from .options import common_options, positive_int, table_size
+from .options import common_options, fit_options
 
 __all__ = ["add_tune", "tune"]
 
@@ -21,19 +21,12 @@ logger = logging.getLogger(__name__)
 
 
 def add_tune(sub) -> None:
-    p = sub.add_parser("tune", parents=[common_options()],
+    p = sub.add_parser("tune", parents=[common_options(), fit_options()],
                        help="choose the settings for a site's own lists, and fit with them")
     p.add_argument("corpus", help="articles: .jsonl, .jsonl.gz, .jsonl.xz or .csv")
     p.add_argument("ground_truth", help="the site's lists: a corpus file with 'related', or "
                                         "a TSV of links")
     p.add_argument("--out", required=True, help="model folder to write")
-    p.add_argument("--skip-invalid", action="store_true",
-                   help="skip bad lines and duplicate ids, and report them, instead of failing")
-    p.add_argument("--jobs", type=positive_int, default=2,
-                   help="threads for scoring, processes for the analysis of the text")
-    p.add_argument("--table-size", type=table_size, default=50, metavar="N",
-                   help="precompute each article's top N for serving, 0 for none "
-                        "(default: %(default)s)")
     p.add_argument("--json", action="store_true", help="print the table as one JSON object")
     p.set_defaults(run=tune)
 

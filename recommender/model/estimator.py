@@ -144,8 +144,9 @@ class ArticleRecommender(Recommending, Params):
     def __init__(self, *, scoring="mlt", field_weights=None, min_df=None, max_df=None,
                  sublinear_tf=True, analyzer=None, idf_power=0.25, query_terms=20,
                  length_prior=0.2, k1=0.8, b=0.75, mlt_idf_power=0.75, mlt_terms=30,
-                 min_term_freq="auto", query_stop_words="auto", half_life=None, dedupe=None, diversity=0.0,
-                 min_score=None, max_age=None, window="calendar", time_zone="Europe/Paris",
+                 min_term_freq="auto", query_stop_words="auto", half_life=None, dedupe=None,
+                 diversity=0.0, min_score=None, max_age=None, window="calendar",
+                 time_zone="Europe/Paris",
                  max_block_bytes=DEFAULT_BLOCK_BYTES, n_jobs=1, table_size=50):
         self.scoring = scoring
         self.field_weights = field_weights

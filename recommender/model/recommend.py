@@ -19,10 +19,10 @@ from ..errors import NotFittedError, ParameterError
 from ..index.topk import check_k
 from ..times import (UNDATED, check_days, days_to_seconds, time_zone, times_of,
                      to_seconds)
+from ..vectors.tfidf import l2_normalize
 from .controls import active, check_controls
 from .explain import shared_terms
 from .rerank import PairContext, TextSources
-from ..vectors.tfidf import l2_normalize
 from .search import Request, apply_length_prior, mlt_queries, query_vectors, search_rows
 
 __all__ = ["Recommendations", "Recommending"]

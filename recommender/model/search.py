@@ -14,13 +14,13 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..errors import ParameterError
-from ..text import french_stop_words
 from ..index.topk import check_k, keep_strongest, top_k
+from ..text import french_stop_words
 from ..vectors.tfidf import l2_normalize
 from .controls import active, apply_controls
 
-__all__ = ["PLAIN_TFIDF", "SCORINGS", "ContentIndex", "check_scoring", "Request", "apply_length_prior", "mlt_queries",
-           "query_vectors", "search_rows"]
+__all__ = ["PLAIN_TFIDF", "SCORINGS", "ContentIndex", "Request", "apply_length_prior",
+           "check_scoring", "mlt_queries", "query_vectors", "search_rows"]
 
 #: The scoring settings of plain TF-IDF cosine (idf power 1, every query term, no length
 #: prior): the baseline of the ablations, and what folders written before these settings
@@ -71,6 +71,8 @@ class ContentIndex:
         self.lengths = lengths
         self._postings: sp.csr_matrix | None = None
         self._units: sp.csr_matrix | None = None
+        self._cosine_key = None  # the settings of _cosine_weights
+        self._cosine_weights: np.ndarray | None = None
 
     @classmethod
     def bm25(cls, vectorizer, counts: sp.csr_matrix, lengths: np.ndarray) -> "ContentIndex":
@@ -102,7 +104,7 @@ class ContentIndex:
         if self.counts is None:
             return self.matrix
         key = (float(idf_power), vectorizer.n_documents_)
-        if getattr(self, "_cosine_key", None) != key:
+        if self._cosine_key != key:
             stops = french_stop_words()
             n = vectorizer.n_documents_
             kept = (vectorizer.df_ <= 0.5 * n) & ~np.fromiter(

@@ -5,7 +5,8 @@ module emulates it. An article is one field (title, lead and body counted togeth
 words analysed as :class:`~recommender.text.FrenchAnalyzer` does but, by default, without
 a stop list. A candidate's score for a query is BM25:
 
-    score = sum over the query's terms t of  idf(t) ** idf_power * tf (k1 + 1) / (tf + k1 (1 - b + b dl / avgdl))
+    score = sum over the query's terms t of
+            idf(t) ** idf_power * tf (k1 + 1) / (tf + k1 (1 - b + b dl / avgdl))
 
 with ``idf(t) = ln(1 + (N - df + 0.5) / (df + 0.5))``, ``tf`` the term's count in the
 candidate, ``dl`` its number of terms and ``avgdl`` the mean. An article's query is its

@@ -19,8 +19,8 @@ from ..errors import NotFittedError, ParameterError
 from ..text import FrenchAnalyzer
 from .counting import DEFAULT_CHUNK_SIZE, CountMerger, chunked, count_texts
 
-__all__ = ["DEFAULT_FIELD_WEIGHTS", "FieldTfidfVectorizer", "Terms", "display_words", "l2_normalize",
-           "select_terms"]
+__all__ = ["DEFAULT_FIELD_WEIGHTS", "FieldTfidfVectorizer", "Terms", "display_words",
+           "l2_normalize", "select_terms"]
 
 #: Chosen by measurement on half of the dev lists of the shared corpus, confirmed on the
 #: other half (EVALUATION.md). With sublinear tf a weight multiplies the count before the
