@@ -50,9 +50,10 @@ import math
 import os
 from pathlib import Path
 
+from importlib.metadata import version
+
 import numpy as np
 import scipy
-import sklearn
 
 from . import __version__
 from ._files import clean_leftovers, recover_folder, replace_folder, temporary_folder, \
@@ -112,7 +113,7 @@ def write_folder(path, arrays: dict, documents: dict, manifest: dict) -> Path:
                 (tmp / name).write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
             header = {"format_version": FORMAT_VERSION, "recommender_version": __version__,
                       "versions": {"numpy": np.__version__, "scipy": scipy.__version__,
-                                   "scikit-learn": sklearn.__version__}}
+                                   "scikit-learn": version("scikit-learn")}}
             files = {name: _file_facts(tmp / name) for name in (*arrays, *documents)}
             (tmp / MARKER).write_text(json.dumps(_MARKER_TEXT), encoding="utf-8")
             (tmp / MANIFEST).write_text(

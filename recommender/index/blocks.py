@@ -12,6 +12,7 @@ is the fallback of the compiled kernels and the oracle of their tests.
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from functools import lru_cache
 
 import numpy as np
 import scipy.sparse as sp
@@ -24,12 +25,19 @@ __all__ = ["BYTES_PER_CELL", "Products", "as_postings", "block_top_k", "dense_pr
 #: Memory per cell of a block's scores: float32 score, bool mask, int64 partition index.
 BYTES_PER_CELL = 4 + 1 + 8
 
-try:
-    #: scikit-learn's kernel that writes a sparse product straight into a dense array, or
-    #: None with an older scikit-learn (scipy's product then does the work).
-    from sklearn.utils.sparsefuncs import sparse_matmul_to_dense
-except ImportError:
-    sparse_matmul_to_dense = None
+
+
+@lru_cache(maxsize=1)
+def sparse_matmul_to_dense():
+    """scikit-learn's kernel that writes a sparse product straight into a dense array, or
+    None with an older scikit-learn (scipy's product then does the work). Imported on first
+    use, not with this module: scikit-learn takes a second to import, and a command that
+    never scores by blocks should not pay it (nor be interrupted in it)."""
+    try:
+        from sklearn.utils.sparsefuncs import sparse_matmul_to_dense as kernel
+    except ImportError:
+        return None
+    return kernel
 
 
 def top_k_blocks(Q: sp.csr_matrix, X: sp.csr_matrix, k: int, lo, hi, skip, allowed,
@@ -127,12 +135,13 @@ def dense_product(A, B) -> np.ndarray:
     """``A @ B`` of two sparse float32 matrices, as a dense array.
 
     Recent scikit-learn has a kernel that writes the product straight into a dense
-    array (:data:`sparse_matmul_to_dense`), about three times faster than scipy's sparse
+    array (:func:`sparse_matmul_to_dense`), about three times faster than scipy's sparse
     product followed by ``toarray``; it holds the GIL, so threads overlap it with the numpy
     work on other blocks.
     """
-    if sparse_matmul_to_dense is not None:
-        return sparse_matmul_to_dense(sp.csr_matrix(A), B)
+    kernel = sparse_matmul_to_dense()
+    if kernel is not None:
+        return kernel(sp.csr_matrix(A), B)
     return (A @ B).toarray()
 
 

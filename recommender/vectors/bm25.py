@@ -17,7 +17,8 @@ product of a binary query row with the BM25 rows, and the exact top-k search of
 
 :class:`Bm25Vectorizer` follows scikit-learn's vectorizers: the constructor stores
 parameters, ``fit`` learns ``vocabulary_``, ``idf_`` (the BM25 idf to its power),
-``df_``, ``n_documents_`` and ``mean_length_``; :meth:`~Bm25Vectorizer.fit_vectors` and
+``df_``, ``n_documents_``, ``mean_length_`` and ``median_length_``;
+:meth:`~Bm25Vectorizer.fit_vectors` and
 :meth:`~Bm25Vectorizer.transform_vectors` give the raw counts and lengths that both are
 made of, so that a model keeps its counts and can change the scoring without re-reading
 the texts.
@@ -157,8 +158,8 @@ class Bm25Vectorizer(Params):
 
     # -- fitting -------------------------------------------------------------------------
     def fit_vectors(self, articles: Iterable[Article]) -> Bm25Vectors:
-        """Learn the vocabulary and its statistics from ``articles``; their rows and
-        queries."""
+        """Learn the vocabulary and its statistics from ``articles``; their counts and
+        lengths (:meth:`weigh` and :meth:`query_weights` make rows and queries of them)."""
         settings = self.settings()
         vocabulary: dict[str, int] = {}
         counts, word_stats = self._counter().count(articles, vocabulary, grow=True)

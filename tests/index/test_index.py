@@ -212,7 +212,7 @@ def test_scipy_product_when_scikit_learn_has_no_dense_kernel(monkeypatch):
     Q, X, lo, hi, skip, allowed = random_case(8)
     with_kernel = top_k(Q, X, 7, lo=lo, hi=hi, skip=skip, allowed=allowed, XT=X.T.tocsr(),
                         method="scipy")
-    monkeypatch.setattr(blocks, "sparse_matmul_to_dense", None)
+    monkeypatch.setattr(blocks, "sparse_matmul_to_dense", lambda: None)
     for XT in (None, X.T.tocsr()):
         indices, scores = top_k(Q, X, 7, lo=lo, hi=hi, skip=skip, allowed=allowed, XT=XT,
                                 method="scipy")
