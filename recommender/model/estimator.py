@@ -17,7 +17,7 @@ from typing import Iterable
 
 import numpy as np
 
-from .._checks import Params, check_int, check_number
+from .._checks import Params, check_int
 from ..corpus import Article
 from ..errors import CorpusError, CorpusWarning, ParameterError, UndatedWarning
 from ..index.topk import DEFAULT_BLOCK_BYTES
@@ -26,7 +26,7 @@ from ..times import check_days, to_iso
 from .catalogue import Catalogue, CatalogueBuilder
 from .folder import model_files, model_from_files
 from .learned import learn_reranker
-from .scoring import SCORING_SETTINGS, rescored, vectorizer_for
+from .scoring import SCORING_SETTINGS, check_cosine_settings, rescored, vectorizer_for
 from .search import ContentIndex, apply_length_prior, search_rows
 from .recommend import Recommendations, Recommending
 from .table import NeighbourTable
@@ -282,10 +282,7 @@ class ArticleRecommender(Recommending, Params):
         self.make_vectorizer().settings()
         self.window_zone()
         self.controls()
-        check_int(self.query_terms, "query_terms", allow_none=True,
-                  what="a positive integer or None (all terms)")
-        check_number(self.length_prior, "length_prior", low=0, high=2,
-                     what="a number between 0 and 2 (0 for plain cosine)")
+        check_cosine_settings(self)
 
     def _max_age_days(self) -> float | None:
         """The ``max_age`` parameter, checked, in days (None: no limit)."""

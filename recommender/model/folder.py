@@ -31,6 +31,7 @@ from ..vectors.bm25 import Bm25Vectorizer
 from ..vectors.tfidf import FieldTfidfVectorizer
 from .catalogue import Catalogue
 from .rerank import FEATURES, LinkReranker, Trees
+from .scoring import check_cosine_settings
 from .search import PLAIN_TFIDF, ContentIndex
 from .table import NeighbourTable
 
@@ -137,8 +138,7 @@ def _model(files: ModelFiles, cls, params: dict):
         model.make_vectorizer().settings()
         model.window_zone()
         model.controls()
-        check_int(model.query_terms, "query_terms", allow_none=True,
-                  what="a positive integer or None (all terms)")
+        check_cosine_settings(model)
         check_int(model.table_size, "table_size", minimum=0)
         check_int(model.max_block_bytes, "max_block_bytes")
         check_jobs(model.n_jobs)

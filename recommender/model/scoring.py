@@ -18,7 +18,7 @@ from ..vectors.bm25 import Bm25Vectorizer
 from ..vectors.tfidf import FieldTfidfVectorizer, l2_normalize
 from .search import ContentIndex, apply_length_prior, check_scoring
 
-__all__ = ["SCORING_SETTINGS", "rescored", "vectorizer_for"]
+__all__ = ["SCORING_SETTINGS", "check_cosine_settings", "rescored", "vectorizer_for"]
 
 #: What :meth:`~recommender.ArticleRecommender.with_scoring` can change without
 #: refitting, by scoring.
@@ -26,6 +26,16 @@ SCORING_SETTINGS = {"cosine": ("idf_power", "query_terms", "length_prior", "wind
                                "max_age"),
                     "mlt": ("k1", "b", "mlt_idf_power", "mlt_terms", "min_term_freq",
                             "query_stop_words", "window", "max_age")}
+
+
+def check_cosine_settings(params) -> None:
+    """The cosine scoring's settings, checked whatever the scoring: a More Like This
+    model's learned re-ranker reads cosine features made with them."""
+    check_number(params.idf_power, "idf_power", "a number between 0 and 4", low=0, high=4)
+    check_int(params.query_terms, "query_terms", allow_none=True,
+              what="a positive integer or None (all terms)")
+    check_number(params.length_prior, "length_prior", low=0, high=2,
+                 what="a number between 0 and 2 (0 for plain cosine)")
 
 
 def vectorizer_for(params):

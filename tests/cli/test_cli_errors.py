@@ -357,3 +357,32 @@ def test_console_script_debug_shows_the_traceback(model_dir):
     assert lines[0] == "Traceback (most recent call last):"
     assert lines[-1].startswith("recommender.errors.UnknownArticleError: Unknown article id "
                                 "'CNT_NOPE': not among the 41 articles of this model")
+
+
+@pytest.mark.parametrize("option, bad, message", [
+    ("--scoring", "bm25", r"argument --scoring: invalid choice: 'bm25' \(choose from "
+                          r"'?mlt'?, '?cosine'?\)"),
+    ("--window", "weekly", r"argument --window: invalid choice: 'weekly' \(choose from "
+                           r"'?calendar'?, '?rolling'?\)")])
+def test_train_bad_scoring_or_window(capsys, tmp_path, articles_path, option, bad, message):
+    with pytest.raises(SystemExit) as exc:
+        main(["train", str(articles_path), "--out", str(tmp_path / "m"), option, bad])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert re.fullmatch(rf"recommender train: error: {message}", err.splitlines()[-1]), err
+    assert not (tmp_path / "m").exists()
+
+
+@pytest.mark.parametrize("zone", ["Nowhere/Else", "../../etc/passwd", ""])
+def test_train_unknown_time_zone_is_one_line_before_the_work(capsys, tmp_path, articles_path,
+                                                             zone):
+    assert_user_error(capsys, "train", r"time_zone(: unknown time zone| must be the name of "
+                                       r"a time zone)", articles_path, "--out",
+                      tmp_path / "m", "--time-zone", zone)
+    assert not (tmp_path / "m").exists()
+
+
+def test_tune_missing_ground_truth_is_one_line(capsys, tmp_path, articles_path):
+    assert_user_error(capsys, "tune", r"related_missing\.tsv", articles_path,
+                      tmp_path / "related_missing.tsv", "--out", tmp_path / "m")
+    assert not (tmp_path / "m").exists()

@@ -752,3 +752,18 @@ def test_an_unfitted_classifier_is_refused():
 
     with pytest.raises(ValueError, match=r"^the classifier is not fitted yet; fit it first$"):
         Trees.from_classifier(HistGradientBoostingClassifier())
+
+
+@pytest.mark.parametrize("name, bad", [("idf_power", None), ("idf_power", -1),
+                                       ("length_prior", "0.2"), ("query_terms", 0)])
+def test_regression_a_learned_mlt_folder_with_a_bad_cosine_setting_is_refused(learned_copy,
+                                                                              name, bad):
+    """The learned features of a More Like This model are made with the cosine settings;
+    an mlt folder whose manifest held idf_power null loaded, then failed in the first
+    request with a TypeError (found by the slow fuzz of mutated folders)."""
+    manifest = read_manifest(learned_copy)
+    assert manifest["params"]["scoring"] == "mlt"
+    manifest["params"][name] = bad
+    write_manifest(learned_copy, manifest)
+    with pytest.raises(ModelFormatError, match=rf"manifest\.json: params: {name} must be "):
+        ArticleRecommender.load(learned_copy)
