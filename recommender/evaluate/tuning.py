@@ -36,7 +36,8 @@ LEVERS = (
     ("stop words", ("mlt",), [("stop words removed from the text",
                                {"analyzer": {"stop_words": True}})]),
     ("stop words", ("cosine",), [("stop words kept", {"analyzer": {"stop_words": False}})]),
-    ("min_df", ("mlt", "cosine"), [("min_df 2", {"min_df": 2}), ("min_df 10", {"min_df": 10})]),
+    ("min_df", ("mlt", "cosine"), [("min_df 2", {"min_df": 2}), ("min_df 5", {"min_df": 5}),
+                                   ("min_df 10", {"min_df": 10})]),
     ("query: terms said once", ("mlt",), [
         ("terms said once allowed", {"min_term_freq": 1}),
         ("terms said twice or more", {"min_term_freq": 2})]),
@@ -49,11 +50,11 @@ LEVERS = (
     ("BM25 b", ("mlt",), [("b 0.5", {"b": 0.5}), ("b 0.9", {"b": 0.9})]),
     ("idf power", ("mlt",), [("idf power 0.5", {"mlt_idf_power": 0.5}),
                              ("idf power 1", {"mlt_idf_power": 1.0})]),
-    ("cosine: idf power", ("cosine",), [("idf power 0.5", {"idf_power": 0.5}),
+    ("idf power", ("cosine",), [("idf power 0.5", {"idf_power": 0.5}),
                                         ("idf power 1", {"idf_power": 1.0})]),
-    ("cosine: query terms", ("cosine",), [("10 query terms", {"query_terms": 10}),
+    ("query terms", ("cosine",), [("10 query terms", {"query_terms": 10}),
                                           ("40 query terms", {"query_terms": 40})]),
-    ("cosine: length prior", ("cosine",), [("no length prior", {"length_prior": 0.0}),
+    ("length prior", ("cosine",), [("no length prior", {"length_prior": 0.0}),
                                            ("length prior 0.4", {"length_prior": 0.4})]),
     ("window", ("mlt", "cosine"), [("rolling window", {"window": "rolling"}),
                                    ("calendar window", {"window": "calendar"})]),
@@ -118,7 +119,7 @@ def tune(articles, truth: GroundTruth, *, params: dict | None = None, levers=LEV
             if scoring not in scorings:
                 continue
             for name, change in options:
-                if all(current.get(k, _default(k)) == v for k, v in change.items()):
+                if _same(current, {**current, **change}):
                     continue  # already the current setting
                 row = run(f"{scoring}: {group}", name, {**current, **change}, False)
                 rows.append(row)
@@ -158,6 +159,15 @@ def _variant(articles, settings: dict, fits: dict, n_jobs: int) -> ArticleRecomm
     changes = {k: v for k, v in settings.items()
                if k not in REFIT and k in (*SCORING_SETTINGS[scoring], "max_age")}
     return model.with_scoring(**changes) if changes else model
+
+
+def _same(a: dict, b: dict) -> bool:
+    """Whether two settings make the same model: the same vectorizer settings (``None``
+    resolved to the scoring's default) and the same other parameters."""
+    one, two = ArticleRecommender(**a), ArticleRecommender(**b)
+    rest = [{k: v for k, v in m.get_params().items() if k not in REFIT} for m in (one, two)]
+    return (rest[0] == rest[1] and one.scoring == two.scoring
+            and one.make_vectorizer().settings() == two.make_vectorizer().settings())
 
 
 def _default(name: str):
