@@ -12,7 +12,9 @@ module, which adds its parser and runs it.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import signal
 import sys
 import warnings
@@ -23,6 +25,8 @@ __all__ = ["USER_ERRORS", "console", "main"]
 
 #: What the command line prints as one line and exit status 2 (without ``--debug``).
 USER_ERRORS = (RecommenderError, OSError)
+#: Whether :func:`main` was interrupted before a command started (read by :func:`console`).
+_interrupted_at_start = False
 
 
 def console() -> int:
@@ -32,6 +36,14 @@ def console() -> int:
     fit's worker processes."""
     code = main()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if _interrupted_at_start:
+        # Interrupted in the start-up imports: leave now, with that status. The
+        # interpreter's own exit after such a Ctrl-C sometimes ended the process by SIGINT
+        # all the same (status -2, seen in CI). Nothing has started yet that needs an end.
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):
+                stream.flush()
+        os._exit(130)
     return code
 
 
@@ -48,6 +60,8 @@ def main(argv=None) -> int:
 
         args = build_parser().parse_args(argv)
     except KeyboardInterrupt:
+        global _interrupted_at_start
+        _interrupted_at_start = True
         print("recommender: interrupted", file=sys.stderr)
         return 130
     configure_logging(args.quiet)
