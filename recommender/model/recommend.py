@@ -164,17 +164,24 @@ class Recommending:
         Filters are those of :meth:`recommend`. Returns ``(ids, scores)``.
         """
         article = self._as_article(text)
-        Q = self.text_queries([article])
         request = self._request(1, as_of=as_of, max_age=max_age, since=since, until=until,
                                 categories=categories, exclude=exclude)
         sources = None
-        if self.reranker_ is not None:
-            counts = None
-            if self.content_.counts is not None:
-                counts = self._loose(self.vectorizer_.transform_vectors([article]).counts)
-            sources = TextSources(self.title_vectors([article.title]),
-                                  self._cosine_queries([article], Q),
-                                  self._scored_rows([article]), counts)
+        if self.content_.counts is None:
+            Q = self.text_queries([article])
+            if self.reranker_ is not None:
+                sources = TextSources(self.title_vectors([article.title]), Q,
+                                      self._scored_rows([article]))
+        else:  # the text analysed once: its query and its features come from its counts
+            counts, lengths = self.vectorizer_.transform_vectors([article])
+            Q = self._mlt_queries(counts)
+            if self.reranker_ is not None:
+                cosine = self.content_.cosine_rows(self.vectorizer_, counts,
+                                                   idf_power=self.idf_power, length_prior=0.0)
+                sources = TextSources(self.title_vectors([article.title]),
+                                      self.query_vectors(cosine),
+                                      self.vectorizer_.weigh(counts, lengths),
+                                      self._loose(counts))
         idx, scores = search_rows(self, Q, k, request, skip=None, text_sources=sources)
         ids, scores = self._as_ids(idx, scores)
         keep = np.isfinite(scores[0])
@@ -243,16 +250,21 @@ class Recommending:
         self._check_fitted()
         articles = [self._as_article(a) for a in articles]
         if self.content_.queries is not None:
-            counts, _ = self.vectorizer_.transform_vectors(articles)
-            return mlt_queries(self.vectorizer_.query_weights(counts),
-                               self.vectorizer_.settings()["query_terms"])
+            return self._mlt_queries(self.vectorizer_.transform_vectors(articles).counts)
         return self.query_vectors(self.vectorizer_.transform(articles))
 
+    def _mlt_queries(self, counts, vectorizer=None) -> sp.csr_matrix:
+        """More Like This queries of raw ``counts`` (by the model's vectorizer, or another
+        one's settings)."""
+        vectorizer = vectorizer or self.vectorizer_
+        return mlt_queries(vectorizer.query_weights(counts),
+                           vectorizer.settings()["query_terms"])
+
     def _scored_rows(self, articles) -> sp.csr_matrix:
-        """Rows of texts as the model's own rows are scored (cosine: the length prior
-        applied with the model's mean length)."""
+        """Rows of texts as a cosine model's own rows are scored: the length prior applied
+        with the model's mean length."""
         X = self.vectorizer_.transform(articles)
-        if self.content_.counts is not None or not self.length_prior:
+        if not self.length_prior:
             return X
         lengths = self.content_.term_counts()
         mean = lengths[lengths > 0].mean() if (lengths > 0).any() else 1.0
@@ -260,19 +272,7 @@ class Recommending:
 
     def _loose(self, counts) -> sp.csr_matrix:
         """More Like This queries of ``counts`` with terms said once allowed."""
-        vectorizer = self.vectorizer_.with_settings(min_term_freq=1)
-        return mlt_queries(vectorizer.query_weights(counts),
-                           vectorizer.settings()["query_terms"])
-
-    def _cosine_queries(self, articles, Q) -> sp.csr_matrix:
-        """The cosine queries of texts whose queries (by the model's scoring) are ``Q``."""
-        content = self.content_
-        if content.counts is None:
-            return Q
-        counts, _ = self.vectorizer_.transform_vectors(articles)
-        return self.query_vectors(content.cosine_rows(self.vectorizer_, counts,
-                                                      idf_power=self.idf_power,
-                                                      length_prior=0.0))
+        return self._mlt_queries(counts, self.vectorizer_.with_settings(min_term_freq=1))
 
     def title_vectors(self, titles) -> sp.csr_matrix:
         """Unit vectors of titles alone (the model's vectorizer), to compare titles."""

@@ -15,7 +15,6 @@ import scipy.sparse as sp
 
 from ..errors import ParameterError
 from ..index.topk import check_k, keep_strongest, top_k
-from ..text import french_stop_words
 from ..vectors.tfidf import l2_normalize
 from .controls import active, apply_controls
 
@@ -105,10 +104,8 @@ class ContentIndex:
             return self.matrix
         key = (float(idf_power), vectorizer.n_documents_)
         if self._cosine_key != key:
-            stops = french_stop_words()
             n = vectorizer.n_documents_
-            kept = (vectorizer.df_ <= 0.5 * n) & ~np.fromiter(
-                (t in stops for t in vectorizer.terms()), bool, count=len(vectorizer.df_))
+            kept = (vectorizer.df_ <= 0.5 * n) & ~vectorizer.stop_terms()
             idf = np.log((1 + n) / (1 + vectorizer.df_)) + 1
             self._cosine_weights = np.where(kept, idf ** float(idf_power), 0).astype(np.float32)
             self._cosine_key = key

@@ -237,14 +237,14 @@ class Bm25Vectorizer(Params):
         X = sp.csr_matrix(counts, dtype=np.float64, copy=True)
         X.data[X.data < min_term_freq] = 0
         if leave_out_stops:
-            X.data[self._stop_terms()[X.indices]] = 0
+            X.data[self.stop_terms()[X.indices]] = 0
         X.eliminate_zeros()
         select_idf = np.log((self.n_documents_ + 1) / (self.df_ + 1.0)) + 1
         X.data *= select_idf[X.indices]
         return X
 
-    def _stop_terms(self) -> np.ndarray:
-        """A mask of the terms that are stop words (made once)."""
+    def stop_terms(self) -> np.ndarray:
+        """A mask of the terms that are French stop words (made once)."""
         if getattr(self, "_stops", None) is None or len(self._stops) != len(self.df_):
             stops = french_stop_words()
             self._stops = np.fromiter((t in stops for t in self.terms()), bool,
