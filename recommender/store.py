@@ -58,6 +58,7 @@ import scipy
 from . import __version__
 from ._files import clean_leftovers, recover_folder, replace_folder, temporary_folder, \
     writer_lock
+from .changelog import LOCK_NAME, LOG_NAME
 from .errors import ModelFormatError
 from .manifest import MANIFEST, read_manifest
 
@@ -80,9 +81,10 @@ OLDER_FILES = tuple("ids.npy" if name == "ids.data.npy" else name
                     for name in FILES if name != "ids.offsets.npy")
 #: The neighbour table: both files or neither.
 TABLE_FILES = ("table.indices.npy", "table.scores.npy")
-#: The other files a model folder may hold: More Like This's text lengths, the tuning
-#: record, the learned re-ranker's arrays.
-OPTIONAL_FILES = ("lengths.npy", "tuning.json", *(
+#: The other files a model folder may hold: More Like This's text lengths and document
+#: frequencies (frozen at the fit: a compacted folder keeps them), the tuning record, the
+#: learned re-ranker's arrays.
+OPTIONAL_FILES = ("lengths.npy", "df.npy", "tuning.json", *(
     f"reranker.{name}.npy" for name in ("feature", "threshold", "left", "right",
                                         "missing_left", "is_leaf", "value", "roots", "links",
                                         "sources")))
@@ -189,7 +191,7 @@ def _model_files(path: Path, names: set):
              and not isinstance(version, bool) and version in READABLE_VERSIONS)
     if not (marked or older):
         return None
-    return {MANIFEST, MARKER,
+    return {MANIFEST, MARKER, LOG_NAME, LOCK_NAME,
             *(listed if listed is not None else (*FILES, *TABLE_FILES, *OPTIONAL_FILES))}
 
 

@@ -240,3 +240,27 @@ def run_property(examples: int, check, *strategies) -> None:
     """``check`` on ``examples`` generated inputs, the same ones on every run."""
     settings(max_examples=examples, derandomize=True, deadline=None, database=None,
              suppress_health_check=list(HealthCheck))(given(*strategies)(check))()
+
+
+def frozen_union_model(model, articles, reference):
+    """The oracle of a live model: a model of ``articles`` (the articles it serves) fitted
+    with the statistics of ``model``'s fit (its vectorizer: vocabulary, idf, document count,
+    mean length), rows in publication order, its reference time ``reference`` (ISO), no
+    neighbour table. A live model's lists must be this model's, exactly."""
+    from recommender import ArticleRecommender
+    from recommender.model.catalogue import Catalogue
+    from recommender.model.search import ContentIndex
+    from recommender.times import UNDATED, to_seconds
+
+    vec = model.vectorizer_
+    counts, lengths = vec.transform_vectors(articles)
+    published = np.array([UNDATED if a.published is None else to_seconds(a.published, "p")
+                          for a in articles], np.int64)
+    order = np.lexsort((np.arange(len(articles)), published))
+    content = ContentIndex.bm25(vec, counts[order].tocsr(), lengths[order])
+    catalogue = Catalogue(np.asarray([a.id for a in articles], str)[order], published[order],
+                          np.asarray([a.category for a in articles], str)[order],
+                          np.asarray([a.title for a in articles] + [None], object)[:-1][order],
+                          created=reference)
+    oracle = ArticleRecommender(**{**model.get_params(), "table_size": 0})
+    return oracle.assemble(vectorizer=vec, content=content, catalogue=catalogue, info={})

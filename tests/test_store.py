@@ -30,7 +30,7 @@ from helpers import bm25_oracle, flip_bytes, read_manifest, refresh_facts, write
 TIGER = "CNT000001r4edC"
 SCORINGS = ["mlt", "cosine"]
 #: What a More Like This folder holds besides the files of every folder: each text's length.
-MLT_FILES = ("lengths.npy",)
+MLT_FILES = ("lengths.npy", "df.npy")
 #: The parameters that format 4 added (formats 1 to 3 scored with cosine, rolling window).
 FORMAT_4_PARAMS = ("scoring", "k1", "b", "mlt_idf_power", "mlt_terms", "min_term_freq",
                    "window", "time_zone")

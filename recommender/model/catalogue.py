@@ -3,7 +3,8 @@
 Rows are in publication order (undated articles last, then in input order), so that a
 date window is a contiguous range of rows: a time filter becomes two binary searches,
 never a pass over the catalogue. Times are int64 seconds (:mod:`recommender.times`).
-This is where articles will be added and withdrawn while a model serves.
+A live model's catalogue (articles added and withdrawn since the fit) is
+:class:`recommender.model.overlay.LiveCatalogue`.
 """
 
 from __future__ import annotations
@@ -129,7 +130,7 @@ class Catalogue:
         return np.where(as_of == UNDATED, self.newest, as_of)
 
     def windows(self, as_of: np.ndarray, *, max_age: int | None, since: int | None,
-                until: int | None, zone=None):
+                until: int | None, zone=None, newest: int | None = None):
         """Row ranges ``[lo, hi)`` of the candidates of each query, or ``(None, None)``
         when no filter applies.
 
@@ -137,7 +138,8 @@ class Catalogue:
         back from it, or from the newest article (with a time ``zone``, to the start of the
         day that many whole days before, both days as in that zone: a calendar window);
         ``since <= published < until``. Undated articles are candidates only of queries
-        without any time filter.
+        without any time filter. ``newest`` replaces :attr:`newest` (a live model's
+        reference time, :mod:`recommender.model.live`).
         """
         has_as_of = as_of != UNDATED
         if max_age is None and since is None and until is None and not has_as_of.any():
@@ -145,7 +147,8 @@ class Catalogue:
         upper = as_of if until is None else np.minimum(as_of, until)
         lower = np.full(len(as_of), _INT64_MIN if since is None else since, dtype=np.int64)
         if max_age is not None:
-            newest = self.newest if self.dated else 0
+            if newest is None:
+                newest = self.newest if self.dated else 0
             reference = np.where(has_as_of, as_of, newest)
             if zone is None:
                 lower = np.maximum(lower, reference - max_age)

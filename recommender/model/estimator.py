@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import logging
 import warnings
+from pathlib import Path
 from typing import Iterable
 
 import numpy as np
@@ -24,6 +25,7 @@ from ..index.topk import DEFAULT_BLOCK_BYTES
 from ..store import read_folder, write_folder
 from ..times import check_days, to_iso
 from .catalogue import Catalogue, CatalogueBuilder
+from .changing import Changing
 from .folder import model_files, model_from_files
 from .learned import learn_reranker
 from .scoring import SCORING_SETTINGS, check_cosine_settings, rescored, vectorizer_for
@@ -43,7 +45,7 @@ DEFAULT_MAX_AGE = 62.0
 
 
 
-class ArticleRecommender(Recommending, Params):
+class ArticleRecommender(Changing, Recommending, Params):
     """Related articles of French news, by More Like This (BM25) or TF-IDF cosine.
 
     With ``scoring="mlt"`` (the default) an article's query is its ``mlt_terms`` terms of
@@ -360,15 +362,28 @@ class ArticleRecommender(Recommending, Params):
 
     # -- persistence ---------------------------------------------------------------------
     def save(self, path) -> None:
-        """Write the model as a folder of plain files (see :mod:`recommender.store`)."""
+        """Write the model as a folder of plain files (see :mod:`recommender.store`); a
+        model with live changes is saved compacted (:meth:`compact` for its own folder)."""
         self._check_fitted()
-        write_folder(path, *model_files(self))
+        if self.source_ is not None and Path(path).resolve() == self.source_.path.resolve():
+            self.compact()
+            return
+        write_folder(path, *model_files(self if self.live_ is None else self.compacted()))
 
     @classmethod
     def load(cls, path, *, verify: bool = True) -> "ArticleRecommender":
         """Read a model folder written by :meth:`save`; nothing is unpickled. ``verify``
-        checks each file's sha256 against the manifest (sizes are always checked)."""
-        model = model_from_files(read_folder(path, verify=verify), cls)
+        checks each file's sha256 against the manifest (sizes are always checked). The
+        changes logged in the folder since (:meth:`add`, :meth:`withdraw`) are replayed."""
+        for _ in range(5):
+            try:
+                identity = cls.identity_of(path)
+            except FileNotFoundError:  # read_folder says it, or puts back a stranded folder
+                identity = None
+            model = model_from_files(read_folder(path, verify=verify), cls)
+            if identity is not None and cls.identity_of(path) == identity:
+                break  # else a new folder was swapped in while this one was read
+        model.attach(path, cls.identity_of(path) if identity is None else identity)
         model._warn_undated(stacklevel=3)
         return model
 

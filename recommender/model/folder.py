@@ -62,6 +62,7 @@ def model_files(model):
     }
     if content.lengths is not None:
         arrays["lengths.npy"] = np.asarray(content.lengths, np.float64)
+        arrays["df.npy"] = np.asarray(vec.df_, np.int64)
     if model.table_ is not None:
         arrays["table.indices.npy"] = np.asarray(model.table_.indices, np.int32)
         arrays["table.scores.npy"] = np.asarray(model.table_.scores, np.float32)
@@ -218,7 +219,13 @@ def _vectorizer(files: ModelFiles, n_terms: int, bm25_matrix=None):
     vec.idf_ = idf.astype(np.float32)
     vec.words_ = words
     if bm25_matrix is not None:
-        vec.df_ = np.bincount(bm25_matrix.indices, minlength=n_terms).astype(np.int64)
+        if files.has("df.npy"):  # frozen at the fit (a compacted folder has other rows)
+            vec.df_ = files.array("df.npy", dtype=np.int64, shape=(n_terms,))
+            if (vec.df_ < 0).any():
+                raise files.refuse("df.npy holds a negative document frequency; the model is "
+                                   "damaged. Retrain it.")
+        else:
+            vec.df_ = np.bincount(bm25_matrix.indices, minlength=n_terms).astype(np.int64)
         vec.n_documents_ = files.manifest["bm25"]["n_documents"]
         vec.mean_length_ = float(files.manifest["bm25"]["mean_length"])
         vec.median_length_ = float(files.manifest["bm25"]["median_length"])

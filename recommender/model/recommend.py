@@ -167,7 +167,7 @@ class Recommending:
         request = self._request(1, as_of=as_of, max_age=max_age, since=since, until=until,
                                 categories=categories, exclude=exclude)
         sources = None
-        if self.content_.counts is None:
+        if not self.content_.is_bm25:
             Q = self.text_queries([article])
             if self.reranker_ is not None:
                 sources = TextSources(self.title_vectors([article.title]), Q,
@@ -240,16 +240,16 @@ class Recommending:
         (``scoring="mlt"``), or their TF-IDF rows cut to the strongest terms (cosine). The
         score of a candidate is the dot product of a query with its row of ``matrix_``."""
         self._check_fitted()
-        if self.content_.queries is not None:
-            return self.content_.queries[rows]
-        return self.query_vectors(self.matrix_[rows])
+        if self.content_.is_bm25:
+            return self.content_.query_rows(rows)
+        return self.query_vectors(self.content_.matrix_rows(rows))
 
     def text_queries(self, articles) -> sp.csr_matrix:
         """The queries of articles that need not be in the model (:class:`Article` records
         or dicts), as :meth:`row_queries` gives them for rows."""
         self._check_fitted()
         articles = [self._as_article(a) for a in articles]
-        if self.content_.queries is not None:
+        if self.content_.is_bm25:
             return self._mlt_queries(self.vectorizer_.transform_vectors(articles).counts)
         return self.query_vectors(self.vectorizer_.transform(articles))
 
@@ -351,7 +351,7 @@ class Recommending:
     def explain_vector(self, q: sp.csr_matrix, recommended_id: str, n_terms: int = 5):
         """:meth:`explain` for a query (such as ``vectorize(text)``)."""
         n_terms = check_k(n_terms, "n_terms")
-        x = self.matrix_[self.rows_of([recommended_id])[0]]
+        x = self.content_.matrix_rows(self.rows_of([recommended_id])[:1])
         return shared_terms(q, x, self.vectorizer_.words_, n_terms)
 
     def article_info(self, article_id: str) -> dict:

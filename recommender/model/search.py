@@ -81,6 +81,33 @@ class ContentIndex:
                               vectorizer.settings()["query_terms"])
         return cls(vectorizer.weigh(counts, lengths), queries, counts=counts, lengths=lengths)
 
+    @property
+    def is_bm25(self) -> bool:
+        """Whether the rows are BM25 rows of raw counts (More Like This), not TF-IDF."""
+        return self.counts is not None
+
+    def query_rows(self, rows) -> sp.csr_matrix | None:
+        """The More Like This queries of ``rows`` (None for cosine: its queries are cut
+        from :meth:`matrix_rows`)."""
+        return None if self.queries is None else self.queries[rows]
+
+    def matrix_rows(self, rows) -> sp.csr_matrix:
+        """The scored rows ``rows`` of ``matrix``."""
+        return self.matrix[rows]
+
+    def search(self, Q, k, request: "Request", catalogue, *, skip, max_block_bytes, n_jobs,
+               newest=None, hidden=None):
+        """Exact top-``k`` rows for each query row of ``Q`` under the ``request``'s filters
+        (``catalogue``: these rows' catalogue; ``newest``: the reference time when not its
+        own; ``hidden``: a mask of rows never to return, such as withdrawn articles)."""
+        lo, hi = catalogue.windows(request.times, max_age=request.max_age, since=request.since,
+                                   until=request.until, zone=request.zone, newest=newest)
+        allowed = request.allowed
+        if hidden is not None:
+            allowed = ~hidden if allowed is None else allowed & ~hidden
+        return self.top_k(Q, k, lo=lo, hi=hi, skip=skip, allowed=allowed,
+                          max_block_bytes=max_block_bytes, n_jobs=n_jobs)
+
     def postings(self) -> sp.csr_matrix:
         """``matrix.T`` as CSR, made on first use: scores a few queries from their terms'
         posting lists instead of a pass over every article."""
@@ -167,8 +194,6 @@ def search_rows(model, Q, k, request: Request, *, skip, text_sources=None):
     n_rows = len(catalogue)
     k = min(check_k(k), max(n_rows - 1, 1))
     n = Q.shape[0]
-    lo, hi = catalogue.windows(request.times, max_age=request.max_age, since=request.since,
-                               until=request.until, zone=request.zone)
     reranker = model.reranker_
     controls = model.controls()
     controlled = active(controls)
@@ -178,10 +203,9 @@ def search_rows(model, Q, k, request: Request, *, skip, text_sources=None):
     if controlled:
         width = max(width, 2 * k, k + 40)  # room for what the controls drop
     width = min(width, n_rows)
-    idx, scores = model.content_.top_k(Q, width, lo=lo, hi=hi, skip=skip,
-                                       allowed=request.allowed,
-                                       max_block_bytes=model.max_block_bytes,
-                                       n_jobs=model.n_jobs)
+    idx, scores = model.content_.search(Q, width, request, catalogue, skip=skip,
+                                        max_block_bytes=model.max_block_bytes,
+                                        n_jobs=model.n_jobs)
     if reranker is not None or controlled:
         when = catalogue.reference_times(request.times)
     if reranker is not None:
