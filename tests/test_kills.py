@@ -1,6 +1,8 @@
 """Kill tests: SIGKILL of ``recommender train --out`` and ``recommender batch --out`` at
 random moments and at every step of their writes; after each kill the old output is whole
-or the new one is, and the next run cleans the leftovers and succeeds.
+or the new one is, and the next run cleans the leftovers and succeeds. The same for the
+live changes (``recommender add`` and ``withdraw``): after each kill the folder loads,
+every acknowledged change is in it, and the killed change is whole or absent.
 
 The runs are processes forked from a "zygote" (a child Python that imported the package
 and ran each writer once, so that a run costs a fork, not the imports). Fault injection
@@ -46,15 +48,16 @@ import threading
 tqdm.tqdm.set_lock(threading.RLock())
 tqdm.tqdm.monitor_interval = 0
 
-STEPS = [(os, n) for n in ("open", "close", "write", "ftruncate", "mkdir", "rmdir", "chmod",
-                           "unlink", "rename", "replace")]
+STEPS = [(os, n) for n in ("open", "close", "write", "pwrite", "fsync", "ftruncate", "mkdir",
+                           "rmdir", "chmod", "unlink", "rename", "replace")]
 STEPS += [(shutil, "rmtree"), (fcntl, "flock"), (numpy, "save"), (pathlib.Path, "write_text"),
           (_files, "exchange")]
 
 
-def inject(fault, steps, no_exchange, scope):
+def inject(fault, steps, no_exchange, scope, torn=False):
     """Count the steps from the first that touches the folder ``scope`` (names in
-    ``steps``); SIGKILL this process at the ``fault``th."""
+    ``steps``); SIGKILL this process at the ``fault``th (with ``torn``, a write there writes
+    half its bytes first: a write cut by the kill)."""
     if no_exchange:
         _files.exchange = lambda a, b: False  # a system without renameat2
     for owner, name in STEPS:
@@ -63,6 +66,8 @@ def inject(fault, steps, no_exchange, scope):
             if steps or any(str(a).startswith(scope) for a in args):
                 steps.append(_name)
                 if len(steps) == fault:
+                    if torn and _name == "os.pwrite":
+                        _call(args[0], bytes(args[1])[:len(args[1]) // 2], *args[2:])
                     os.kill(os.getpid(), signal.SIGKILL)
             return _call(*args, **kw)
         setattr(owner, name, step)
@@ -74,7 +79,8 @@ def child(job):
     os.dup2(fd, 2)
     code, steps = 99, []
     try:
-        inject(job.get("fault"), steps, job.get("no_exchange"), job.get("scope", "\0"))
+        inject(job.get("fault"), steps, job.get("no_exchange"), job.get("scope", "\0"),
+               job.get("torn"))
         code = main(job["argv"])
         if job.get("steps"):
             with open(job["steps"], "w") as fh:
@@ -340,3 +346,127 @@ def test_two_trains_to_one_folder_at_once(writers, rounds):
         writer.state()
         assert os.listdir(writer.out.parent) == ["model"]
 
+
+
+# -- live changes: add and withdraw ------------------------------------------------------------
+class LiveFolder:
+    """A model folder changed by ``recommender add`` and ``withdraw`` runs, and the changes
+    those runs acknowledged (exit status 0)."""
+
+    def __init__(self, zygote, work: Path, articles_path: Path):
+        self.zygote, self.work = zygote, work
+        self.base = work / "base"
+        assert zygote.run(["train", articles_path, "--out", self.base, "--min-df", "2", "-q",
+                           "--jobs", "1"])[0] == [0]
+        self.sample = [json.loads(line) for line in articles_path.read_text("utf-8").splitlines()]
+        self.out = work / "live" / "model"
+        self.n_batches = 0
+
+    def reset(self) -> None:
+        if self.out.parent.exists():
+            shutil.rmtree(self.out.parent)
+        self.out.parent.mkdir(parents=True)
+        shutil.copytree(self.base, self.out)
+        self.added, self.withdrawn, self.maybe = set(), set(), set()
+
+    def batch(self, size: int = 3) -> tuple[list, list[str]]:
+        """The command line that adds ``size`` new articles, and their ids."""
+        self.n_batches += 1
+        records = [{**self.sample[(self.n_batches * size + j) % len(self.sample)],
+                    "id": f"new{self.n_batches}-{j}"} for j in range(size)]
+        path = self.work / f"batch{self.n_batches}.jsonl"
+        path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+        return ["add", self.out, path, "-q"], [r["id"] for r in records]
+
+    def withdrawal(self) -> tuple[list, list[str]]:
+        """The command line that withdraws one acknowledged added article (or a base one)."""
+        gone = self.withdrawn | self.maybe
+        left = sorted(self.added - gone) or [r["id"] for r in self.sample if r["id"] not in gone]
+        return ["withdraw", self.out, left[0], "-q"], [left[0]]
+
+    def run(self, change: str, **job) -> int:
+        argv, ids = self.batch() if change == "add" else self.withdrawal()
+        statuses, logs, _ = self.zygote.run(argv, scope=str(self.out.parent), **job)
+        assert statuses[0] in (0, KILLED), logs
+        if statuses[0] == 0:
+            (self.added if change == "add" else self.withdrawn).update(ids)
+            self.check()
+        else:  # the killed change is whole or absent, never half
+            self.maybe.update(ids)
+            present = [i in self.check() for i in ids]
+            assert all(present) or not any(present), (change, ids, present)
+        return statuses[0]
+
+    def check(self) -> set:
+        """The folder loads; every acknowledged change is in it. Returns the ids served."""
+        model = ArticleRecommender.load(self.out)
+        known = self.added | self.withdrawn | self.maybe
+        served = {i for i in known if i in model}
+        assert self.added - self.withdrawn - self.maybe <= served, "an acknowledged add lost"
+        assert not (self.withdrawn - self.maybe) & served, "an acknowledged withdrawal lost"
+        return served
+
+    def steps(self, change: str) -> list[str]:
+        """The file-system steps of one whole ``change`` run, in order."""
+        record = self.work / "steps.json"
+        argv, ids = self.batch() if change == "add" else self.withdrawal()
+        assert self.zygote.run(argv, steps=str(record), scope=str(self.out.parent))[0] == [0]
+        (self.added if change == "add" else self.withdrawn).update(ids)
+        return json.loads(record.read_text())
+
+
+@pytest.fixture(scope="module")
+def live_folder(zygote, tmp_path_factory, articles_path):
+    return LiveFolder(zygote, tmp_path_factory.mktemp("live"), articles_path)
+
+
+def commit_steps(steps: list[str]) -> list[int]:
+    """The steps (1-based) of the log's commit: from the lock to the last fsync."""
+    first = steps.index("fcntl.flock")
+    last = max(i for i, s in enumerate(steps) if s == "os.fsync")
+    return list(range(first + 1, last + 2))
+
+
+@pytest.mark.parametrize("change", ["add", "withdraw"])
+@pytest.mark.parametrize("every", [pytest.param(False, id="commit"),
+                                   pytest.param(True, id="every", marks=pytest.mark.slow)])
+def test_a_kill_at_each_step_of_a_change(live_folder, change, every):
+    """SIGKILL before each file-system call of the log's commit (default run), or of the
+    whole run (slow): the acknowledged changes stay, the killed one is whole or absent, and
+    the next change succeeds."""
+    live_folder.reset()
+    live_folder.steps("add")  # the log exists: the runs below append to it
+    steps = live_folder.steps(change)
+    assert {"os.pwrite", "os.fsync", "fcntl.flock"} <= set(steps), steps
+    chosen = range(1, len(steps) + 1) if every else commit_steps(steps)
+    for n in chosen:
+        assert live_folder.run(change, fault=n) == KILLED
+        assert live_folder.run(change) == 0
+    # a kill in the middle of the frame's write: half of it on disk, cut by the next change
+    write = steps.index("os.pwrite") + 1
+    log = live_folder.out / "changes.log"
+    before = log.stat().st_size
+    changes = ArticleRecommender.load(live_folder.out).live_status()["changes"]
+    assert live_folder.run(change, fault=write, torn=True) == KILLED
+    torn = log.stat().st_size
+    assert torn > before  # half a frame on disk, ignored:
+    assert ArticleRecommender.load(live_folder.out).live_status()["changes"] == changes
+    assert live_folder.run(change) == 0 and log.stat().st_size > torn
+
+
+@pytest.mark.slow
+def test_random_kills_of_add_and_withdraw(live_folder):
+    """60 SIGKILLs of add and withdraw runs at random moments (uniform over a run, fixed
+    seed), with acknowledged runs between them: nothing acknowledged is lost, nothing is
+    half applied."""
+    rng = random.Random(13)
+    live_folder.reset()
+    longest = max(live_folder.zygote.run(live_folder.batch()[0])[2] for _ in range(3))
+    killed = 0
+    for i in range(60):
+        change = "add" if i % 3 else "withdraw"
+        killed += live_folder.run(change, kill_after=rng.uniform(0, longest)) == KILLED
+        if i % 5 == 0:
+            live_folder.run("add")
+    assert killed >= 30, f"only {killed} of 60 runs were killed before they ended"
+    assert live_folder.run("add") == 0
