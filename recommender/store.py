@@ -21,6 +21,12 @@ A model folder holds::
     titles.json            the titles
     table.indices.npy      int32 (n_articles, width): the neighbour table, if the model has
     table.scores.npy       float32 (n_articles, width)   one (format 2; optional)
+    lengths.npy            float64 (n_articles,): More Like This's text lengths (format 4)
+    df.npy                 int64 (n_terms,): the fit's document frequencies (optional)
+
+Beside them, a live folder holds ``changes.log`` and ``changes.lock``: the articles added
+and withdrawn since the fit (:mod:`recommender.changelog`), not listed in the manifest; a
+save over the folder replaces them with it.
 
 A model with a learned re-ranker (``train --learn-from``) adds the ``reranker.*.npy`` arrays
 of its trees, the link counts it learned (``reranker.links.npy``) and the ids of the sources
