@@ -7,7 +7,9 @@ import argparse
 from .batch import add_batch
 from .bench import add_bench
 from .evaluate import add_evaluate
+from .live import add_live
 from .related import add_recommend, add_similar
+from .serve import add_serve
 from .train import add_train
 from .tune import add_tune
 
@@ -21,6 +23,6 @@ def build_parser() -> argparse.ArgumentParser:
         description="Related articles for French news: train, tune, recommend, evaluate.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for add in (add_train, add_tune, add_recommend, add_similar, add_batch, add_evaluate,
-                add_bench):
+                add_bench, add_live, add_serve):
         add(sub)
     return parser

@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import logging
 import math
+from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +22,7 @@ import scipy.sparse as sp
 from ..changelog import ChangeLog, FolderReplaced, folder_identity
 from ..errors import ParameterError
 from ..store import write_folder
-from ..times import UNDATED, to_iso
+from ..times import to_iso
 from .catalogue import Catalogue
 from .folder import model_files
 from .live import Changes, LiveState, add_record, withdraw_record
@@ -253,8 +254,7 @@ class Changing:
             published[order],
             np.concatenate([base.catalogue.categories[kept], seg_cat.categories])[order],
             np.concatenate([base.catalogue.titles[kept], seg_cat.titles])[order],
-            created=to_iso(max(state.reference, 0)) if state.reference != UNDATED
-            else base.catalogue.created)
+            created=datetime.now(timezone.utc).isoformat(timespec="seconds"))
         model = copy.copy(self)
         reranker = None
         if base.reranker is not None:
