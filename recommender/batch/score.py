@@ -26,7 +26,8 @@ CHUNK = 4096
 
 def score_to_file(model, out, *, k: int = 10, ids=None, as_of=None, max_age=None, since=None,
                   until=None, categories=None, progress: bool = False) -> int:
-    """Write the top-``k`` related articles of ``ids`` (default: every article) to ``out``.
+    """Write the top-``k`` related articles of ``ids`` (default: every article served) to
+    ``out``.
 
     ``as_of`` is one time for all or one per id; time filters restrict the candidates,
     never the articles scored. The format follows the suffix: ``.jsonl`` or ``.csv``.
@@ -39,7 +40,7 @@ def score_to_file(model, out, *, k: int = 10, ids=None, as_of=None, max_age=None
     kind = out.suffix.lower()
     if kind not in SUFFIXES:
         raise ParameterError(f"cannot write {out}: the output must end in .jsonl or .csv")
-    ids = list(model.ids_) if ids is None else list(ids)
+    ids = list(model.served_ids()) if ids is None else list(ids)
     model.rows_of(ids)  # unknown ids fail before anything is written
     per_id = as_of is not None and not isinstance(as_of, str) and np.ndim(as_of) == 1
     with atomic_file(out, "w", newline="") as fh:

@@ -68,6 +68,10 @@ class Catalogue:
             return int(self.published[self.until_now - 1])
         return self._now if self.dated else UNDATED
 
+    def served_rows(self) -> np.ndarray:
+        """The rows of the articles served: every row (a live catalogue hides some)."""
+        return np.arange(len(self))
+
     def rows_of(self, article_ids) -> np.ndarray:
         """Row numbers of article ids; :class:`UnknownArticleError` names the first unknown."""
         if self._row_of is None:

@@ -339,6 +339,9 @@ class ArticleRecommender(Changing, Recommending, Params):
         weights equal a refit's to float32 rounding, so terms of equal weight may be cut
         differently from a query; with More Like This they are a refit's."""
         self._check_fitted()
+        if self.live_ is not None:
+            raise ParameterError("with_scoring: this model has live changes; compact it first "
+                                 "(recommender compact MODEL_DIR, or model.compact())")
         allowed = SCORING_SETTINGS[self.scoring]
         unknown = sorted(set(changes) - set(allowed))
         if unknown:

@@ -81,6 +81,13 @@ class LiveCatalogue(Catalogue):
         hidden = 0 if self.hidden is None else int(self.hidden.sum())
         return len(self.base) - hidden + len(self.segment)
 
+    def served_rows(self) -> np.ndarray:
+        """The rows of the articles served: the base's less the hidden ones, the segment's."""
+        if self.hidden is None:
+            return np.arange(len(self))
+        return np.concatenate([np.flatnonzero(~self.hidden),
+                               np.arange(len(self.base), len(self))])
+
     def rows_of(self, article_ids) -> np.ndarray:
         n = len(self.base)
         rows = np.empty(len(article_ids), np.int64)

@@ -81,6 +81,13 @@ class Recommending:
     table_indices_ = property(lambda self: None if self.table_ is None else self.table_.indices)
     table_scores_ = property(lambda self: None if self.table_ is None else self.table_.scores)
 
+    def served_ids(self) -> np.ndarray:
+        """The ids of the articles the model serves, in row order: ``ids_``, less (on a
+        model with live changes) the rows of withdrawn articles and the old rows of updated
+        ones, which ``ids_`` keeps so that row numbers stay put."""
+        self._check_fitted()
+        return self.ids_[self.catalogue_.served_rows()]
+
     def rows_of(self, article_ids) -> np.ndarray:
         """Row numbers of article ids; :class:`UnknownArticleError` names the first unknown."""
         self._check_fitted()

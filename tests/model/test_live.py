@@ -5,6 +5,7 @@ the neighbour table and through scoring; changes are durable, replayed, and comp
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import shutil
 import threading
@@ -327,3 +328,33 @@ def test_a_learned_model_serves_added_articles(learned_dir, tmp_path, articles):
     ids, scores = model.recommend("copy", 5)
     assert len(ids) and np.isfinite(scores).all() and "copy" not in ids
     assert "copy" in model.recommend(by_date(articles)[-1].id, 8)[0]
+
+
+def test_regression_batch_scoring_of_a_live_folder_lists_each_served_article_once(
+        tmp_path, split):
+    """``batch`` took ``ids_``, which keeps the rows of withdrawn and updated articles: it
+    failed on a withdrawn id, and would list an updated one twice."""
+    from recommender.batch.score import score_to_file
+
+    base, new = split
+    model = ArticleRecommender.load(fit_dir(tmp_path, base))
+    model.add(new[:3] + [dataclasses.replace(base[4], title="Nouveau titre")])
+    model.withdraw([base[7].id])
+    out = tmp_path / "related.jsonl"
+    assert score_to_file(model, out, k=5) == 30 - 1 + 3
+    lines = [json.loads(line) for line in out.read_text().splitlines()]
+    ids = [line["id"] for line in lines]
+    assert sorted(ids) == sorted(model.served_ids()) and len(set(ids)) == len(ids)
+    assert base[7].id not in ids and base[4].id in ids
+    want = model.recommend_batch(ids, 5)
+    assert [line["related"][0]["id"] for line in lines] == list(want.ids[:, 0])
+
+
+def test_with_scoring_asks_to_compact_a_live_model_first(tmp_path, split):
+    base, new = split
+    model = ArticleRecommender.load(fit_dir(tmp_path, base))
+    model.add(new[:1])
+    with pytest.raises(ParameterError, match="has live changes; compact it first"):
+        model.with_scoring(k1=1.2)
+    with pytest.raises(ParameterError, match="has live changes.*compact it first"):
+        model.candidate_windows(None, n=1, max_age=3)
