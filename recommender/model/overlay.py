@@ -143,13 +143,19 @@ class LiveContent:
     lengths = property(lambda self: self._parts("lengths"))
 
     def _rows(self, rows, pick) -> sp.csr_matrix:
+        """``pick(part, part_rows)`` of live ``rows``, in their order."""
         rows = np.asarray(rows, np.int64)
-        if self.segment is None or (rows < self.n).all():
+        new = rows >= self.n
+        if self.segment is None or not new.any():
             return pick(self.base, rows)
-        out = sp.vstack([pick(self.base if r < self.n else self.segment,
-                              [r if r < self.n else r - self.n]) for r in rows.tolist()],
-                        format="csr")
-        return out
+        if new.all():
+            return pick(self.segment, rows - self.n)
+        both = sp.vstack([pick(self.base, rows[~new]), pick(self.segment, rows[new] - self.n)],
+                         format="csr")
+        order = np.empty(len(rows), np.int64)
+        order[~new] = np.arange(int((~new).sum()))
+        order[new] = int((~new).sum()) + np.arange(int(new.sum()))
+        return both[order]
 
     def query_rows(self, rows):
         return self._rows(rows, lambda part, r: part.query_rows(r))
