@@ -381,8 +381,8 @@ class ArticleRecommender(Changing, Recommending, Params):
         for _ in range(5):
             try:
                 identity = cls.identity_of(path)
-            except FileNotFoundError:  # read_folder says it, or puts back a stranded folder
-                identity = None
+            except (OSError, ValueError):  # missing, or no path at all (a NUL byte):
+                identity = None  # read_folder says so, or puts back a stranded folder
             model = model_from_files(read_folder(path, verify=verify), cls)
             if identity is not None and cls.identity_of(path) == identity:
                 break  # else a new folder was swapped in while this one was read

@@ -358,3 +358,14 @@ def test_with_scoring_asks_to_compact_a_live_model_first(tmp_path, split):
         model.with_scoring(k1=1.2)
     with pytest.raises(ParameterError, match="has live changes.*compact it first"):
         model.candidate_windows(None, n=1, max_age=3)
+
+
+def test_regression_load_of_a_path_with_a_null_byte_says_the_folder_is_not_found(capsys):
+    """The folder's identity, read before its files for the change log, raised
+    ``ValueError: embedded null byte`` (found by the slow fuzz of the command line)."""
+    from recommender.cli import main
+
+    with pytest.raises(FileNotFoundError, match="model folder not found"):
+        ArticleRecommender.load("bad\x00path")
+    assert main(["recommend", "bad\x00path", "x"]) == 2
+    assert "model folder not found" in capsys.readouterr().err
