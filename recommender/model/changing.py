@@ -141,7 +141,9 @@ class Changing:
 
     def _live_state(self) -> LiveState:
         state = getattr(self, "live_state_", None)
-        return state if state is not None else LiveState(self._base_parts().catalogue)
+        if state is None:
+            state = LiveState(self._base_parts().catalogue, len(self.vectorizer_.vocabulary_))
+        return state
 
     def _base_parts(self) -> BaseParts:
         if self.live_ is not None:

@@ -33,11 +33,12 @@ from typing import NamedTuple
 import numpy as np
 import scipy.sparse as sp
 
-from ..corpus import as_article
-from ..errors import CorpusError, ParameterError, UnknownArticleError
+from ..changelog import ChangeLogError
+from ..corpus import as_article, check_id
+from ..errors import CorpusError, UnknownArticleError
 from ..times import UNDATED, to_iso, to_seconds
 
-__all__ = ["Changes", "LiveArticle", "LiveState", "add_record", "withdraw_record"]
+__all__ = ["Changes", "LiveArticle", "LiveState", "add_record", "parse_change", "withdraw_record"]
 
 #: The most articles one change may add (a larger batch is several changes).
 MAX_BATCH = 100_000
@@ -76,12 +77,49 @@ class LiveArticle(NamedTuple):
                 "length": self.length}
 
     @classmethod
-    def from_json(cls, doc: dict) -> "LiveArticle":
+    def from_json(cls, doc: dict, n_terms: int) -> "LiveArticle":
+        """The article of a change read from a log, checked: the log is part of the model
+        folder, and nothing out of bounds may reach the sparse products (ValueError,
+        TypeError or KeyError otherwise)."""
+        terms = np.asarray(doc["terms"], np.int64)
+        counts = np.asarray(doc["counts"], np.float64)
+        if terms.ndim != 1 or counts.shape != terms.shape:
+            raise ValueError("its terms and counts are not two lists of one length")
+        if len(terms) and (terms[0] < 0 or terms[-1] >= n_terms or (np.diff(terms) <= 0).any()):
+            raise ValueError(f"its terms are not increasing columns within [0, {n_terms:,})")
+        length = float(doc["length"])
+        if not (np.isfinite(counts).all() and (counts > 0).all() and math.isfinite(length)
+                and length >= 0):
+            raise ValueError("its counts or length are not positive finite numbers")
         published = doc["published"]
-        return cls(str(doc["id"]), str(doc["title"]), str(doc["category"]), str(doc["url"]),
-                   UNDATED if published is None else int(published),
-                   np.asarray(doc["terms"], np.int32), np.asarray(doc["counts"], np.float64),
-                   float(doc["length"]))
+        if published is not None and type(published) is not int:
+            raise TypeError(f"its publication time is {published!r}, not seconds or null")
+        texts = [doc[name] for name in ("id", "title", "category", "url")]
+        if not all(isinstance(t, str) for t in texts):
+            raise TypeError("its id, title, category and url are not all strings")
+        return cls(check_id(texts[0]), *texts[1:], UNDATED if published is None else published,
+                   terms.astype(np.int32), counts, length)
+
+
+def parse_change(change, n_terms: int):
+    """``(op, at, articles or ids)`` of a change read from a log, checked; a
+    ChangeLogError (the folder is damaged) otherwise."""
+    try:
+        op, at = change["op"], float(change["at"])
+        if not math.isfinite(at):
+            raise ValueError(f"its time is {at}")
+        if op == "add":
+            return op, at, [LiveArticle.from_json(d, n_terms) for d in change["articles"]]
+        if op == "withdraw":
+            ids = change["ids"]
+            if not (isinstance(ids, list) and all(isinstance(i, str) for i in ids)):
+                raise TypeError("its ids are not a list of strings")
+            return op, at, ids
+        raise ValueError(f"its operation is {op!r}; this version knows 'add' and 'withdraw'")
+    except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:
+        what = f"{type(exc).__name__}: {exc}" if isinstance(exc, KeyError) else str(exc)
+        raise ChangeLogError(f"a change of the change log is not valid ({what}); the model "
+                             f"folder is damaged: restore it from a backup, or retrain") from None
 
 
 def add_record(vectorizer, articles) -> dict:
@@ -142,8 +180,9 @@ class LiveState:
     articles by id (``entries``, in the order they came), the base rows hidden (withdrawn,
     or replaced by an update), the reference time, the number of changes."""
 
-    def __init__(self, base):
+    def __init__(self, base, n_terms: int):
         self.base = base
+        self.n_terms = n_terms
         self.entries: dict[str, LiveArticle] = {}
         self.hidden: set[int] = set()
         self.n_updated_base = 0  # base rows hidden by an update (not withdrawn)
@@ -173,27 +212,22 @@ class LiveState:
     def apply(self, change: dict) -> Changes:
         """Apply one change (checked first: a withdrawal of an id not served raises
         UnknownArticleError and changes nothing)."""
-        op = change.get("op")
-        at = float(change["at"])
+        op, at, items = parse_change(change, self.n_terms)
         if op == "add":
-            added, updated = self._add([LiveArticle.from_json(d) for d in change["articles"]],
-                                       at)
+            added, updated = self._add(items, at)
             withdrawn = ()
-        elif op == "withdraw":
-            unknown = [i for i in change["ids"] if not self.served(i)]
+        else:
+            unknown = [i for i in items if not self.served(i)]
             if unknown:
                 raise UnknownArticleError(
                     f"cannot withdraw {len(unknown):,} unknown article"
                     f"{'s' if len(unknown) > 1 else ''} ({', '.join(map(repr, unknown[:5]))}): "
                     f"not among the articles this model serves (never added, or withdrawn "
                     f"already); nothing was withdrawn")
-            for article_id in change["ids"]:
+            for article_id in items:
                 if self.entries.pop(article_id, None) is None:
                     self.hidden.add(self.base_row(article_id))
-            added, updated, withdrawn = (), (), tuple(change["ids"])
-        else:
-            raise ParameterError(f"unknown change {op!r} in the change log; this version "
-                                 f"knows 'add' and 'withdraw'")
+            added, updated, withdrawn = (), (), tuple(items)
         self.position += 1
         self.last_change = at
         return Changes(added, updated, withdrawn, self.position, self.reference_iso)

@@ -369,3 +369,42 @@ def test_regression_load_of_a_path_with_a_null_byte_says_the_folder_is_not_found
         ArticleRecommender.load("bad\x00path")
     assert main(["recommend", "bad\x00path", "x"]) == 2
     assert "model folder not found" in capsys.readouterr().err
+
+
+def good_change(model, article) -> dict:
+    from recommender.model.live import add_record
+    return add_record(model.vectorizer_, [article])
+
+
+CRAFTED = {
+    "a term outside the vocabulary": lambda c, n: c["articles"][0].update(terms=[0, n],
+                                                                         counts=[1, 1]),
+    "terms out of order": lambda c, n: c["articles"][0].update(terms=[2, 1], counts=[1, 1]),
+    "a negative count": lambda c, n: c["articles"][0].update(counts=[-1.0] * len(
+        c["articles"][0]["terms"])),
+    "counts and terms of other lengths": lambda c, n: c["articles"][0].update(counts=[1.0]),
+    "an infinite length": lambda c, n: c["articles"][0].update(length=float("inf")),
+    "a date that is text": lambda c, n: c["articles"][0].update(published="2020"),
+    "an id with a control character": lambda c, n: c["articles"][0].update(id="a\x00b"),
+    "a missing field": lambda c, n: c["articles"][0].pop("title"),
+    "articles that are not a list": lambda c, n: c.update(articles=3),
+    "an unknown operation": lambda c, n: c.update(op="rename"),
+    "ids that are not strings": lambda c, n: c.update(op="withdraw", ids=[1, 2]),
+    "no time": lambda c, n: c.pop("at"),
+    "a time that is not a number": lambda c, n: c.update(at="soon"),
+}
+
+
+@pytest.mark.parametrize("defect", list(CRAFTED))
+def test_a_crafted_change_in_the_log_is_refused_at_load(tmp_path, split, defect):
+    """The log is part of the model folder: a change with a valid checksum but bad content
+    is refused in one error (ChangeLogError), it never reaches the sparse products."""
+    base, new = split
+    path = fit_dir(tmp_path, base)
+    model = ArticleRecommender.load(path)
+    change = good_change(model, new[0])
+    CRAFTED[defect](change, len(model.vectorizer_.vocabulary_))
+    ChangeLog(path).commit(change, 0)
+    with pytest.raises(ChangeLogError, match="a change of the change log is not valid .*the "
+                                             "model folder is damaged"):
+        ArticleRecommender.load(path)
