@@ -148,7 +148,8 @@ class Changing:
     def _base_parts(self) -> BaseParts:
         if self.live_ is not None:
             return self.live_.base
-        return BaseParts(self.catalogue_, self.content_, self.table_, self.reranker_)
+        cache = {} if self._pair_context is None else {"context": self._pair_context}
+        return BaseParts(self.catalogue_, self.content_, self.table_, self.reranker_, cache)
 
     def _install(self, state: LiveState) -> None:
         """Serve ``state``: new parts, assigned (never modified in place)."""
@@ -157,8 +158,8 @@ class Changing:
         if not (state.empty and state.reference == base.catalogue.newest):
             overlay = Overlay(base, state, self.vectorizer_, self._request(1),
                               query_terms=self.query_terms)
-        parts = base if overlay is None else (overlay.catalogue, overlay.content,
-                                              overlay.table, overlay.reranker)
+        parts = base[:4] if overlay is None else (overlay.catalogue, overlay.content,
+                                                  overlay.table, overlay.reranker)
         self.catalogue_, self.content_, self.table_, self.reranker_ = parts
         self.live_ = overlay
         self.live_state_ = state

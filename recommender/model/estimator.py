@@ -22,6 +22,7 @@ from .._checks import Params, check_int
 from ..corpus import Article
 from ..errors import CorpusError, CorpusWarning, ParameterError, UndatedWarning
 from ..index.topk import DEFAULT_BLOCK_BYTES
+from ..changelog import ChangeLog
 from ..store import read_folder, write_folder
 from ..times import check_days, to_iso
 from .catalogue import Catalogue, CatalogueBuilder
@@ -371,7 +372,12 @@ class ArticleRecommender(Changing, Recommending, Params):
         if self.source_ is not None and Path(path).resolve() == self.source_.path.resolve():
             self.compact()
             return
+        dropped = ChangeLog(path).size() if Path(path).is_dir() else 0
         write_folder(path, *model_files(self if self.live_ is None else self.compacted()))
+        if dropped:
+            logger.warning("%s had live changes (%s bytes of its change log: articles added or "
+                           "withdrawn since its fit); the new model replaces them, and holds "
+                           "those articles only if its corpus did", path, f"{dropped:,}")
 
     @classmethod
     def load(cls, path, *, verify: bool = True) -> "ArticleRecommender":

@@ -31,12 +31,14 @@ __all__ = ["BaseParts", "LiveCatalogue", "LiveContent", "LiveTable", "Overlay",
 
 
 class BaseParts(NamedTuple):
-    """The parts of a model as fitted or loaded, before any live change."""
+    """The parts of a model as fitted or loaded, before any live change, and what is made
+    of them once for every change (``cache``: the learned re-ranker's pair context)."""
 
     catalogue: Catalogue
     content: ContentIndex
     table: object
     reranker: object
+    cache: dict
 
 
 def merge_lists(idx_a, sc_a, idx_b, sc_b, k: int):
@@ -314,3 +316,23 @@ class Overlay:
             self.reranker = copy.copy(base.reranker)
             self.reranker.links_ = np.concatenate([base.reranker.links_,
                                                    np.zeros(len(entries))])
+
+    def pair_context(self, build):
+        """The learned re-ranker's pair context of the live rows: the base's, made once
+        with ``build(catalogue, content)`` and kept, then the segment's."""
+        if "context" not in self.base.cache:
+            self.base.cache["context"] = build(self.base.catalogue, self.base.content)
+        context = self.base.cache["context"]
+        if self.content.segment is None:
+            return context  # hidden rows are never candidates
+        segment = build(self.catalogue.segment, self.content.segment)
+        return type(context)(*(_stack(a, b) for a, b in zip(context, segment)))
+
+
+def _stack(a, b):
+    """Rows of ``a`` then rows of ``b`` (arrays or CSR matrices; None stays None)."""
+    if a is None:
+        return None
+    if isinstance(a, np.ndarray):
+        return np.concatenate([a, b])
+    return sp.vstack([a, b], format="csr")

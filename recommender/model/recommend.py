@@ -321,19 +321,27 @@ class Recommending:
         return self.content_.units()
 
     def pair_context(self) -> PairContext:
-        """What the learned re-ranker reads of the catalogue, made on first use."""
+        """What the learned re-ranker reads of the catalogue, made on first use (for a
+        live model, the base's part is made once and kept across changes)."""
         if self._pair_context is None:
-            rows = self.content_.cosine_rows(self.vectorizer_, idf_power=self.idf_power,
-                                             length_prior=self.length_prior)
-            every = np.arange(self.n_articles)
-            counts = self.content_.counts
-            self._pair_context = PairContext(self.published_, self.categories_,
-                                             self.content_.term_counts(),
-                                             self.title_vectors(self.titles_), rows,
-                                             self.query_vectors(rows), self.matrix_,
-                                             self.row_queries(every),
-                                             None if counts is None else self._loose(counts))
+            if self.live_ is not None:
+                self._pair_context = self.live_.pair_context(self.context_of)
+            else:
+                self._pair_context = self.context_of(self.catalogue_, self.content_)
         return self._pair_context
+
+    def context_of(self, catalogue, content) -> PairContext:
+        """The :class:`PairContext` of the rows of ``catalogue`` and ``content`` (this
+        model's, or a part of a live model's)."""
+        rows = content.cosine_rows(self.vectorizer_, idf_power=self.idf_power,
+                                   length_prior=self.length_prior)
+        counts = content.counts
+        queries = (content.query_rows(np.arange(len(catalogue))) if content.is_bm25
+                   else self.query_vectors(content.matrix))
+        return PairContext(catalogue.published, catalogue.categories, content.term_counts(),
+                           self.title_vectors(catalogue.titles), rows, self.query_vectors(rows),
+                           content.matrix, queries,
+                           None if counts is None else self._loose(counts))
 
     def warm_up(self) -> "Recommending":
         """Build now what the first request would otherwise build (the posting lists, the

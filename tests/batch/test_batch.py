@@ -208,6 +208,9 @@ class FailingAfter:
     def rows_of(self, ids):
         return self.model.rows_of(ids)
 
+    def served_ids(self):
+        return self.model.served_ids()
+
     def recommend_batch(self, *args, **kwargs):
         if self.calls == 0:
             raise KeyboardInterrupt

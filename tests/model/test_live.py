@@ -408,3 +408,44 @@ def test_a_crafted_change_in_the_log_is_refused_at_load(tmp_path, split, defect)
     with pytest.raises(ChangeLogError, match="a change of the change log is not valid .*the "
                                              "model folder is damaged"):
         ArticleRecommender.load(path)
+
+
+def test_a_save_over_a_folder_with_live_changes_says_they_are_replaced(tmp_path, split,
+                                                                       caplog):
+    base, new = split
+    path = fit_dir(tmp_path, base)
+    ArticleRecommender.load(path).add(new[:2])
+    with caplog.at_level("WARNING", logger="recommender"):
+        ArticleRecommender(min_df=2).fit(base).save(path)
+    assert "had live changes" in caplog.text and "the new model replaces them" in caplog.text
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="recommender"):
+        ArticleRecommender(min_df=2).fit(base).save(path)  # no log now: nothing to say
+    assert "live changes" not in caplog.text
+
+
+def test_a_learned_live_model_makes_the_base_pair_context_once(learned_dir, tmp_path, articles):
+    """The pair context of a live learned model is the base's (made once, kept across
+    changes) stacked on the segment's: equal, field by field, to one made of all the live
+    rows at once."""
+    path = tmp_path / "learned"
+    shutil.copytree(learned_dir, path)
+    model = ArticleRecommender.load(path)
+    newest = by_date(articles)[-1]
+    model.add([dataclasses.replace(newest, id="copy-1")])
+    first = model.pair_context()
+    model.add([dataclasses.replace(by_date(articles)[-2], id="copy-2")])
+    model.withdraw(["copy-1"])
+    context = model.pair_context()
+    assert context.titles.shape[0] == model.n_articles == first.titles.shape[0]
+    whole = model.context_of(model.catalogue_, model.content_)
+    for name, got, want in zip(context._fields, context, whole):
+        if want is None:
+            assert got is None, name
+        elif isinstance(want, np.ndarray):
+            np.testing.assert_array_equal(got, want, err_msg=name)
+        else:
+            assert (got != want).nnz == 0, name
+    assert model.live_.base.cache["context"] is not None
+    ids, _ = model.recommend("copy-2", 5)
+    assert len(ids)
