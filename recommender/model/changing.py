@@ -21,10 +21,10 @@ import scipy.sparse as sp
 
 from ..changelog import ChangeLog, FolderReplaced, folder_identity
 from ..errors import ParameterError
-from ..store import write_folder
+from ..store import read_folder, write_folder
 from ..times import to_iso
 from .catalogue import Catalogue
-from .folder import model_files
+from .folder import model_files, model_from_files
 from .live import Changes, LiveState, add_record, withdraw_record
 from .overlay import BaseParts, Overlay
 from .search import ContentIndex
@@ -51,6 +51,32 @@ class Changing:
     live_state_ = None
 
     # -- following a folder ----------------------------------------------------------------
+    @classmethod
+    def from_folder(cls, path, *, verify: bool = True):
+        """The model of the folder ``path``, following its change log (:meth:`load`)."""
+        for _ in range(5):
+            try:
+                identity = folder_identity(path)
+            except (OSError, ValueError):  # missing, or no path at all (a NUL byte):
+                identity = None  # read_folder says so, or puts back a stranded folder
+            model = model_from_files(read_folder(path, verify=verify), cls)
+            if identity is not None and folder_identity(path) == identity:
+                break  # else a new folder was swapped in while this one was read
+        return model.attach(path, folder_identity(path) if identity is None else identity)
+
+    def write_to(self, path) -> None:
+        """Save as a folder (:meth:`save`): compacted when the model has live changes,
+        through :meth:`compact` when ``path`` is its own folder."""
+        if self.source_ is not None and Path(path).resolve() == self.source_.path.resolve():
+            self.compact()
+            return
+        dropped = ChangeLog(path).size() if Path(path).is_dir() else 0
+        write_folder(path, *model_files(self if self.live_ is None else self.compacted()))
+        if dropped:
+            logger.warning("%s had live changes (%s bytes of its change log: articles added or "
+                           "withdrawn since its fit); the new model replaces them, and holds "
+                           "those articles only if its corpus did", path, f"{dropped:,}")
+
     def attach(self, path, identity) -> "Changing":
         """Follow the change log of the folder this model was loaded from (``identity``:
         the folder's, read before its files) and replay it. Called by :meth:`load`."""
@@ -304,7 +330,3 @@ class Changing:
         logger.info("compacted %s: %d articles", target, fresh.n_articles)
         return target
 
-    @staticmethod
-    def identity_of(path):
-        """The identity of the folder at ``path`` (see :func:`~recommender.changelog.folder_identity`)."""
-        return folder_identity(path)

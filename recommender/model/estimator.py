@@ -13,7 +13,6 @@ from __future__ import annotations
 import copy
 import logging
 import warnings
-from pathlib import Path
 from typing import Iterable
 
 import numpy as np
@@ -22,12 +21,9 @@ from .._checks import Params, check_int
 from ..corpus import Article
 from ..errors import CorpusError, CorpusWarning, ParameterError, UndatedWarning
 from ..index.topk import DEFAULT_BLOCK_BYTES
-from ..changelog import ChangeLog
-from ..store import read_folder, write_folder
 from ..times import check_days, to_iso
 from .catalogue import Catalogue, CatalogueBuilder
 from .changing import Changing
-from .folder import model_files, model_from_files
 from .learned import learn_reranker
 from .scoring import SCORING_SETTINGS, check_cosine_settings, rescored, vectorizer_for
 from .search import ContentIndex, apply_length_prior, search_rows
@@ -369,30 +365,14 @@ class ArticleRecommender(Changing, Recommending, Params):
         """Write the model as a folder of plain files (see :mod:`recommender.store`); a
         model with live changes is saved compacted (:meth:`compact` for its own folder)."""
         self._check_fitted()
-        if self.source_ is not None and Path(path).resolve() == self.source_.path.resolve():
-            self.compact()
-            return
-        dropped = ChangeLog(path).size() if Path(path).is_dir() else 0
-        write_folder(path, *model_files(self if self.live_ is None else self.compacted()))
-        if dropped:
-            logger.warning("%s had live changes (%s bytes of its change log: articles added or "
-                           "withdrawn since its fit); the new model replaces them, and holds "
-                           "those articles only if its corpus did", path, f"{dropped:,}")
+        self.write_to(path)
 
     @classmethod
     def load(cls, path, *, verify: bool = True) -> "ArticleRecommender":
         """Read a model folder written by :meth:`save`; nothing is unpickled. ``verify``
         checks each file's sha256 against the manifest (sizes are always checked). The
         changes logged in the folder since (:meth:`add`, :meth:`withdraw`) are replayed."""
-        for _ in range(5):
-            try:
-                identity = cls.identity_of(path)
-            except (OSError, ValueError):  # missing, or no path at all (a NUL byte):
-                identity = None  # read_folder says so, or puts back a stranded folder
-            model = model_from_files(read_folder(path, verify=verify), cls)
-            if identity is not None and cls.identity_of(path) == identity:
-                break  # else a new folder was swapped in while this one was read
-        model.attach(path, cls.identity_of(path) if identity is None else identity)
+        model = cls.from_folder(path, verify=verify)
         model._warn_undated(stacklevel=3)
         return model
 

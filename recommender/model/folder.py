@@ -219,13 +219,11 @@ def _vectorizer(files: ModelFiles, n_terms: int, bm25_matrix=None):
     vec.idf_ = idf.astype(np.float32)
     vec.words_ = words
     if bm25_matrix is not None:
-        if files.has("df.npy"):  # frozen at the fit (a compacted folder has other rows)
-            vec.df_ = files.array("df.npy", dtype=np.int64, shape=(n_terms,))
-            if (vec.df_ < 0).any():
-                raise files.refuse("df.npy holds a negative document frequency; the model is "
-                                   "damaged. Retrain it.")
-        else:
-            vec.df_ = np.bincount(bm25_matrix.indices, minlength=n_terms).astype(np.int64)
+        vec.df_ = (files.array("df.npy", dtype=np.int64, shape=(n_terms,))  # the fit's (a
+                   if files.has("df.npy")  # compacted folder holds other rows than the fit)
+                   else np.bincount(bm25_matrix.indices, minlength=n_terms).astype(np.int64))
+        if (vec.df_ < 0).any():
+            raise files.refuse("df.npy holds a negative document frequency; retrain the model")
         vec.n_documents_ = files.manifest["bm25"]["n_documents"]
         vec.mean_length_ = float(files.manifest["bm25"]["mean_length"])
         vec.median_length_ = float(files.manifest["bm25"]["median_length"])

@@ -70,7 +70,9 @@ def test_a_change_acknowledged_by_one_worker_is_served_by_every_worker(two_worke
         assert ack.status_code == 200 and ack.json()["added"] == [new]
         version = ack.json()["model"]
         answered = {}
-        for i in range(60):
+        for i in range(600):  # until both workers answered (a loaded machine may send
+            if len(answered) == 2 and min(answered.values()) >= 10:  # many to one)
+                break
             # new connections: either worker; every answer after the ack holds the article
             if i % 2:
                 response = two_workers.get(f"/articles/{new}")
@@ -86,12 +88,16 @@ def test_a_change_acknowledged_by_one_worker_is_served_by_every_worker(two_worke
     ack = two_workers.delete("/articles/rw-1", headers=auth())
     assert ack.status_code == 200
     answered = set()
-    for source in [r["id"] for r in sample_records(articles_path)] + ["rw-0", "rw-2"]:
-        response = two_workers.get(f"/articles/{source}/related",
-                                   params={"k": 40, "max_age": "none"})
-        assert "rw-1" not in [item["id"] for item in response.json()["items"]]
-        assert two_workers.get("/articles/rw-1").status_code == 404
-        answered.add(response.headers["x-worker"])
+    sources = [r["id"] for r in sample_records(articles_path)] + ["rw-0", "rw-2"]
+    for round_ in range(10):  # every list, again until both workers answered
+        for source in sources:
+            response = two_workers.get(f"/articles/{source}/related",
+                                       params={"k": 40, "max_age": "none"})
+            assert "rw-1" not in [item["id"] for item in response.json()["items"]]
+            assert two_workers.get("/articles/rw-1").status_code == 404
+            answered.add(response.headers["x-worker"])
+        if answered == two_workers.pids:
+            break
     assert answered == two_workers.pids
 
 
@@ -133,7 +139,11 @@ def test_reload_under_concurrent_requests(two_workers, articles_path, tmp_path,
     assert reload.status_code == 200, reload.text
     new = reload.json()["model"]
     assert new != old and reload.json()["previous"] in (old, new)
-    time.sleep(1.0)
+    deadline = time.monotonic() + 20  # until both workers answered after the reload
+    while time.monotonic() < deadline and not (
+            time.monotonic() > acknowledged + 1.0
+            and {r[3] for r in list(results) if r[0] > acknowledged} >= two_workers.pids):
+        time.sleep(0.1)
     stop.set()
     for thread in threads:
         thread.join()
