@@ -34,7 +34,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..changelog import ChangeLogError
-from ..corpus import as_article, check_id
+from ..corpus import Article, as_article, check_id
 from ..errors import CorpusError, UnknownArticleError
 from ..times import UNDATED, to_iso, to_seconds
 
@@ -126,10 +126,10 @@ def add_record(vectorizer, articles) -> dict:
     """The change that adds (or updates) ``articles`` (Article records or dicts with the
     corpus fields), analysed by the model's fitted ``vectorizer``
     (:class:`~recommender.vectors.bm25.Bm25Vectorizer`)."""
-    if isinstance(articles, (str, bytes)) or isinstance(articles, dict):
-        articles = [articles] if isinstance(articles, dict) else articles
-        if isinstance(articles, (str, bytes)):
-            raise TypeError("add() takes articles (dicts or Article records), not a string")
+    if isinstance(articles, (str, bytes)):
+        raise TypeError("add() takes articles (dicts or Article records), not a string")
+    if isinstance(articles, (dict, Article)):
+        articles = [articles]  # one article
     records = []
     for i, record in enumerate(articles):
         try:

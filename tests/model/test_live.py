@@ -98,6 +98,14 @@ def test_withdrawn_articles_leave_every_list_and_the_lists_are_refilled(tmp_path
             model.recommend(article_id)
 
 
+def test_one_article_alone_is_one_article(tmp_path, split):
+    base, new = split
+    model = ArticleRecommender.load(fit_dir(tmp_path, base))
+    assert model.add(new[0]).added == (new[0].id,)
+    assert model.add(dataclasses.asdict(new[1])).added == (new[1].id,)
+    assert model.withdraw(new[0].id).withdrawn == (new[0].id,)
+
+
 def test_an_update_replaces_the_text_of_an_article(tmp_path, split):
     base, new = split
     model = ArticleRecommender.load(fit_dir(tmp_path, base))
