@@ -26,7 +26,6 @@ __all__ = ["BYTES_PER_CELL", "Products", "as_postings", "block_top_k", "dense_pr
 BYTES_PER_CELL = 4 + 1 + 8
 
 
-
 @lru_cache(maxsize=1)
 def sparse_matmul_to_dense():
     """scikit-learn's kernel that writes a sparse product straight into a dense array, or

@@ -110,12 +110,16 @@ class Changing:
     def _catch_up(self) -> bool:
         changes, end = self.source_.read(self.log_offset_)
         if changes:
-            state = self._live_state().copy()
-            for change in changes:
-                state.apply(change)
-            self._install(state)
+            self._install(self._replayed(changes))
         self.log_offset_ = end
         return bool(changes)
+
+    def _replayed(self, changes) -> LiveState:
+        """A copy of the live state with ``changes`` applied."""
+        state = self._live_state().copy()
+        for change in changes:
+            state.apply(change)
+        return state
 
     def snapshot(self):
         """A shallow copy that later changes of this model do not touch (they replace
@@ -148,17 +152,18 @@ class Changing:
 
     def _change(self, change: dict) -> Changes:
         if self.source_ is None:
-            state = self._live_state().copy()
+            state = self._replayed([])
             done = state.apply(change)
             self._install(state)
             return done
         for _ in range(5):
             try:
                 with self.source_.appending() as log:
-                    self._catch_up()  # what other processes logged: the state to check against
-                    state = self._live_state().copy()
+                    # what other processes logged: the state to check the change against
+                    others, end = log.read(self.log_offset_)
+                    state = self._replayed(others)
                     done = state.apply(change)  # raises before anything is written
-                    self.log_offset_ = log.commit(change, self.log_offset_)
+                    self.log_offset_ = log.commit(change, end)
                 self._install(state)
                 return done
             except FolderReplaced:
@@ -166,10 +171,9 @@ class Changing:
         raise RuntimeError(f"{self.source_.path} was replaced five times during one change")
 
     def _live_state(self) -> LiveState:
-        state = getattr(self, "live_state_", None)
-        if state is None:
-            state = LiveState(self._base_parts().catalogue, len(self.vectorizer_.vocabulary_))
-        return state
+        if self.live_state_ is not None:
+            return self.live_state_
+        return LiveState(self._base_parts().catalogue, len(self.vectorizer_.vocabulary_))
 
     def _base_parts(self) -> BaseParts:
         if self.live_ is not None:

@@ -22,6 +22,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..errors import ParameterError, UnknownArticleError
+from ..index.topk import DEFAULT_BLOCK_BYTES
 from ..times import UNDATED
 from .catalogue import Catalogue
 from .search import ContentIndex, Request, query_vectors
@@ -126,18 +127,17 @@ class LiveContent:
 
     is_bm25 = property(lambda self: self.base.is_bm25)
 
-    def _parts(self, name: str):
+    def _joined(self, name: str, part_of):
+        """``part_of(base)`` then ``part_of(segment)``, stacked once and kept."""
         if name not in self._stacked:
-            parts = [getattr(self.base, name)]
+            value = part_of(self.base)
             if self.segment is not None:
-                parts.append(getattr(self.segment, name))
-            if parts[0] is None:
-                self._stacked[name] = None
-            elif isinstance(parts[0], np.ndarray):
-                self._stacked[name] = np.concatenate(parts)
-            else:
-                self._stacked[name] = sp.vstack(parts, format="csr")
+                value = _stack(value, part_of(self.segment))
+            self._stacked[name] = value
         return self._stacked[name]
+
+    def _parts(self, name: str):
+        return self._joined(name, lambda part: getattr(part, name))
 
     matrix = property(lambda self: self._parts("matrix"))
     queries = property(lambda self: self._parts("queries"))
@@ -166,15 +166,10 @@ class LiveContent:
         return self._rows(rows, lambda part, r: part.matrix_rows(r))
 
     def units(self) -> sp.csr_matrix:
-        if "units" not in self._stacked:
-            parts = [self.base.units()] + ([] if self.segment is None else [self.segment.units()])
-            self._stacked["units"] = sp.vstack(parts, format="csr")
-        return self._stacked["units"]
+        return self._joined("units", lambda part: part.units())
 
     def term_counts(self) -> np.ndarray:
-        parts = [self.base.term_counts()]
-        return np.concatenate(parts + ([] if self.segment is None
-                                       else [self.segment.term_counts()]))
+        return self._joined("term_counts", lambda part: part.term_counts())
 
     def postings(self):
         if self.segment is not None:
@@ -203,11 +198,18 @@ class LiveContent:
         if self.segment is None:
             return idx, scores
         segment = request._replace(allowed=None if allowed is None else allowed[n:])
-        s_idx, s_scores = self.segment.search(
-            Q, k, segment, cat.segment,
-            skip=None if skip is None else np.where(skip >= n, skip - n, -1),
-            max_block_bytes=max_block_bytes, n_jobs=n_jobs, newest=cat.reference)
-        return merge_lists(idx, scores, np.where(s_idx >= 0, s_idx + n, -1), s_scores, k)
+        return merge_lists(idx, scores, *self.segment_search(
+            Q, k, segment, skip=None if skip is None else np.where(skip >= n, skip - n, -1),
+            max_block_bytes=max_block_bytes, n_jobs=n_jobs), k)
+
+    def segment_search(self, Q, k, request: Request, *, skip, max_block_bytes, n_jobs):
+        """Top-``k`` of the added articles alone, as live rows (``request`` and ``skip``
+        in the segment's rows)."""
+        cat = self.catalogue
+        idx, scores = self.segment.search(Q, k, request, cat.segment, skip=skip,
+                                          max_block_bytes=max_block_bytes, n_jobs=n_jobs,
+                                          newest=cat.reference)
+        return np.where(idx >= 0, idx + self.n, -1), scores
 
 
 class LiveTable:
@@ -243,7 +245,7 @@ class LiveTable:
     def _search(self, rows, k: int):
         """The default lists of live ``rows``, scored."""
         return self.content.search(self.queries(rows), k, self._request(len(rows)),
-                                   skip=rows, max_block_bytes=1 << 27, n_jobs=1)
+                                   skip=rows, max_block_bytes=DEFAULT_BLOCK_BYTES, n_jobs=1)
 
     def lists(self, rows: np.ndarray, k: int):
         rows = np.asarray(rows, np.int64)
@@ -267,11 +269,9 @@ class LiveTable:
                          np.take_along_axis(table_idx, order, 1), -1)[:, :k]
         t_sc = np.where(t_idx >= 0, np.take_along_axis(table_sc, order, 1)[:, :k], -np.inf)
         if content.segment is not None:
-            cat = content.catalogue
-            s_idx, s_sc = content.segment.search(
-                self.queries(rows[old]), k, self._request(len(old)), cat.segment, skip=None,
-                max_block_bytes=1 << 26, n_jobs=1, newest=cat.reference)
-            t_idx, t_sc = merge_lists(t_idx, t_sc, np.where(s_idx >= 0, s_idx + n, -1), s_sc, k)
+            t_idx, t_sc = merge_lists(t_idx, t_sc, *content.segment_search(
+                self.queries(rows[old]), k, self._request(len(old)), skip=None,
+                max_block_bytes=DEFAULT_BLOCK_BYTES, n_jobs=1), k)
         idx[old], scores[old] = t_idx[:, :k], t_sc[:, :k].astype(np.float32)
         # a full table row filtered below k may have had the next best beyond its width
         short = (keep.sum(1) < k) & (table_idx[:, -1] >= 0)
@@ -286,12 +286,10 @@ class Overlay:
 
     def __init__(self, base: BaseParts, state, vectorizer, request: Request, *, query_terms):
         self.base = base
-        self.state = state
         entries = list(state.entries.values())
         published = np.array([a.published for a in entries], np.int64)
         order = np.lexsort((np.arange(len(entries)), published))
         entries = [entries[i] for i in order]
-        self.entries = entries
         segment = Catalogue(np.asarray([a.id for a in entries], dtype=str).reshape(-1),
                             published[order],
                             np.asarray([a.category for a in entries], dtype=str).reshape(-1),
