@@ -12,6 +12,7 @@ from __future__ import annotations
 __all__ = [
     "CorpusError",
     "CorpusWarning",
+    "DatabaseError",
     "MissingDependencyError",
     "ModelFormatError",
     "NotFittedError",
@@ -52,6 +53,12 @@ class NotFittedError(RecommenderError, RuntimeError):
 class MissingDependencyError(RecommenderError, ImportError):
     """An optional package that a feature needs is not installed; the message says how to
     install it."""
+
+
+class DatabaseError(RecommenderError, RuntimeError):
+    """A database that cannot be reached or written (a server that does not answer, a
+    denied privilege, a full disk); the message names its URL, password masked, and the
+    database's reason."""
 
 
 class CorpusWarning(UserWarning):

@@ -68,7 +68,8 @@ from .changelog import LOCK_NAME, LOG_NAME
 from .errors import ModelFormatError
 from .manifest import MANIFEST, read_manifest
 
-__all__ = ["FILES", "FORMAT_VERSION", "MARKER", "OLDER_FILES", "OPTIONAL_FILES",
+__all__ = ["EDITABLE_FILES", "FILES", "FORMAT_VERSION", "MARKER", "OLDER_FILES",
+           "OPTIONAL_FILES",
            "READABLE_VERSIONS", "TABLE_FILES", "ModelFiles", "check_replaceable", "read_folder",
            "write_folder"]
 
@@ -89,19 +90,26 @@ OLDER_FILES = tuple("ids.npy" if name == "ids.data.npy" else name
 TABLE_FILES = ("table.indices.npy", "table.scores.npy")
 #: The other files a model folder may hold: More Like This's text lengths and document
 #: frequencies (frozen at the fit: a compacted folder keeps them), the tuning record, the
-#: learned re-ranker's arrays.
-OPTIONAL_FILES = ("lengths.npy", "df.npy", "tuning.json", *(
+#: site's own lists of the corpus, the learned re-ranker's arrays.
+OPTIONAL_FILES = ("lengths.npy", "df.npy", "tuning.json", "site_lists.json", *(
     f"reranker.{name}.npy" for name in ("feature", "threshold", "left", "right",
                                         "missing_left", "is_leaf", "value", "roots", "links",
                                         "sources")))
+#: The files of a model folder that change after its save, outside its manifest: the
+#: editors' pins (:mod:`recommender.model.pins`), where its evaluation report is
+#: (:mod:`recommender.model.records`), and their writers' temporary files.
+EDITABLE_FILES = ("pins.json", "pins.json.tmp", "report.json", "report.json.tmp")
 #: The name of a file in a model folder: no folder part, no hidden file.
 
 
-def write_folder(path, arrays: dict, documents: dict, manifest: dict) -> Path:
+def write_folder(path, arrays: dict, documents: dict, manifest: dict,
+                 editable: dict | None = None) -> Path:
     """Write a model folder: ``arrays`` (name -> ndarray, saved without pickling),
     ``documents`` (name -> JSON value), the marker :data:`MARKER` and ``manifest.json``
     (``manifest`` with the format version, the versions of this package and its libraries
-    first, and the size and sha256 of every file last).
+    first, and the size and sha256 of every file last). ``editable`` (name -> JSON value,
+    names of :data:`EDITABLE_FILES`) are written too but not listed in the manifest: files
+    that change after the save (the editors' pins), checked by their readers instead.
 
     The folder is written under a temporary name and swapped into place at once (see
     :mod:`recommender._files`): a kill at any moment leaves the old model whole or the new
@@ -117,7 +125,7 @@ def write_folder(path, arrays: dict, documents: dict, manifest: dict) -> Path:
         with temporary_folder(path) as tmp:
             for name, array in arrays.items():
                 np.save(tmp / name, array, allow_pickle=False)
-            for name, doc in documents.items():
+            for name, doc in {**documents, **(editable or {})}.items():
                 (tmp / name).write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
             header = {"format_version": FORMAT_VERSION, "recommender_version": __version__,
                       "versions": {"numpy": np.__version__, "scipy": scipy.__version__,
@@ -197,7 +205,7 @@ def _model_files(path: Path, names: set):
              and not isinstance(version, bool) and version in READABLE_VERSIONS)
     if not (marked or older):
         return None
-    return {MANIFEST, MARKER, LOG_NAME, LOCK_NAME,
+    return {MANIFEST, MARKER, LOG_NAME, LOCK_NAME, *EDITABLE_FILES,
             *(listed if listed is not None else (*FILES, *TABLE_FILES, *OPTIONAL_FILES))}
 
 

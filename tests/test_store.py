@@ -53,8 +53,9 @@ def cosine_copy(cosine_dir, tmp_path):
 
 
 def folder_files(scoring: str) -> list:
-    """The files of a saved model with a neighbour table, marker and manifest aside."""
-    return [*FILES, *TABLE_FILES, *(MLT_FILES if scoring == "mlt" else ())]
+    """The files of a saved model of the sample (whose articles have related lists: the
+    site's lists are kept) with a neighbour table, marker and manifest aside."""
+    return [*FILES, *TABLE_FILES, "site_lists.json", *(MLT_FILES if scoring == "mlt" else ())]
 
 
 def assert_same_model(a, b, sources=None, page=None):
@@ -623,7 +624,8 @@ def test_model_without_a_table_saves_no_table_files(articles, tmp_path, scoring)
     model = ArticleRecommender(scoring=scoring, min_df=2, table_size=0).fit(articles)
     model.save(tmp_path / "model")
     assert sorted(os.listdir(tmp_path / "model")) == sorted(
-        [*FILES, *(MLT_FILES if scoring == "mlt" else ()), "manifest.json", MARKER])
+        [*FILES, *(MLT_FILES if scoring == "mlt" else ()), "site_lists.json", "manifest.json",
+         MARKER])
     loaded = ArticleRecommender.load(tmp_path / "model")
     assert loaded.table_indices_ is None and loaded.table_size == 0
 

@@ -141,11 +141,12 @@ def test_a_marked_folder_with_a_damaged_manifest_is_replaced(sample_models, othe
 
 
 def test_optional_files_are_what_a_model_adds_to_the_usual_files(learned_dir):
-    """A learned More Like This folder lists the usual files, lengths.npy, df.npy and the
-    re-ranker's arrays; tuning.json is the one a tuned model adds."""
+    """A learned More Like This folder of the sample lists the usual files, lengths.npy,
+    df.npy, the re-ranker's arrays and the site's lists (its corpus has related lists);
+    tuning.json is the one a tuned model adds."""
     listed = set(read_manifest(learned_dir)["files"])
     assert listed - set(FILES) - set(TABLE_FILES) == set(OPTIONAL_FILES) - {"tuning.json"}
-    assert len(OPTIONAL_FILES) == len(set(OPTIONAL_FILES)) == 13
+    assert len(OPTIONAL_FILES) == len(set(OPTIONAL_FILES)) == 14
 
 
 def test_a_learned_and_tuned_folder_with_a_damaged_manifest_is_replaced(learned_dir,

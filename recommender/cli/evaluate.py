@@ -45,6 +45,7 @@ def evaluate(args) -> int:
                            + _max_age_words(args.max_age))
         page, report = study(model, truth, args.report, ks=args.k, max_age=args.max_age,
                              ground_truth=args.ground_truth, command=command)
+        model.record_report(page)  # the editors' page of `recommender serve` links to it
         logger.info("report written to %s", page)
     else:
         report = evaluate_model(model, truth, ks=args.k, max_age=args.max_age,

@@ -8,8 +8,10 @@ from .batch import add_batch
 from .bench import add_bench
 from .evaluate import add_evaluate
 from .live import add_live
+from .pins import add_pins
 from .related import add_recommend, add_similar
 from .serve import add_serve
+from .sync import add_sync
 from .train import add_train
 from .tune import add_tune
 
@@ -23,6 +25,6 @@ def build_parser() -> argparse.ArgumentParser:
         description="Related articles for French news: train, tune, recommend, evaluate.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for add in (add_train, add_tune, add_recommend, add_similar, add_batch, add_evaluate,
-                add_bench, add_live, add_serve):
+                add_bench, add_live, add_pins, add_serve, add_sync):
         add(sub)
     return parser

@@ -70,13 +70,17 @@ def _read_text(path: Path) -> str:
 
 
 def show(model, source: dict, ids, scores, explain, as_json: bool) -> None:
-    """Print a list: ``source`` (id or file, title), then one line (or JSON item) an item.
+    """Print a list: ``source`` (id or file, title), then one line (or JSON item) an item,
+    marked when an editor pinned it there.
 
     ``explain(other)`` gives the shared words of an item, or is None for no words.
     """
     items = []
     for rank, (other, score) in enumerate(zip(ids.tolist(), scores.tolist()), start=1):
         item = {"rank": rank, **model.article_info(other), "score": round(score, 6)}
+        pinned = model.pins_.position(source.get("id"), other)
+        if pinned is not None:
+            item["pinned"] = True  # there by an editor's choice, not by its score
         if explain:
             item["shared_words"] = [[w, round(c, 6)] for w, c in explain(other)]
         items.append(item)
@@ -88,7 +92,9 @@ def show(model, source: dict, ids, scores, explain, as_json: bool) -> None:
         print("  (no article shares a word with it within the filters)")
     for item in items:
         date = (item["published"] or "undated")[:10]
-        print(f"{item['rank']:>3}. {item['score']:.3f}  {item['id']}  {date}  {item['title']}")
+        mark = "  [pinned]" if item.get("pinned") else ""
+        print(f"{item['rank']:>3}. {item['score']:.3f}  {item['id']}  {date}  {item['title']}"
+              f"{mark}")
         if explain:
             words = ", ".join(f"{w} ({c:.3f})" for w, c in item["shared_words"])
             print(f"       shared: {words}")

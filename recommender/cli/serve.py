@@ -12,6 +12,8 @@ import argparse
 import logging
 import os
 
+from ..batch.dburl import mask
+from ..batch.sync import sync_lists
 from ..model.estimator import ArticleRecommender
 from .options import common_options, positive_int
 
@@ -49,6 +51,11 @@ def add_serve(sub) -> None:
     p.add_argument("--token-file", metavar="FILE",
                    help="the token of the write and admin calls, on the file's first line "
                         "(default: the environment variable RECOMMENDER_TOKEN)")
+    p.add_argument("--sync", metavar="URL",
+                   help="a database (SQLAlchemy URL, e.g. sqlite:///recs.db) whose table "
+                        "related_articles is brought up to date at start and after every "
+                        "add, withdrawal, pin and ban: only the lists that changed are "
+                        "rewritten (pip install 'recommender[sql]')")
     p.add_argument("--access-log", action="store_true",
                    help="log every request (off by default: it costs throughput)")
     p.set_defaults(run=serve)
@@ -65,12 +72,17 @@ def serve(args) -> int:
     check_exposure(args.host, read_only=args.read_only, token=token)
     check_port(args.host, args.port)
     model = ArticleRecommender.load(args.model)  # a damaged folder fails here, in one line
+    if args.sync:  # a bad URL, a missing driver, a server away: one line, before any worker
+        report = sync_lists(model.snapshot(), args.sync)
+        logger.info("synced %s at start: %d lists changed, current up to change %d",
+                    mask(args.sync), report.lists_changed, report.position)
     if token is None and not args.read_only:
         logger.warning("no token: anyone who can reach %s:%d may add and withdraw articles "
                        "(set RECOMMENDER_TOKEN or --token-file)", args.host, args.port)
     settings = Settings(model_dir=os.path.abspath(args.model), read_only=args.read_only,
                         token_file=args.token_file and os.path.abspath(args.token_file),
-                        loopback=is_loopback(args.host))
+                        loopback=is_loopback(args.host),
+                        sync_url=args.sync)
     if args.workers > 1:
         model = None  # each worker loads its own
     run(settings, host=args.host, port=args.port, workers=args.workers, model=model,

@@ -11,6 +11,7 @@ from tqdm import tqdm
 from ..corpus import read_corpus
 from ..errors import ParameterError
 from ..model.estimator import DEFAULT_MAX_AGE, ArticleRecommender
+from ..model.pins import Pins
 from ..model.search import SCORINGS
 from ..store import check_replaceable
 from ..truth import half_of, read_ground_truth
@@ -53,12 +54,20 @@ def add_train(sub) -> None:
                         "the other half")
     p.add_argument("--stem", action="store_true",
                    help="match Snowball French stems instead of whole words")
+    p.add_argument("--pins", metavar="PINS",
+                   help="the editors' pins and bans to keep: a pins.json file, or the model "
+                        "folder that holds it (default: those of the --out folder, if any)")
     p.set_defaults(run=train)
 
 
 def train(args) -> int:
     started = time.perf_counter()
     check_replaceable(Path(args.out))  # fail now, not after an hour of training
+    pins_from = Path(args.pins) if args.pins else Path(args.out)
+    if args.pins and not pins_from.exists():
+        raise FileNotFoundError(f"pins file not found: {pins_from}")
+    if pins_from.exists():
+        Pins.read(pins_from)  # a bad pins file fails now, before the fit
     corpus = read_corpus(args.corpus, skip_invalid=args.skip_invalid)
     truth = None
     if args.learn_from:
@@ -79,9 +88,28 @@ def train(args) -> int:
         learned = model.reranker_.info_
         logger.info("learned from %s lists (%s links) of %s", f"{learned['n_lists']:,}",
                     f"{learned['n_links']:,}", args.learn_from)
+    _keep_pins(model, pins_from)
     model.save(args.out)
     info = model.info_
     logger.info("trained on %s articles (%s without text), %s terms, in %.1f s -> %s",
                 f"{info['n_articles']:,}", f"{info['n_without_text']:,}",
                 f"{info['n_terms']:,}", time.perf_counter() - started, args.out)
     return 0
+
+
+def _keep_pins(model, source: Path) -> None:
+    """Give ``model`` the pins of ``source`` (a pins file or a model folder), read now: an
+    editor's edit made during the fit is kept. Pins of articles the new model does not
+    serve are kept too, and apply if those articles are added."""
+    if not source.exists():
+        return
+    model.pins_ = Pins.read(source)
+    if not model.pins_:
+        return
+    doc = model.pins_.to_json()
+    named = {e["article"] for e in doc["pins"]} | {e["pinned"] for e in doc["pins"]} \
+        | {e["banned"] for e in doc["bans"]} | {e["from"] for e in doc["bans"] if e["from"]}
+    missing = sum(1 for article_id in named if article_id not in model)
+    logger.info("kept %d pins and %d bans of %s%s", len(doc["pins"]), len(doc["bans"]), source,
+                f" ({missing:,} of the articles they name are not in this corpus)"
+                if missing else "")

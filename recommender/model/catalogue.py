@@ -175,6 +175,7 @@ class CatalogueBuilder:
 
     def __init__(self):
         self.ids, self.published, self.categories, self.titles = [], [], [], []
+        self.site_lists: dict[str, list[str]] = {}  # the site's own box of each article
         self.n = self.n_empty = 0
         self.sha = hashlib.sha256()
         self.finished = False
@@ -196,6 +197,8 @@ class CatalogueBuilder:
             self.published.append(to_seconds(article.published, "published"))
             self.categories.append(article.category)
             self.titles.append(article.title)
+            if article.related:
+                self.site_lists[article.id] = list(article.related)
             self.n += 1
             self.n_empty += not article.has_text
             # each part followed by \x1f (the same digest as one update per part)

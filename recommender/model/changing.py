@@ -27,6 +27,7 @@ from .catalogue import Catalogue
 from .folder import model_files, model_from_files
 from .live import Changes, LiveState, add_record, withdraw_record
 from .overlay import BaseParts, Overlay
+from .records import read_report
 from .search import ContentIndex
 
 __all__ = ["Changing"]
@@ -49,6 +50,8 @@ class Changing:
     live_ = None
     #: The changes applied (:class:`~recommender.model.live.LiveState`; None before any).
     live_state_ = None
+    #: The path of the model's HTML evaluation report (None: none recorded).
+    report_ = None
 
     # -- following a folder ----------------------------------------------------------------
     @classmethod
@@ -84,13 +87,17 @@ class Changing:
         self.log_offset_ = 0
         self.live_ = self.live_state_ = None
         self._catch_up()
+        self.read_pins()
+        self.report_ = read_report(path)
         return self
 
     def needs_refresh(self) -> bool:
-        """Whether the folder changed since this model read it: its log grew, or another
-        folder was swapped in (a compaction, a retrain). Two ``stat`` calls."""
+        """Whether the folder changed since this model read it: its log grew, its pins
+        changed, or another folder was swapped in (a compaction, a retrain). Three ``stat``
+        calls."""
         source = self.source_
-        return source is not None and (source.size() != self.log_offset_ or source.replaced())
+        return source is not None and (source.size() != self.log_offset_ or source.replaced()
+                                       or self.pins_changed())
 
     def refresh(self) -> bool:
         """Catch up with the folder: replay the changes other processes logged since, or
@@ -101,7 +108,8 @@ class Changing:
         if source.replaced():
             self._adopt(type(self).load(source.path))
             return True
-        return self._catch_up()
+        changed = self._catch_up()
+        return self.read_pins() or changed
 
     def _adopt(self, other) -> None:
         """Become ``other`` (a model loaded from the folder swapped in)."""
@@ -196,14 +204,25 @@ class Changing:
         self._pair_context = None
 
     # -- reporting ---------------------------------------------------------------------------
+    def version(self) -> str:
+        """The version of the lists served: the base model's creation time and the number of
+        changes since (``2026-12-03T18:18:26+00:00+12``), and ``+pinsN`` after the N-th edit
+        of the editors' pins. Two calls that give the same version give the same lists."""
+        self._check_fitted()
+        state = self._live_state()
+        pins = f"+pins{self.pins_revision()}" if self.pins_revision() else ""
+        return f"{self._base_parts().catalogue.created}+{state.position}{pins}"
+
     def live_status(self) -> dict:
-        """The base model's creation time, the number of changes since, the last one's time,
-        the reference time and the number of articles served."""
+        """The base model's creation time, the number of changes since, the pins' revision,
+        the version (:meth:`version`), the last change's time, the reference time and the
+        number of articles served."""
         self._check_fitted()
         state = self._live_state()
         base = self._base_parts().catalogue
         served = (len(base) - len(state.hidden) + len(state.entries))
         return {"base_created": base.created, "changes": state.position,
+                "pins_revision": self.pins_revision(), "version": self.version(),
                 "last_change": None if state.last_change is None
                 else to_iso(math.floor(state.last_change)),
                 "reference": state.reference_iso, "articles": served,
@@ -299,7 +318,7 @@ class Changing:
         model.assemble(vectorizer=self.vectorizer_,
                        content=ContentIndex.bm25(self.vectorizer_, counts, lengths),
                        catalogue=catalogue, info=info, reranker=reranker)
-        model.tuning_ = self.tuning_
+        model.tuning_, model.site_lists_ = self.tuning_, self.site_lists_
         if base.table is not None:
             model.build_table(base.table.width)
         return model
@@ -324,6 +343,7 @@ class Changing:
             try:
                 with own.appending(timeout=600):
                     self._catch_up()
+                    self.read_pins()  # edited by another process meanwhile
                     write_folder(target, *model_files(self.compacted()))
                 break
             except FolderReplaced:

@@ -24,6 +24,7 @@ from ..index.topk import DEFAULT_BLOCK_BYTES
 from ..times import check_days, to_iso
 from .catalogue import Catalogue, CatalogueBuilder
 from .changing import Changing
+from .editing import Editing
 from .learned import learn_reranker
 from .scoring import SCORING_SETTINGS, check_cosine_settings, rescored, vectorizer_for
 from .search import ContentIndex, apply_length_prior, search_rows
@@ -42,7 +43,7 @@ DEFAULT_MAX_AGE = 62.0
 
 
 
-class ArticleRecommender(Changing, Recommending, Params):
+class ArticleRecommender(Changing, Editing, Recommending, Params):
     """Related articles of French news, by More Like This (BM25) or TF-IDF cosine.
 
     With ``scoring="mlt"`` (the default) an article's query is its ``mlt_terms`` terms of
@@ -138,6 +139,8 @@ class ArticleRecommender(Changing, Recommending, Params):
     tuning_ : dict or None
         What ``recommender tune`` measured of each lever on the site's lists, and chose
         (:func:`recommender.evaluate.tuning.tune`); saved as ``tuning.json``.
+    site_lists_ : dict
+        The site's own related box of each article of the corpus (``related``), by id.
     """
 
     def __init__(self, *, scoring="mlt", field_weights=None, min_df=None, max_df=None,
@@ -223,6 +226,7 @@ class ArticleRecommender(Changing, Recommending, Params):
                 "n_terms": int(X.shape[1]), "corpus_sha256": builder.sha.hexdigest(),
                 "created": catalogue.created}
         self.assemble(vectorizer=vectorizer, content=content, catalogue=catalogue, info=info)
+        self.site_lists_ = builder.site_lists
         logger.info("fitted %d articles, %d terms, %d non-zeros", builder.n, X.shape[1], X.nnz)
         self._warn_undated(stacklevel=3)
         if table_size:
@@ -243,6 +247,7 @@ class ArticleRecommender(Changing, Recommending, Params):
         self.reranker_ = reranker
         self.table_ = table
         self.tuning_ = None
+        self.site_lists_ = {}
         self._pair_context = None
         return self
 

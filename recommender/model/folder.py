@@ -30,6 +30,7 @@ from ..times import SECONDS_PER_DAY, check_days, days_to_seconds
 from ..vectors.bm25 import Bm25Vectorizer
 from ..vectors.tfidf import FieldTfidfVectorizer
 from .catalogue import Catalogue
+from .records import documents_of, read_documents, report_files
 from .rerank import FEATURES, LinkReranker, Trees
 from .scoring import check_cosine_settings
 from .search import PLAIN_TFIDF, ContentIndex
@@ -43,8 +44,8 @@ INFO = ("n_articles", "n_without_text", "n_undated", "n_after_run", "n_terms", "
 
 
 def model_files(model):
-    """``(arrays, documents, manifest)`` of a fitted model, for
-    :func:`recommender.store.write_folder`."""
+    """``(arrays, documents, manifest, editable)`` of a fitted model, for
+    :func:`recommender.store.write_folder` (``editable``: its pins and bans, if any)."""
     content = model.content_
     # More Like This saves the raw counts its rows and queries are made of.
     X = content.matrix if content.counts is None else content.counts
@@ -71,7 +72,7 @@ def model_files(model):
         "words.json": list(vec.words_),
         "categories.json": categories.tolist(),
         "titles.json": [str(t) for t in catalogue.titles],
-        **({"tuning.json": model.tuning_} if model.tuning_ is not None else {}),
+        **documents_of(model),
     }
     reranker = model.reranker_
     if reranker is not None:
@@ -92,7 +93,7 @@ def model_files(model):
             "features": list(reranker.features_), "baseline": reranker.trees_.baseline,
             "category_share": reranker.category_share_}}),
     }
-    return arrays, documents, manifest
+    return arrays, documents, manifest, {**model.pins_.files(), **report_files(model)}
 
 
 def model_from_files(files: ModelFiles, cls):
@@ -124,11 +125,7 @@ def model_from_files(files: ModelFiles, cls):
     model = _model(files, cls, params).assemble(vectorizer=vectorizer, content=content,
                                                 catalogue=catalogue, info=info,
                                                 reranker=reranker, table=table)
-    if files.has("tuning.json"):
-        model.tuning_ = files.document("tuning.json")
-        if not isinstance(model.tuning_, dict):
-            raise files.refuse("tuning.json does not hold an object; the model is damaged. "
-                               "Retrain it.")
+    read_documents(files, model)
     return model
 
 

@@ -152,15 +152,18 @@ class Recommending:
         if isinstance(article_ids, str):
             raise TypeError(f"a list of article ids was expected, got the string "
                             f"{article_ids!r}; use recommend() for one article")
-        rows = self.rows_of(list(article_ids))
+        sources = list(article_ids)
+        rows = self.rows_of(sources)
         request = self._request(len(rows), as_of=as_of, max_age=max_age, since=since,
                                 until=until, categories=categories, exclude=exclude)
         k = min(check_k(k), max(self.n_articles - 1, 1))
-        if self._table_answers(k, request):
-            idx, scores = self.table_.lists(rows, k)
+        wide = self.pins_width(k, sources)
+        if self._table_answers(wide, request):
+            idx, scores = self.table_.lists(rows, wide)
         else:
-            idx, scores = search_rows(self, self.row_queries(rows), k, request, skip=rows)
-        return self._as_ids(idx, scores)
+            idx, scores = search_rows(self, self.row_queries(rows), wide, request, skip=rows)
+        return Recommendations(*self.apply_pins(sources, rows, self._as_ids(idx, scores), k,
+                                                request, exclude))
 
     def similar(self, text, k: int = 5, *, as_of=None, max_age=None, since=None, until=None,
                 categories=None, exclude=()):
@@ -189,8 +192,11 @@ class Recommending:
                                       self.query_vectors(cosine),
                                       self.vectorizer_.weigh(counts, lengths),
                                       self._loose(counts))
-        idx, scores = search_rows(self, Q, k, request, skip=None, text_sources=sources)
-        ids, scores = self._as_ids(idx, scores)
+        k = check_k(k)
+        idx, scores = search_rows(self, Q, self.pins_width(k, [None]), request, skip=None,
+                                  text_sources=sources)
+        ids, scores = self.apply_pins([None], None, self._as_ids(idx, scores), k, request,
+                                   exclude)
         keep = np.isfinite(scores[0])
         return ids[0][keep], scores[0][keep]
 

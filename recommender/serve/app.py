@@ -9,6 +9,9 @@ Routes (JSON everywhere; every error is ``{"error": {"status", "message"}}``, se
 ``GET /articles/{id}``                      an article's id, title, category, published
 ``POST /articles``                          add or update one article or a batch (token)
 ``DELETE /articles/{id}``                   withdraw an article (token)
+``PUT``, ``DELETE /articles/{id}/pins/…``   editors' pins and bans (token; :mod:`.editors`)
+``GET /search``, ``/model``, ``/report/…``  what the editors' page reads (:mod:`.browse`)
+``GET /``, ``GET /static/{name}``           the editors' page (:mod:`.pages`)
 ``POST /admin/reload``                      read the model folder again (token)
 ``GET /health``                             version, articles, last change, staleness
 ``GET /metrics``                            Prometheus text format
@@ -44,13 +47,18 @@ from starlette.routing import Match, Route
 from .. import __version__
 from ..changelog import ChangeLogError, FolderReplaced
 from ..errors import CorpusError, ModelFormatError, ParameterError, UnknownArticleError
+from ..model.titles import folded_titles
 from .answers import ServiceError, error_response, json_response, one_line
+from .browse import add_browse_routes, previewed
+from .editors import add_editor_routes
 from .inputs import article_id, articles_of, read_json, related_query, text_article
 from .limits import EXPLAIN_WORDS, MAX_ARTICLES, MAX_ARTICLES_BYTES, MAX_K, MAX_TEXT_BYTES
 from .metrics import CONTENT_TYPE, Instrument, Metrics
+from .pages import add_page_routes
 from .security import Guard, read_token
 from .settings import Settings
 from .state import ServedModel
+from .syncing import Syncer
 
 __all__ = ["app_from_environment", "create_app"]
 
@@ -72,16 +80,23 @@ def create_app(settings: Settings, *, model=None) -> FastAPI:
     metrics = Metrics()
     served = ServedModel(settings.model_dir, model=model, verify=settings.verify,
                          on_change=lambda now: metrics.articles.set(now.status["articles"]))
+    folded_titles(served.current.model.catalogue_)  # the search's titles, now
+    syncer = None
+    if settings.sync_url:  # the site's table of lists, rewritten after each write
+        syncer = Syncer(settings.sync_url, lambda: served.current.model.snapshot())
+        served.on_write = syncer.poke
     app = FastAPI(title="recommender", version=__version__,
                   summary="Related articles of French news",
                   description=_DESCRIPTION, openapi_tags=_TAGS)
     app.state.served = served
     app.state.settings = settings
+    app.state.syncer = syncer
     app.add_middleware(Instrument, metrics=metrics)
     _errors(app, served)
     _reads(app, served, metrics)
     _writes(app, served, metrics, guard, settings)
     _operations(app, served, metrics, guard, settings)
+    add_page_routes(app)
     logger.info("worker %d serves %s (version %s, %d articles)%s", os.getpid(),
                 settings.model_dir, served.current.version, served.current.status["articles"],
                 ", read-only" if settings.read_only else "")
@@ -112,11 +127,11 @@ def _reads(app: FastAPI, served: ServedModel, metrics: Metrics) -> None:
         source = article_id(request.path_params["article"])
         query = related_query(request.query_params)
         now = await fresh()
-        model = now.model
+        model = previewed(now.model, query.controls)
         ids, scores = model.recommend(source, query.k, **query.filters)
         explain = partial(model.explain, source, n_terms=EXPLAIN_WORDS) if query.explain \
             else None
-        return json_response({"id": source, "items": _items(now, ids, scores, explain),
+        return json_response({"id": source, "items": _items(now, ids, scores, explain, source),
                               "model": now.version})
 
     # The busiest route is a plain Starlette route: FastAPI's handling of a request
@@ -141,7 +156,7 @@ def _reads(app: FastAPI, served: ServedModel, metrics: Metrics) -> None:
         given = article.id if body.get("id") else None
         filters = query.filters if given is None else {**query.filters, "exclude": (given,)}
         now = await fresh()
-        model = now.model
+        model = previewed(now.model, query.controls)
         ids, scores = model.similar(article, query.k, **filters)
         explain = None
         if query.explain:
@@ -170,12 +185,15 @@ class _NamedRoute(Route):
         return match, child
 
 
-def _items(now, ids, scores, explain) -> list:
+def _items(now, ids, scores, explain, source=None) -> list:
     items = []
+    pins = now.model.pins_
     for other, score in zip(ids.tolist(), scores.tolist()):
         info = now.info(other)
         item = {"id": other, "score": round(score, 6), "title": info["title"],
                 "published": info["published"], "category": info["category"]}
+        if pins and pins.position(source, other) is not None:
+            item["pinned"] = True  # there by an editor's choice, not by its score
         if explain is not None:
             item["explain"] = [{"word": word, "weight": round(weight, 6)}
                                for word, weight in explain(other)]
@@ -219,6 +237,9 @@ def _writes(app: FastAPI, served: ServedModel, metrics: Metrics, guard: Guard,
         metrics.changed(changes)
         return json_response(_changes(changes, version))
 
+    add_editor_routes(app, served, _fresh(served, metrics), allowed)
+    add_browse_routes(app, _fresh(served, metrics))
+
 
 def _changes(changes, version: str) -> dict:
     return {"added": list(changes.added), "updated": list(changes.updated),
@@ -244,7 +265,9 @@ def _operations(app: FastAPI, served: ServedModel, metrics: Metrics, guard: Guar
                               "last_change": status.get("last_change"),
                               "reference": status.get("reference"),
                               "staleness": staleness, "read_only": settings.read_only,
-                              "worker": os.getpid()})
+                              "worker": os.getpid(),
+                              **({"sync": app.state.syncer.status()}
+                                 if app.state.syncer is not None else {})})
 
     @app.get("/metrics", tags=["operations"])
     async def prometheus() -> Response:
@@ -332,6 +355,7 @@ token. The header `X-Worker` names the worker process that answered."""
 
 _TAGS = [{"name": "related", "description": "Related lists"},
          {"name": "articles", "description": "The articles of the model, and live changes"},
+         {"name": "editors", "description": "Editors' pins and bans"},
          {"name": "operations", "description": "Health, metrics, reload"}]
 
 

@@ -19,24 +19,31 @@ from ..times import NO_LIMIT
 from .answers import ServiceError, one_line
 from .limits import MAX_ARTICLES, MAX_ID_CHARS, MAX_K
 
-__all__ = ["RELATED_PARAMETERS", "Related", "article_id", "articles_of", "read_json",
-           "related_query", "text_article"]
+__all__ = ["CONTROL_PARAMETERS", "RELATED_PARAMETERS", "Related", "article_id",
+           "articles_of", "read_json", "related_query", "text_article"]
 
 #: The query parameters of ``GET /articles/{id}/related`` and ``POST /related``.
-RELATED_PARAMETERS = ("k", "as_of", "max_age", "since", "until", "category", "explain")
+RELATED_PARAMETERS = ("k", "as_of", "max_age", "since", "until", "category", "explain",
+                      "half_life", "dedupe", "diversity", "min_score")
+#: The newsroom controls a request may set for its own answer (a preview: never the model's).
+CONTROL_PARAMETERS = ("half_life", "dedupe", "diversity", "min_score")
 _TRUE, _FALSE = ("true", "1", "yes", "on"), ("false", "0", "no", "off", "")
 
 
 class Related:
     """The query of a related list: ``k``, the filters (keyword arguments of
-    ``recommend`` and ``similar``) and whether to explain each item."""
+    ``recommend`` and ``similar``), whether to explain each item, and the newsroom
+    controls set for this answer only (:func:`~recommender.model.controls.check_controls`'s
+    names; checked by the model)."""
 
-    __slots__ = ("k", "filters", "explain")
+    __slots__ = ("k", "filters", "explain", "controls")
 
-    def __init__(self, k: int = 5, filters: dict | None = None, explain: bool = False):
+    def __init__(self, k: int = 5, filters: dict | None = None, explain: bool = False,
+                 controls: dict | None = None):
         self.k = k
         self.filters = filters or {}
         self.explain = explain
+        self.controls = controls or {}
 
 
 _DEFAULT = Related()
@@ -70,7 +77,10 @@ def related_query(query) -> Related:
         filters["max_age"] = _max_age(single["max_age"])
     if categories:
         filters["categories"] = categories
-    return Related(_k(single.get("k")), filters, _flag(single.get("explain"), "explain"))
+    controls = {name: _control(single[name], name) for name in CONTROL_PARAMETERS
+                if single.get(name)}
+    return Related(_k(single.get("k")), filters, _flag(single.get("explain"), "explain"),
+                   controls)
 
 
 def _k(text: str | None) -> int:
@@ -96,6 +106,20 @@ def _max_age(text: str) -> float:
         raise ServiceError(422, f"max_age must be a positive number of days, or 'none' for no "
                                 f"limit, got {text[:40]!r}")
     return days
+
+
+def _control(text: str, name: str):
+    """A control's value: a number, or None for 'none' (off); the model checks its range."""
+    if text.lower() in ("none", "off"):
+        return None if name != "diversity" else 0.0
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value):
+        raise ServiceError(422, f"{name} must be a number, or 'none' for off, got "
+                                f"{text[:40]!r}")
+    return value
 
 
 def _flag(text: str | None, name: str) -> bool:

@@ -16,9 +16,9 @@ from ..errors import ParameterError
 
 __all__ = ["Settings"]
 
-_MODEL, _READ_ONLY, _TOKEN_FILE, _LOOPBACK = (
+_MODEL, _READ_ONLY, _TOKEN_FILE, _LOOPBACK, _SYNC = (
     "RECOMMENDER_SERVE_MODEL", "RECOMMENDER_SERVE_READ_ONLY", "RECOMMENDER_SERVE_TOKEN_FILE",
-    "RECOMMENDER_SERVE_LOOPBACK")
+    "RECOMMENDER_SERVE_LOOPBACK", "RECOMMENDER_SERVE_SYNC")
 
 
 @dataclass(frozen=True)
@@ -28,18 +28,21 @@ class Settings:
     ``loopback``: whether the server listens on a loopback address only (then, without a
     token, the write and admin calls are open); ``verify``: check the sha256 of the
     folder's files when a worker loads it (the command checks them once, before starting
-    the workers)."""
+    the workers); ``sync_url``: the database whose table of lists each write brings up to
+    date (:mod:`.syncing`; None: none)."""
 
     model_dir: str
     read_only: bool = False
     token_file: str | None = None
     loopback: bool = True
     verify: bool = False
+    sync_url: str | None = None
 
     def environ(self) -> dict:
         """The environment variables that carry these settings to a worker."""
         return {_MODEL: str(self.model_dir), _READ_ONLY: "1" if self.read_only else "0",
-                _TOKEN_FILE: self.token_file or "", _LOOPBACK: "1" if self.loopback else "0"}
+                _TOKEN_FILE: self.token_file or "", _LOOPBACK: "1" if self.loopback else "0",
+                _SYNC: self.sync_url or ""}
 
     @classmethod
     def from_environ(cls, environ=None) -> "Settings":
@@ -51,4 +54,5 @@ class Settings:
                                  f"'recommender serve MODEL_DIR', which sets it")
         return cls(model_dir=model_dir, read_only=environ.get(_READ_ONLY) == "1",
                    token_file=environ.get(_TOKEN_FILE) or None,
-                   loopback=environ.get(_LOOPBACK, "1") == "1")
+                   loopback=environ.get(_LOOPBACK, "1") == "1",
+                   sync_url=environ.get(_SYNC) or None)

@@ -32,7 +32,7 @@ from typing import Callable, NamedTuple
 
 from ..model.estimator import ArticleRecommender
 
-__all__ = ["INFO_CACHE", "Served", "ServedModel", "version_of"]
+__all__ = ["INFO_CACHE", "Served", "ServedModel"]
 
 logger = logging.getLogger(__name__)
 
@@ -53,26 +53,20 @@ class Served(NamedTuple):
 INFO_CACHE = 1 << 16
 
 
-def version_of(status: dict) -> str:
-    """The version of a model for clients: its base folder's creation time and the number
-    of changes since (``2026-12-03T18:18:26+00:00+12``). It changes with every add,
-    withdraw, compaction and retraining; two answers with the same version come from the
-    same lists."""
-    return f"{status['base_created']}+{status['changes']}"
-
-
 class ServedModel:
     """The model of ``path`` as one worker serves it (see the module's docstring).
 
     ``model``: an already loaded model of that folder (else it is loaded, the sha256 of its
     files checked with ``verify``). ``on_change(served)`` is called after each swap of the
-    snapshot (the metrics' article gauge)."""
+    snapshot (the metrics' article gauge), ``on_write()`` after each write acknowledged
+    (the sync of the site's table)."""
 
     def __init__(self, path, *, model: ArticleRecommender | None = None, verify: bool = False,
-                 on_change=None):
+                 on_change=None, on_write=None):
         self.path = Path(path)
         self._lock = threading.Lock()
         self._on_change = on_change
+        self.on_write = on_write
         self._staleness: tuple[str, dict] | None = None
         self._base = model if model is not None else ArticleRecommender.load(path,
                                                                             verify=verify)
@@ -120,6 +114,11 @@ class ServedModel:
         """``model.withdraw(ids)``, durable when it returns; its Changes and the version."""
         return self._write(lambda model: model.withdraw(ids))
 
+    def edit(self, name: str, *args):
+        """An editors' call of the model (``pin``, ``unpin``, ``ban``, ``unban``), durable
+        when it returns; the pins and the version that holds them."""
+        return self._write(lambda model: getattr(model, name)(*args))
+
     def _write(self, change):
         with self._lock:
             try:
@@ -130,7 +129,9 @@ class ServedModel:
             finally:
                 if self.stale():  # changed, or caught up before a refused change
                     self._install(self._base)
-            return changes, self.current.version
+        if self.on_write is not None:
+            self.on_write()
+        return changes, self.current.version
 
     def reload(self, *, verify: bool = True) -> Served:
         """Serve the folder as it is now (a retrained model swapped in at ``path``):
@@ -165,7 +166,7 @@ class ServedModel:
         snapshot.n_jobs = 1
         snapshot.warm_up()  # the id look-up and the postings of the new rows, now
         status = snapshot.live_status()
-        return Served(snapshot, version_of(status), status,
+        return Served(snapshot, status["version"], status,
                       functools.lru_cache(INFO_CACHE)(snapshot.article_info))
 
     def _changed(self) -> None:

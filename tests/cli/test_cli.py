@@ -306,6 +306,8 @@ def test_train_learned_then_evaluate_with_a_report(capsys, tmp_path, articles_pa
     assert f"INFO: report written to {report / 'index.html'}" in err
     for name in ("index.html", "recall_at_k.png", "mrr_at_k.png"):
         assert (report / name).is_file()
+    # the model folder says where its report is (the editors' page links to it)
+    assert ArticleRecommender.load(out).report_ == str((report / "index.html").resolve())
     page = (report / "index.html").read_text("utf-8")
     assert f"Split: learned from {n_lists} lists; evaluated only on sources it never saw" in page
     assert f"Reproduce: recommender evaluate {out} {related_path} --report {report}" in page

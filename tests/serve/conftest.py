@@ -9,7 +9,8 @@ pytest.importorskip("fastapi")
 pytest.importorskip("uvicorn")
 pytest.importorskip("prometheus_client")
 
-from servers import TOKEN, Server, folder_copy  # noqa: E402  (after the skips)
+from browsers import Tab, chromium_browser  # noqa: E402  (after the skips)
+from servers import TOKEN, Server, folder_copy  # noqa: E402
 
 
 @pytest.fixture
@@ -37,3 +38,19 @@ def shared_server(tmp_path_factory, model_dir):
     server.folder = folder
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium for the page's tests of a module (skips without it or playwright)."""
+    with chromium_browser() as launched:
+        yield launched
+
+
+@pytest.fixture
+def tab(browser, shared_server):
+    """A fresh tab on the module's shared server; the test fails on any script error."""
+    opened = Tab(browser, shared_server)
+    yield opened
+    assert not opened.errors, opened.errors
+    opened.close()

@@ -12,7 +12,7 @@ import pytest
 from servers import folder_copy, sample_records
 from recommender import ArticleRecommender
 from recommender.changelog import LOG_NAME
-from recommender.serve.state import ServedModel, version_of
+from recommender.serve.state import ServedModel
 
 TIGER = "CNT000001r4edC"
 
@@ -87,11 +87,6 @@ def test_a_served_snapshot_scores_in_one_thread(folder):
     model.n_jobs = 2
     served = ServedModel(folder, model=model)
     assert served.current.model.n_jobs == 1 and model.n_jobs == 2
-
-
-def test_version_of():
-    assert version_of({"base_created": "2026-01-02T03:04:05+00:00", "changes": 7}) == \
-        "2026-01-02T03:04:05+00:00+7"
 
 
 def test_a_damaged_log_is_503_and_the_worker_keeps_its_snapshot(folder, twin):
