@@ -48,8 +48,8 @@ try:
 except ImportError:  # Windows: no advisory locks, writers are not serialised
     fcntl = None
 
-__all__ = ["atomic_file", "clean_leftovers", "exchange", "lock_path", "recover_folder",
-           "replace_folder", "temporary_folder", "umask", "writer_lock"]
+__all__ = ["atomic_file", "check_path", "clean_leftovers", "exchange", "lock_path",
+           "recover_folder", "replace_folder", "temporary_folder", "umask", "writer_lock"]
 
 logger = logging.getLogger(__name__)
 
@@ -71,6 +71,14 @@ def lock_path(path) -> Path:
     return path.parent / f".{path.name}.lock"
 
 
+def check_path(path) -> None:
+    """Raise an OSError (a user error of the command line) for a path with a NUL byte,
+    which the system refuses with a ValueError, or some ``os.path`` calls take as absent."""
+    if "\x00" in os.fspath(path):
+        raise OSError(errno.EINVAL, "cannot write there: a path cannot hold a NUL byte",
+                      os.fspath(path))
+
+
 #: The locks this process holds: lock file -> [descriptor, owning thread, depth].
 _held: dict[str, list] = {}
 _held_guard = threading.Lock()
@@ -84,6 +92,7 @@ def writer_lock(path):
     Re-entrant within one thread: a writer may take it around a whole run (check, work,
     save) and the save takes it again. Creates the folder of ``path`` if needed.
     """
+    check_path(path)
     lock = lock_path(path)
     lock.parent.mkdir(parents=True, exist_ok=True)
     key = os.path.join(os.path.realpath(lock.parent), lock.name)

@@ -62,8 +62,8 @@ import numpy as np
 import scipy
 
 from . import __version__
-from ._files import clean_leftovers, recover_folder, replace_folder, temporary_folder, \
-    writer_lock
+from ._files import check_path, clean_leftovers, recover_folder, replace_folder, \
+    temporary_folder, writer_lock
 from .changelog import LOCK_NAME, LOG_NAME
 from .errors import ModelFormatError
 from .manifest import MANIFEST, read_manifest
@@ -162,6 +162,7 @@ def check_replaceable(path: Path) -> None:
     makes the save fail, naming the files, rather than delete them with the old model.
     Raises :class:`FileExistsError` or :class:`NotADirectoryError`, in one line."""
     path = Path(path)
+    check_path(path)
     if not os.path.lexists(path):
         existing = next((p for p in path.parents if p.exists()), None)
         if existing is not None and not existing.is_dir():

@@ -685,6 +685,18 @@ def assert_refused(folder: Path, pattern: str) -> None:
             load_model(folder, verify=verify)
 
 
+@pytest.mark.parametrize("name, value", [("field_weights", [1, 2]), ("analyzer", "stem")])
+def test_regression_a_manifest_param_of_the_wrong_type_ends_in_a_traceback(copy_of, name,
+                                                                          value):
+    """Found by the slow fuzz of mutated folders: a list for field_weights raised an
+    AttributeError inside the vectorizer instead of a ModelFormatError."""
+    manifest = read_manifest(copy_of)
+    manifest["params"][name] = value
+    write_manifest(copy_of, manifest)
+    with pytest.raises(ModelFormatError, match=f"params: {name} must be an object or null"):
+        ArticleRecommender.load(copy_of, verify=False)
+
+
 @pytest.mark.parametrize("column", [-1, 10**6])
 def test_regression_out_of_range_matrix_indices_segfault_even_with_a_matching_manifest(
         copy_of, column):

@@ -132,6 +132,9 @@ def model_from_files(files: ModelFiles, cls):
 def _model(files: ModelFiles, cls, params: dict):
     """``cls(**params)``, its parameters checked as the calls that read a model use them."""
     try:
+        for name in ("field_weights", "analyzer"):  # read as objects by the vectorizer
+            if not isinstance(params.get(name), (dict, type(None))):
+                raise TypeError(f"{name} must be an object or null, got {params[name]!r:.60}")
         model = cls(**params)
         model.make_vectorizer().settings()
         model.window_zone()

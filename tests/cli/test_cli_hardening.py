@@ -56,6 +56,15 @@ def argparse_error(capsys, *argv) -> str:
 
 
 # -- regressions ------------------------------------------------------------------------------
+def test_regression_an_output_path_with_a_nul_byte_ends_in_a_traceback(capsys, tmp_path,
+                                                                        model_dir):
+    """Found by the slow fuzz: ``train --out '\\x00'`` raised the system's ValueError."""
+    line = one_line_error(capsys, "train", DATA_ARTICLES, "--min-df", 2, "--out", "\x00", "-q")
+    assert line.endswith("a path cannot hold a NUL byte: '\\x00'")
+    line = one_line_error(capsys, "batch", model_dir, "--out", tmp_path / "x\x00.jsonl")
+    assert "a path cannot hold a NUL byte" in line
+
+
 def test_regression_max_age_inf_gives_a_traceback(capsys, model_dir):
     for command, extra in (("recommend", [TIGER]), ("batch", ["--out", "x.jsonl"])):
         line = argparse_error(capsys, command, model_dir, *extra, "--max-age", "inf")
