@@ -11,6 +11,10 @@ each field by the ``csv`` module's limit (131,072 characters by default) and a r
 quoted over several lines by 16 M characters. An id holds at most :data:`MAX_ID_CHARS`
 characters (512) and no control character, line separator or lone surrogate
 (:func:`check_id`); no text field may hold a lone surrogate (UTF-8 cannot encode it).
+
+Times (``published`` or ``date``, ``related_at``) are ISO 8601 or French as sites write
+them ("15 décembre 2019", "02/06/2020 16:50": :mod:`recommender.frenchdates`); one without
+an offset is in the reader's ``time_zone`` (default UTC).
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from typing import Iterator
 
 from .errors import CorpusError, CorpusWarning
 from .lines import MAX_LINE_BYTES, csv_rows, lines_or_errors, numbered_lines
-from .times import parse_time
+from .times import parse_time, zone_of
 
 __all__ = [
     "Article",
@@ -58,9 +62,10 @@ class Article:
     """One news article.
 
     Only ``id`` is required; an article with no text is kept but never recommended.
-    ``published`` is a timezone-aware datetime (UTC when the source gave no offset);
-    ``related`` holds the ids of the site's own "À lire aussi" box, ``related_at`` when
-    that box was shown.
+    ``published`` is a timezone-aware datetime (in the reader's ``time_zone``, UTC by
+    default, when the source gave no offset); ``related`` holds the ids of the site's own
+    "À lire aussi" box, ``related_at`` when that box was shown; ``tags`` the page's
+    keywords (kept for the caller; not part of the text nor of the corpus checksum).
     """
 
     id: str
@@ -72,6 +77,7 @@ class Article:
     url: str = ""
     related: tuple[str, ...] = ()
     related_at: datetime | None = None
+    tags: tuple[str, ...] = ()
 
     @property
     def text(self) -> str:
@@ -83,12 +89,13 @@ class Article:
         return any(t.strip() for t in (self.title, self.heading, self.body))
 
 
-def as_article(record) -> Article:
+def as_article(record, *, time_zone=None) -> Article:
     """An :class:`Article` from an Article or a mapping with the corpus fields.
 
-    Raises :class:`~recommender.errors.CorpusError` (a ``ValueError``; without file or
-    line: :func:`read_corpus` adds them) when the record has no usable id (see
-    :func:`check_id`), no text field at all, or a field of the wrong type.
+    ``time_zone`` (a ``tzinfo`` or an IANA name; default UTC) is that of the times given
+    without an offset. Raises :class:`~recommender.errors.CorpusError` (a ``ValueError``;
+    without file or line: :func:`read_corpus` adds them) when the record has no usable id
+    (see :func:`check_id`), no text field at all, or a field of the wrong type.
     """
     if isinstance(record, Article):
         return record
@@ -110,20 +117,41 @@ def as_article(record) -> Article:
         if not isinstance(value, str):
             raise CorpusError(f"article {article_id!r}: field {name!r} must be a string, "
                               f"got {type(value).__name__}")
-        if not value.isascii() and (lone := _SURROGATE.search(value)):
-            raise CorpusError(f"article {article_id!r}: field {name!r} holds a lone surrogate "
-                              f"(U+{ord(lone.group()):04X}, an escape such as \\ud800 in JSON) "
-                              f"at character {lone.start()}, which UTF-8 cannot encode")
-        texts[name] = value
+        texts[name] = value if value.isascii() else _text(value, article_id, name)
     published = record.get("published") or record.get("date")
     which = "published" if record.get("published") else "date"
     try:
-        published = parse_time(published, what=f"{which!r}")
-        related_at = parse_time(record.get("related_at"), what="'related_at'")
+        published = parse_time(published, what=f"{which!r}", zone=time_zone)
+        related_at = parse_time(record.get("related_at"), what="'related_at'", zone=time_zone)
     except ValueError as exc:
         raise CorpusError(f"article {article_id!r}: {exc}") from None
     return Article(id=article_id, published=published, related=_related_ids(record.get("related")),
-                   related_at=related_at, **texts)
+                   related_at=related_at, tags=_tags(record.get("tags"), article_id), **texts)
+
+
+def _text(value: str, article_id: str, name: str) -> str:
+    """``value``, if it holds no lone surrogate (UTF-8 cannot encode it)."""
+    if not value.isascii() and (lone := _SURROGATE.search(value)):
+        raise CorpusError(f"article {article_id!r}: field {name!r} holds a lone surrogate "
+                          f"(U+{ord(lone.group()):04X}, an escape such as \\ud800 in JSON) "
+                          f"at character {lone.start()}, which UTF-8 cannot encode")
+    return value
+
+
+def _tags(value, article_id: str) -> tuple[str, ...]:
+    """``tags``: a list (or tuple: ``dataclasses.asdict`` of an Article) of strings, or one
+    string of comma-separated tags (CSV), each stripped, the empty ones dropped, in order."""
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        value = value.split(",")
+    elif not isinstance(value, (list, tuple)) or not all(isinstance(t, str) for t in value):
+        got = next((f"a list holding {type(t).__name__} {t!r:.40}" for t in value
+                    if not isinstance(t, str)), None) if isinstance(value, (list, tuple)) \
+            else type(value).__name__
+        raise CorpusError(f"article {article_id!r}: field 'tags' must be a list of strings or "
+                          f"one comma-separated string, got {got}")
+    return tuple(t for t in (_text(t.strip(), article_id, "tags") for t in value) if t)
 
 
 def check_id(article_id: str, what: str = "id") -> str:
@@ -194,6 +222,7 @@ class Corpus:
 
     path: Path
     skip_invalid: bool = False
+    time_zone: object = None
     n_articles: int = field(default=0, init=False)
     n_empty: int = field(default=0, init=False)
     skipped: list = field(default_factory=list, init=False)
@@ -210,7 +239,7 @@ class Corpus:
             try:
                 if isinstance(record, Exception):
                     raise record
-                article = as_article(record)
+                article = as_article(record, time_zone=self.time_zone)
             except ValueError as exc:
                 self._invalid(line_no, str(exc))
                 continue
@@ -263,7 +292,7 @@ class Corpus:
                           f"articles of this corpus: {first}", CorpusWarning, stacklevel=3)
 
 
-def read_corpus(path, *, skip_invalid: bool = False) -> Corpus:
+def read_corpus(path, *, skip_invalid: bool = False, time_zone=None) -> Corpus:
     """Read a corpus of articles from JSONL, JSONL.gz, JSONL.xz or CSV (also .csv.gz/.xz).
 
     Returns a :class:`Corpus`, which streams the file each time it is iterated. The file
@@ -275,6 +304,9 @@ def read_corpus(path, *, skip_invalid: bool = False) -> Corpus:
     skip_invalid : bool, default=False
         Skip malformed lines and duplicate ids (keeping the first) instead of raising;
         what was skipped is reported in a warning and in ``Corpus.skipped``.
+    time_zone : tzinfo or str, default=None
+        The time zone of the times given without an offset (``"Europe/Paris"``: a French
+        site's own dates); None: UTC. A date alone is midnight in that zone.
 
     Raises
     ------
@@ -282,7 +314,10 @@ def read_corpus(path, *, skip_invalid: bool = False) -> Corpus:
         When the file is missing or unreadable (the message names it).
     CorpusError
         During iteration, on a bad record (file, line and value named).
+    ParameterError
+        Now, when ``time_zone`` names no time zone.
     """
+    zone = zone_of(time_zone, "time_zone")
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"corpus file not found: {path}")
@@ -295,7 +330,7 @@ def read_corpus(path, *, skip_invalid: bool = False) -> Corpus:
     except PermissionError:
         raise PermissionError(f"corpus file cannot be read (permission denied): {path}") from None
     _format_of(path)
-    return Corpus(path, skip_invalid=skip_invalid)
+    return Corpus(path, skip_invalid=skip_invalid, time_zone=zone)
 
 
 def _format_of(path: Path) -> str:

@@ -1,22 +1,26 @@
 """One internal form of time: int64 seconds since 1970 UTC, parsed once at the public edge.
 
-Users give times as ISO 8601 strings, ``datetime``, ``date``, or numpy ``datetime64``
-arrays; ages as days or ``timedelta``. The public methods turn them into seconds here, once
-per call, and everything below works on int64 seconds (:data:`UNDATED` for "no time").
+Users give times as ISO 8601 strings, French dates as sites write them ("15 décembre
+2019", "mardi 02 juin 2020 à 16h50", "02/06/2020 16:50": :mod:`recommender.frenchdates`),
+``datetime``, ``date``, or numpy ``datetime64`` arrays (UTC); ages as days or
+``timedelta``. The public methods turn them into seconds here, once per call, and
+everything below works on int64 seconds (:data:`UNDATED` for "no time").
 """
 
 from __future__ import annotations
 
 import math
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 
 from .errors import ParameterError
+from .frenchdates import parse_french_date
 
 __all__ = ["NO_LIMIT", "SECONDS_PER_DAY", "UNDATED", "calendar_starts", "check_days",
-           "days_to_seconds", "parse_time", "time_zone", "times_of", "to_iso", "to_seconds"]
+           "days_to_seconds", "parse_time", "time_zone", "times_of", "to_iso", "to_seconds",
+           "zone_of"]
 
 #: The seconds of an unknown time: after every date, so undated rows sort last.
 UNDATED = np.iinfo(np.int64).max
@@ -25,11 +29,14 @@ SECONDS_PER_DAY = 86_400
 NO_LIMIT = math.inf
 
 
-def parse_time(value, *, what: str = "time") -> datetime | None:
-    """An aware datetime from an ISO 8601 string, a date, a datetime or None.
+def parse_time(value, *, what: str = "time", zone=None) -> datetime | None:
+    """An aware datetime from an ISO 8601 string, a French date (see
+    :mod:`recommender.frenchdates`), a date, a datetime or None.
 
-    A value without a UTC offset is taken as UTC; a date alone is midnight UTC.
-    Raises ``ValueError`` naming the value when it cannot be read.
+    A value without a UTC offset is in ``zone`` (a ``tzinfo`` or an IANA name such as
+    ``"Europe/Paris"``; default UTC); a date alone is midnight there. ISO 8601 is tried
+    first: it is the fast path of a corpus, and the French forms are read only when it
+    fails. Raises ``ValueError`` naming the value and the forms read when it cannot be read.
     """
     if value is None or value == "":
         return None
@@ -44,23 +51,37 @@ def parse_time(value, *, what: str = "time") -> datetime | None:
         try:
             parsed = datetime.fromisoformat(text)
         except ValueError:
-            raise ParameterError(
-                f"cannot read {what} {value!r}: expected ISO 8601 such as "
-                f"'2020-07-03' or '2020-07-03T12:43:14+02:00'"
-            ) from None
+            parsed = parse_french_date(value, zone_of(zone))
+            if parsed is None:
+                raise ParameterError(
+                    f"cannot read {what} {value!r}: expected ISO 8601 such as '2020-07-03' or "
+                    f"'2020-07-03T12:43:14+02:00', or a French date such as '15 décembre "
+                    f"2019', '1er oct. 2019 à 16h50' or '02/06/2020 16:50' (day first)"
+                ) from None
     else:
         raise ParameterError(f"cannot read {what} {value!r}: expected an ISO 8601 string, "
                              f"got {type(value).__name__}")
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
+        parsed = parsed.replace(tzinfo=timezone.utc if zone is None else zone_of(zone))
     return parsed
 
 
-def to_seconds(value, what: str = "time") -> int:
-    """Seconds since 1970 UTC of a time (see :func:`parse_time`), :data:`UNDATED` for None."""
+def zone_of(zone, what: str = "time_zone") -> tzinfo:
+    """The time zone of times given without an offset: UTC for None, a ``tzinfo`` as it is,
+    an IANA name through :func:`time_zone` (ParameterError if unknown)."""
+    if zone is None:
+        return timezone.utc
+    if isinstance(zone, tzinfo):
+        return zone
+    return time_zone(zone, what)
+
+
+def to_seconds(value, what: str = "time", zone=None) -> int:
+    """Seconds since 1970 UTC of a time (see :func:`parse_time`; ``zone`` is that of a time
+    without offset), :data:`UNDATED` for None."""
     if isinstance(value, np.datetime64):
         return _datetime64_seconds(np.asarray(value))[()]
-    moment = parse_time(value, what=what)
+    moment = parse_time(value, what=what, zone=zone)
     return UNDATED if moment is None else int(moment.timestamp())
 
 

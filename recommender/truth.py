@@ -20,7 +20,7 @@ import numpy as np
 from .corpus import check_id, read_corpus
 from .lines import numbered_lines
 from .errors import CorpusError, ParameterError
-from .times import UNDATED, to_seconds
+from .times import UNDATED, to_seconds, zone_of
 
 __all__ = ["GroundTruth", "first_of_each_link", "half_of", "lists_by_source",
            "read_ground_truth"]
@@ -65,20 +65,23 @@ def lists_by_source(sources: np.ndarray, shown_at: np.ndarray):
     return source_ids, link_source, as_of
 
 
-def read_ground_truth(path) -> GroundTruth:
+def read_ground_truth(path, *, time_zone=None) -> GroundTruth:
     """Links from a TSV (``source_id, target_id[, rank[, shown_at]]``) or a corpus file.
 
     A ``.tsv`` file (optionally with a header line starting ``source_id``) is read as
     links; anything else as a corpus, whose ``related`` and ``related_at`` give them.
+    ``time_zone`` (a ``tzinfo`` or an IANA name; default UTC) is that of the times given
+    without an offset, as for :func:`~recommender.corpus.read_corpus`.
     """
+    zone = zone_of(time_zone, "time_zone")
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"ground-truth file not found: {path}")
     name = path.name.lower()
     if name.endswith((".tsv", ".tsv.gz", ".tsv.xz")) and not _looks_like_corpus(path):
-        return _read_tsv(path)
+        return _read_tsv(path, zone)
     sources, targets, shown = [], [], []
-    for article in read_corpus(path):
+    for article in read_corpus(path, time_zone=zone):
         for target in article.related:
             sources.append(article.id)
             targets.append(target)
@@ -111,7 +114,7 @@ def _truth(sources, targets, shown) -> GroundTruth:
                        np.asarray(shown, dtype=np.int64))
 
 
-def _read_tsv(path: Path) -> GroundTruth:
+def _read_tsv(path: Path, zone) -> GroundTruth:
     sources, targets, shown = [], [], []
     for line_no, line in numbered_lines(path):
         try:
@@ -127,7 +130,7 @@ def _read_tsv(path: Path) -> GroundTruth:
                               f"[<TAB>rank[<TAB>shown_at]]', got {line.rstrip()[:80]!r}")
         try:
             check_id(cells[0], "source id"), check_id(cells[1], "target id")
-            when = to_seconds(cells[3] if len(cells) > 3 else None, "shown_at")
+            when = to_seconds(cells[3] if len(cells) > 3 else None, "shown_at", zone)
         except ValueError as exc:
             raise CorpusError(f"{path}, line {line_no}: {exc}") from None
         sources.append(cells[0])

@@ -10,13 +10,16 @@ import os
 import re
 import tracemalloc
 import warnings
+from dataclasses import asdict, replace
 from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from recommender import Article, CorpusError, CorpusWarning, read_corpus
 from recommender.batch.ids import read_ids_file
 from recommender.corpus import MAX_ID_CHARS, MAX_LINE_BYTES, as_article, check_id
+from recommender.errors import ParameterError
 from recommender.times import parse_time
 from recommender.truth import read_ground_truth
 
@@ -236,7 +239,8 @@ def test_utf8_bom_is_not_malformed_json_regression(tmp_path, articles_path, arti
 @pytest.mark.parametrize("field, value, shown", [
     ("published", "hier soir", "'published' 'hier soir'"),
     ("published", "2020-13-45", "'published' '2020-13-45'"),
-    ("date", "03/07/2020", "'date' '03/07/2020'"),
+    ("date", "07/31/2020", "'date' '07/31/2020'"),  # month first: not a French date
+    ("published", "31 février 2020", "'published' '31 février 2020'"),
     ("related_at", "bientôt", "'related_at' 'bientôt'"),
 ])
 def test_unparseable_date(tmp_path, field, value, shown):
@@ -251,6 +255,149 @@ def test_dates_without_offset_are_utc_and_date_alone_is_midnight():
     assert parse_time("2020-06-01T12:00:00Z") == datetime(2020, 6, 1, 12, tzinfo=timezone.utc)
     record = {"id": "A", "title": "t", "date": "2020-06-01"}
     assert as_article(record).published == datetime(2020, 6, 1, tzinfo=timezone.utc)
+
+
+# -- French dates, the time zone, tags (issue 16) ------------------------------------------
+PARIS = ZoneInfo("Europe/Paris")
+UTC = timezone.utc
+
+
+def write_csv(path, header, *rows):
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+def test_french_dates_in_jsonl_and_csv(tmp_path):
+    records = [
+        {"id": "A", "title": "t", "published": "15 décembre 2019", "related": ["B"],
+         "related_at": "mardi 02 juin 2020 à 16h50"},
+        {"id": "B", "title": "t", "date": "1er oct. 2019"},
+        {"id": "C", "title": "t", "published": "Publié le 02/06/2020 16:50, mis à jour le …"},
+    ]
+    jsonl = write_lines(tmp_path / "a.jsonl", *(json.dumps(r, ensure_ascii=False)
+                                                for r in records))
+    header = ["id", "title", "published", "date", "related", "related_at"]
+    table = write_csv(tmp_path / "a.csv", header,
+                      *([r.get(k) or "" for k in header[:4]] + ["|".join(r.get("related", [])),
+                                                                r.get("related_at", "")]
+                        for r in records))
+    for path in (jsonl, table):
+        a, b, c = read_all(path)
+        assert a.published == datetime(2019, 12, 15, tzinfo=UTC)
+        assert a.related_at == datetime(2020, 6, 2, 16, 50, tzinfo=UTC)
+        assert b.published == datetime(2019, 10, 1, tzinfo=UTC)
+        assert c.published == datetime(2020, 6, 2, 16, 50, tzinfo=UTC)
+        # in Paris, the same wall times; an ISO time with its offset is kept as it is
+        a, b, c = read_all(path, time_zone="Europe/Paris")
+        assert a.published == datetime(2019, 12, 15, tzinfo=PARIS)
+        assert a.related_at == datetime(2020, 6, 2, 14, 50, tzinfo=UTC)
+        assert (b.published, c.published) == (datetime(2019, 10, 1, tzinfo=PARIS),
+                                               datetime(2020, 6, 2, 16, 50, tzinfo=PARIS))
+        assert read_all(path, time_zone=PARIS) == read_all(path, time_zone="Europe/Paris")
+
+
+def test_the_time_zone_applies_to_times_without_offset_only(tmp_path):
+    path = write_lines(tmp_path / "a.jsonl",
+                       good("A", published="2020-07-03T12:43:14"),
+                       good("B", published="2020-07-03T12:43:14+02:00"),
+                       good("C", published="2020-07-03"))
+    a, b, c = read_all(path, time_zone="Europe/Paris")
+    assert a.published == b.published == datetime(2020, 7, 3, 10, 43, 14, tzinfo=UTC)
+    assert c.published == datetime(2020, 7, 3, tzinfo=PARIS)  # midnight in Paris
+    a, b, c = read_all(path)  # the documented default: UTC
+    assert a.published == datetime(2020, 7, 3, 12, 43, 14, tzinfo=UTC)
+    assert c.published == datetime(2020, 7, 3, tzinfo=UTC)
+    record = {"id": "A", "title": "t", "published": "3 juillet 2020 à 12h43"}
+    assert as_article(record, time_zone="Europe/Paris").published.utcoffset() == \
+        timedelta(hours=2)
+
+
+def test_a_bad_time_zone_fails_when_the_reader_is_made(tmp_path):
+    path = write_lines(tmp_path / "a.jsonl", good("A"))
+    with pytest.raises(ParameterError, match=r"^time_zone: unknown time zone 'Paris' \(a name "
+                                             r"of the IANA database"):
+        read_corpus(path, time_zone="Paris")
+    with pytest.raises(ParameterError, match=r"time_zone must be the name of a time zone"):
+        read_corpus(path, time_zone=2)
+
+
+def test_a_french_date_that_is_no_day_names_file_line_and_value(tmp_path):
+    path = write_csv(tmp_path / "a.csv", ["id", "title", "published", "related_at"],
+                     ["A", "t", "2 juin 2020", ""], ["B", "t", "31 février 2020", ""],
+                     ["C", "t", "", "le 32 mai"])
+    with pytest.raises(CorpusError, match=r"^.*a\.csv, line 3: article 'B': cannot read "
+                                          r"'published' '31 février 2020': expected ISO 8601 "
+                                          r"[^\n]* or a French date [^\n]*\. Fix the line"):
+        read_all(path)
+    corpus = read_corpus(path, skip_invalid=True)
+    with pytest.warns(CorpusWarning, match="skipped 2 invalid lines"):
+        assert [a.id for a in corpus] == ["A"]
+    assert [(n, why.split(":")[0]) for n, why in corpus.skipped] == [(3, "article 'B'"),
+                                                                     (4, "article 'C'")]
+    assert "cannot read 'related_at' 'le 32 mai'" in corpus.skipped[1][1]
+
+
+def test_ground_truth_times_read_french_in_the_time_zone(tmp_path):
+    links = tmp_path / "links.tsv"
+    links.write_text("A\tB\t1\t02/06/2020 16:50\nA\tC\t2\t2 juin 2020 à 16h50 UTC\n",
+                     encoding="utf-8")
+    corpus = write_lines(tmp_path / "a.jsonl", good("A", related=["B"],
+                                                    related_at="02/06/2020 16:50"), good("B"))
+    utc = int(datetime(2020, 6, 2, 16, 50, tzinfo=UTC).timestamp())
+    assert read_ground_truth(links).shown_at.tolist() == [utc, utc]
+    assert read_ground_truth(links, time_zone="Europe/Paris").shown_at.tolist() == \
+        [utc - 7200, utc]
+    assert read_ground_truth(corpus).shown_at.tolist() == [utc]
+    assert read_ground_truth(corpus, time_zone=PARIS).shown_at.tolist() == [utc - 7200]
+
+
+def test_tags_in_jsonl_csv_and_dicts(tmp_path):
+    jsonl = write_lines(tmp_path / "a.jsonl",
+                        good("A", tags=["Covid-19", " santé ", "", "Île-de-France"]),
+                        good("B", tags="Covid-19, santé,,Île-de-France "),
+                        good("C"), good("D", tags=[]), good("E", tags=None), good("F", tags=""))
+    table = write_csv(tmp_path / "a.csv", ["id", "title", "tags"],
+                      ["A", "Titre A", "Covid-19, santé,Île-de-France"],
+                      ["B", "Titre B", "Covid-19,santé , Île-de-France"], ["C", "Titre C", ""])
+    three = ("Covid-19", "santé", "Île-de-France")
+    assert [a.tags for a in read_all(jsonl)] == [three, three, (), (), (), ()]
+    assert [a.tags for a in read_all(table)] == [three, three, ()]
+    assert as_article({"id": "X", "title": "t", "tags": ["a", "b"]}).tags == ("a", "b")
+    assert as_article({"id": "X", "title": "t", "tags": "a"}).tags == ("a",)
+    article = Article(id="X", title="t", tags=("a", "b"),
+                      published=datetime(2020, 6, 2, tzinfo=PARIS))
+    assert as_article(asdict(article)) == article  # a tuple of tags, as asdict gives it
+    assert Article(id="X").tags == ()
+
+
+@pytest.mark.parametrize("tags, message", [
+    (3, r"got int"),
+    ({"a": 1}, r"got dict"),
+    (["a", 2], r"got a list holding int 2"),
+    (["a", ["b"]], r"got a list holding list \['b'\]"),
+    (["a", None], r"got a list holding NoneType None"),
+    (["\ud800"], r"field 'tags' holds a lone surrogate \(U\+D800"),
+])
+def test_a_bad_tags_value_names_file_line_and_value(tmp_path, tags, message):
+    path = write_lines(tmp_path / "bad.jsonl", good("A"), good("B", tags=tags))
+    shape = "" if "surrogate" in message else (r"field 'tags' must be a list of strings or one "
+                                                r"comma-separated string, ")
+    with pytest.raises(CorpusError, match=r"bad\.jsonl, line 2: article 'B': " + shape + message):
+        read_all(path)
+    with pytest.raises(CorpusError, match=r"^article 'B': " + shape + message):
+        as_article({"id": "B", "title": "t", "tags": tags})
+
+
+def test_tags_are_not_part_of_the_corpus_checksum(articles):
+    from recommender import ArticleRecommender
+
+    tagged = [replace(a, tags=("tag", a.id)) for a in articles]
+    plain = ArticleRecommender(min_df=2, table_size=0).fit(articles)
+    with_tags = ArticleRecommender(min_df=2, table_size=0).fit(tagged)
+    assert plain.info_["corpus_sha256"] == with_tags.info_["corpus_sha256"]
 
 
 def test_article_without_text_is_kept_counted_and_warned(tmp_path):

@@ -4,6 +4,8 @@ zoneinfo, in the function and in the model."""
 
 from __future__ import annotations
 
+import csv
+import json
 import math
 import shutil
 from datetime import date, datetime, timedelta, timezone
@@ -22,6 +24,7 @@ from recommender.times import (NO_LIMIT, UNDATED, calendar_starts, check_days,
 TIGER = "CNT000001r4edC"
 # 2020-07-03T10:43:14Z, worked out by hand: 18,446 days since 1970 and 38,594 seconds
 JULY_3 = 18_446 * 86_400 + 10 * 3600 + 43 * 60 + 14
+PARIS = ZoneInfo("Europe/Paris")
 
 
 @pytest.mark.parametrize("value", ["2020-07-03T12:43:14+02:00", "2020-07-03T10:43:14Z",
@@ -45,7 +48,10 @@ def test_no_time_is_undated_and_back():
 
 
 @pytest.mark.parametrize("bad, message", [
-    ("03/07/2020", r"cannot read as_of '03/07/2020': expected ISO 8601 such as '2020-07-03'"),
+    ("07/31/2020", r"cannot read as_of '07/31/2020': expected ISO 8601 such as '2020-07-03' "
+                   r"or '2020-07-03T12:43:14\+02:00', or a French date such as '15 décembre "
+                   r"2019', '1er oct\. 2019 à 16h50' or '02/06/2020 16:50' \(day first\)$"),
+    ("31 février 2020", r"cannot read as_of '31 février 2020': expected ISO 8601"),
     (1593772994, r"cannot read as_of 1593772994: expected an ISO 8601 string, got int"),
 ])
 def test_an_unreadable_time_is_named(bad, message):
@@ -53,6 +59,50 @@ def test_an_unreadable_time_is_named(bad, message):
         to_seconds(bad, "as_of")
     with pytest.raises(ValueError):  # a ParameterError is a ValueError
         parse_time(bad, what="as_of")
+
+
+# -- French dates and the zone of a time without offset (issue 16) ---------------------------
+@pytest.mark.parametrize("value, expected", [
+    ("15 décembre 2019", datetime(2019, 12, 15, tzinfo=timezone.utc)),
+    ("mardi 02 juin 2020 à 16h50", datetime(2020, 6, 2, 16, 50, tzinfo=timezone.utc)),
+    ("02/06/2020 16:50", datetime(2020, 6, 2, 16, 50, tzinfo=timezone.utc)),
+    ("Publié le 3 juil. 2020 à 12h43, mis à jour le 4 juil.",
+     datetime(2020, 7, 3, 12, 43, tzinfo=timezone.utc)),
+])
+def test_parse_time_reads_french_dates_in_utc_by_default(value, expected):
+    assert parse_time(value) == expected
+
+
+@pytest.mark.parametrize("zone", [PARIS, "Europe/Paris"])
+def test_the_zone_of_a_time_without_offset(zone):
+    # 12:43:14 in Paris on 2020-07-03 is JULY_3 (10:43:14Z), in every form that has no offset
+    for value in ("2020-07-03T12:43:14", "3 juillet 2020 à 12:43:14", "03/07/2020 12:43:14",
+                  datetime(2020, 7, 3, 12, 43, 14)):
+        assert to_seconds(value, zone=zone) == JULY_3, value
+        assert parse_time(value, zone=zone).utcoffset() == timedelta(hours=2)
+    # a date alone is midnight there
+    assert to_seconds("2020-07-03", zone=zone) == to_seconds("3 juil. 2020", zone=zone) \
+        == 18_446 * 86_400 - 2 * 3600
+    assert to_seconds(date(2020, 7, 3), zone=zone) == 18_446 * 86_400 - 2 * 3600
+
+
+@pytest.mark.parametrize("value", ["2020-07-03T10:43:14Z", "2020-07-03T06:43:14-04:00",
+                                   "03/07/2020 10:43:14 UTC", "3 juillet 2020 à 12:43:14 +02:00",
+                                   datetime(2020, 7, 3, 10, 43, 14, tzinfo=timezone.utc)])
+def test_an_explicit_offset_is_kept_whatever_the_zone(value):
+    assert to_seconds(value, zone=PARIS) == to_seconds(value) == JULY_3
+
+
+def test_iso_8601_is_read_before_the_french_forms():
+    # "2020-06-02" is ISO (2 June), never a day-first "20/20/06"; "02-06-2020" is French.
+    assert parse_time("2020-06-02") == parse_time("02-06-2020") == parse_time("2 juin 2020")
+
+
+def test_a_bad_zone_is_named():
+    with pytest.raises(ParameterError, match=r"^time_zone: unknown time zone 'Mars/Olympus'"):
+        parse_time("2 juin 2020", zone="Mars/Olympus")
+    with pytest.raises(ParameterError, match=r"^time_zone: unknown time zone 'Mars/Olympus'"):
+        parse_time("2020-06-02T16:50", zone="Mars/Olympus")
 
 
 def test_times_of_gives_one_time_per_query():
@@ -121,8 +171,6 @@ def test_datetime64_as_of_is_the_iso_as_of(small_model):
 
 
 # -- the calendar window -----------------------------------------------------------------------
-PARIS = ZoneInfo("Europe/Paris")
-
 
 def seconds(iso: str) -> int:
     return int(datetime.fromisoformat(iso).timestamp())
@@ -319,3 +367,139 @@ def test_a_folder_with_an_unknown_time_zone_is_refused(model_dir, tmp_path):
                                                r"time zone 'Nowhere/Else'.*; the model is "
                                                r"damaged"):
         ArticleRecommender.load(path)
+
+
+# -- the command line: French dates and --timezone (issue 16) ---------------------------------
+SOURCE, TARGET = TIGER, "CNT000001r2yqP"  # TARGET: the sample's, published 11:57:08Z 22 June
+# 13:30 on 22 June: before TARGET in Paris (11:30Z), after it in UTC
+BEFORE_IN_PARIS = "lundi 22 juin 2020 à 13h30"
+BEFORE_IN_PARIS_AT = datetime(2020, 6, 22, 13, 30, tzinfo=PARIS)
+
+
+def run(capsys, *argv):
+    """``recommender.cli.main(argv)`` -> (return code, stdout, stderr)."""
+    from recommender.cli import main
+
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def french(iso: str, form: int) -> str:
+    """The Paris wall time of ``iso``, without offset, written in one of three French forms
+    (the weekday deliberately the same, so mostly wrong)."""
+    t = datetime.fromisoformat(iso).astimezone(PARIS)
+    month = ["janv.", "févr.", "mars", "avril", "mai", "juin", "juillet", "août", "sept.",
+             "oct.", "nov.", "déc."][t.month - 1]
+    return [f"lundi {t.day} {month} {t.year} à {t:%H:%M:%S}", f"{t:%d/%m/%Y %H:%M:%S}",
+            f"Publié le {t.day:02d} {month.upper()} {t.year} à {t:%H:%M:%S}"][form % 3]
+
+
+@pytest.mark.usefixtures("restore_logging_and_warnings")
+def test_cli_recommend_reads_french_times_in_its_timezone(capsys, model_dir, small_model):
+    def listed(*options):
+        code, out, err = run(capsys, "recommend", model_dir, SOURCE, "-k", "10", "--json",
+                             "--no-max-age", "--until", BEFORE_IN_PARIS, *options)
+        assert code == 0, err
+        return [r["id"] for r in json.loads(out)["related"]]
+
+    in_paris, in_utc = listed("--timezone", "Europe/Paris"), listed()
+    assert in_paris == small_model.recommend(SOURCE, 10, until=BEFORE_IN_PARIS_AT,
+                                             max_age=NO_LIMIT)[0].tolist()
+    assert in_utc == small_model.recommend(SOURCE, 10, until="2020-06-22T13:30:00Z",
+                                           max_age=NO_LIMIT)[0].tolist()
+    assert TARGET in in_utc and TARGET not in in_paris
+
+
+@pytest.mark.usefixtures("restore_logging_and_warnings")
+def test_cli_batch_places_as_of_and_the_ids_file_in_its_timezone(capsys, tmp_path, model_dir,
+                                                                 small_model):
+    ids = tmp_path / "ids.tsv"
+    ids.write_text(f"{SOURCE}\t22/06/2020 13:30\nCNT000001rdIhh\n", encoding="utf-8")
+    out = tmp_path / "lists.csv"
+    code, _, err = run(capsys, "batch", model_dir, "--out", out, "--ids", ids, "-k", "40",
+                       "--as-of", BEFORE_IN_PARIS, "--timezone", "Europe/Paris", "-q")
+    assert code == 0, err
+    with open(out, encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    for source in (SOURCE, "CNT000001rdIhh"):
+        got = [r["related_id"] for r in rows if r["id"] == source]
+        assert got == small_model.recommend(source, 40, as_of=BEFORE_IN_PARIS_AT)[0].tolist()
+        assert TARGET not in got
+
+
+@pytest.mark.usefixtures("restore_logging_and_warnings")
+def test_cli_evaluate_reads_a_corpus_ground_truth_in_its_timezone(capsys, tmp_path, model_dir):
+    def report(related_at, *options):
+        truth = tmp_path / "truth.jsonl"
+        truth.write_text(json.dumps({"id": SOURCE, "title": "t", "related": [TARGET],
+                                     "related_at": related_at}) + "\n", encoding="utf-8")
+        code, out, err = run(capsys, "evaluate", model_dir, truth, "--json", "--no-baselines",
+                             "-q", *options)
+        assert code == 0, err
+        return json.loads(out)
+
+    in_paris = report("22/06/2020 13:30", "--timezone", "Europe/Paris")
+    assert in_paris == report("2020-06-22T13:30:00+02:00")
+    in_utc = report("22/06/2020 13:30")
+    assert in_utc == report("2020-06-22T13:30:00+00:00")
+    # shown before TARGET was published (Paris), the list cannot hold it; after (UTC), it does
+    assert in_paris["recall@10"] == 0 and in_utc["recall@10"] == 1
+
+
+@pytest.mark.usefixtures("restore_logging_and_warnings")
+def test_cli_train_and_add_read_french_dates_in_their_timezone(capsys, tmp_path, articles_path,
+                                                               model_dir):
+    records = [json.loads(line) for line in articles_path.read_text("utf-8").splitlines()]
+    written = [{**r, "published": french(r["published"], i)} if r.get("published") else r
+               for i, r in enumerate(records)]
+    corpus = tmp_path / "french.jsonl"
+    corpus.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in written),
+                      encoding="utf-8")
+    code, _, err = run(capsys, "train", corpus, "--out", tmp_path / "m", "--timezone",
+                       "Europe/Paris", "--jobs", "1", "--table-size", "0", "-q")
+    assert code == 0, err
+    model = ArticleRecommender.load(tmp_path / "m")
+    published = dict(zip(model.ids_.tolist(), model.published_.tolist()))
+    assert published == {r["id"]: to_seconds(r.get("published")) for r in records}
+
+    folder = shutil.copytree(model_dir, tmp_path / "live")
+    new = tmp_path / "new.jsonl"
+    new.write_text(json.dumps({"id": "new-1", "title": "Un tigre", "published":
+                               "Publié le 22/06/2020 à 13h30"}) + "\n", encoding="utf-8")
+    code, out, err = run(capsys, "add", folder, new, "--timezone", "Europe/Paris", "-q")
+    assert code == 0 and out == "added new-1\n", err
+    info = ArticleRecommender.load(folder).article_info("new-1")
+    assert to_seconds(info["published"]) == to_seconds(BEFORE_IN_PARIS_AT)
+
+
+@pytest.mark.parametrize("argv", [
+    ["train", "{corpus}", "--out", "{tmp}/m"], ["tune", "{corpus}", "{corpus}", "--out", "{tmp}/m"],
+    ["recommend", "{model}", TIGER], ["similar", "{model}", "--text-file", "{corpus}"],
+    ["batch", "{model}", "--out", "{tmp}/o.jsonl"], ["evaluate", "{model}", "{corpus}"],
+    ["add", "{model}", "{corpus}"],
+])
+def test_cli_a_bad_timezone_is_argparse_exit_2(capsys, tmp_path, model_dir, articles_path, argv):
+    from recommender.cli import main
+
+    paths = {"corpus": articles_path, "model": model_dir, "tmp": tmp_path}
+    with pytest.raises(SystemExit) as exc:
+        main([a.format(**paths) for a in argv] + ["--timezone", "Paris"])
+    assert exc.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        f"recommender {argv[0]}: error: argument --timezone: unknown time zone 'Paris': "
+        f"expected an IANA name such as 'Europe/Paris' or 'UTC' (on a system without that "
+        f"database, pip install tzdata)")
+    assert not (tmp_path / "m").exists()
+
+
+@pytest.mark.usefixtures("restore_logging_and_warnings")
+def test_cli_a_french_date_that_is_no_day_is_argparse_exit_2(capsys, model_dir):
+    from recommender.cli import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(["recommend", str(model_dir), TIGER, "--as-of", "31 février 2020"])
+    assert exc.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1].startswith(
+        "recommender recommend: error: argument --as-of: cannot read time '31 février 2020': "
+        "expected ISO 8601")

@@ -12,8 +12,8 @@ from ..batch.ids import read_ids_file
 from ..batch.score import score_to_file
 from ..batch.tables import TABLE
 from ..errors import ParameterError
-from .options import common_options, control_options, filter_options, filters, load, \
-    positive_int
+from .options import common_options, control_options, filter_options, filters, in_zone, \
+    load, positive_int
 
 __all__ = ["add_batch", "batch"]
 
@@ -43,11 +43,11 @@ def batch(args) -> int:
         raise ParameterError(f"--table names a table of a database URL; --out {args.out} is "
                              f"a file (a URL looks like sqlite:///recs.db)")
     model = load(args)
-    ids, as_of = None, args.as_of
+    ids, as_of = None, filters(args)["as_of"]
     if args.ids:
         ids, per_id = read_ids_file(args.ids)
         if per_id is not None:  # a line without a time takes --as-of
-            as_of = [t if t is not None else args.as_of for t in per_id]
+            as_of = [in_zone(t, args.timezone) if t is not None else as_of for t in per_id]
     started = time.perf_counter()
     if url is not None:
         rows = write_lists(model, url, k=args.k, ids=ids, table=args.table or TABLE,

@@ -12,7 +12,8 @@ from ..evaluate.study import study
 from ..evaluate.table import format_report
 from ..truth import read_ground_truth
 from ..times import NO_LIMIT
-from .options import common_options, control_options, ks, load, max_age_options
+from .options import common_options, control_options, ks, load, max_age_options, \
+    timezone_options
 
 __all__ = ["add_evaluate", "evaluate"]
 
@@ -20,7 +21,8 @@ logger = logging.getLogger(__name__)
 
 
 def add_evaluate(sub) -> None:
-    p = sub.add_parser("evaluate", parents=[common_options(), control_options()],
+    p = sub.add_parser("evaluate", parents=[common_options(), control_options(),
+                                            timezone_options("a ground-truth file's dates")],
                        help="compare the model's lists with the site's own related lists")
     p.add_argument("model", help="model folder")
     p.add_argument("ground_truth", help="a corpus file with 'related', or a TSV of links")
@@ -36,13 +38,14 @@ def add_evaluate(sub) -> None:
 
 def evaluate(args) -> int:
     model = load(args)
-    truth = read_ground_truth(args.ground_truth)
+    truth = read_ground_truth(args.ground_truth, time_zone=args.timezone)
     if args.report:
         if args.no_baselines:
             raise ParameterError("--report shows the baselines; leave out --no-baselines")
         command = " ".join(["recommender", "evaluate", args.model, args.ground_truth,
                             "--report", args.report]
-                           + _max_age_words(args.max_age))
+                           + _max_age_words(args.max_age)
+                           + (["--timezone", str(args.timezone)] if args.timezone else []))
         page, report = study(model, truth, args.report, ks=args.k, max_age=args.max_age,
                              ground_truth=args.ground_truth, command=command)
         model.record_report(page)  # the editors' page of `recommender serve` links to it

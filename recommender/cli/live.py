@@ -15,7 +15,7 @@ import time
 
 from ..corpus import read_corpus
 from ..model.estimator import ArticleRecommender
-from .options import common_options
+from .options import common_options, timezone_options
 
 __all__ = ["add", "add_live", "compact", "withdraw"]
 
@@ -23,7 +23,7 @@ logger = logging.getLogger(__name__)
 
 
 def add_live(sub) -> None:
-    p = sub.add_parser("add", parents=[common_options()],
+    p = sub.add_parser("add", parents=[common_options(), timezone_options("the corpus's dates")],
                        help="add articles to a model folder, or update them (by id)")
     p.add_argument("model", help="model folder")
     p.add_argument("corpus", help="the new articles: .jsonl, .jsonl.gz, .jsonl.xz or .csv")
@@ -47,7 +47,7 @@ def add_live(sub) -> None:
 def add(args) -> int:
     started = time.perf_counter()
     model = ArticleRecommender.load(args.model)
-    corpus = read_corpus(args.corpus, skip_invalid=args.skip_invalid)
+    corpus = read_corpus(args.corpus, skip_invalid=args.skip_invalid, time_zone=args.timezone)
     changes = model.add(corpus)
     for kind, ids in (("added", changes.added), ("updated", changes.updated)):
         for article_id in ids:

@@ -14,12 +14,13 @@ from ..bench.competitors import COMPETITORS
 from ..bench.synthetic import parse_scale
 from ..model.controls import CONTROLS, check_controls
 from ..model.estimator import ArticleRecommender
-from ..times import NO_LIMIT, parse_time
+from ..times import NO_LIMIT, parse_time, time_zone
 
 __all__ = [
     "common_options", "competitors", "control_options", "days", "filter_options", "filters",
-    "fit_options", "jobs_list", "ks", "listing_options", "load", "max_age_options",
+    "fit_options", "in_zone", "jobs_list", "ks", "listing_options", "load", "max_age_options",
     "positive_int", "positive_ints", "scales", "set_controls", "table_size", "timestamp",
+    "timezone_options", "zone",
 ]
 
 
@@ -66,12 +67,32 @@ def max_age_options(parser: argparse.ArgumentParser, help_text: str, default=Non
 
 
 def timestamp(text: str) -> str:
-    """A time as ``parse_time`` reads it; the text is kept, the model parses it again."""
+    """A time as ``parse_time`` reads it (ISO 8601 or French); the text is kept, and
+    :func:`filters` places it in ``--timezone`` (which argparse may read after it)."""
     try:
         parse_time(text, what="time")
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
     return text
+
+
+def zone(text: str):
+    """An IANA time zone name, as a ``ZoneInfo``."""
+    try:
+        return time_zone(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"unknown time zone {text!r}: expected an IANA name such as 'Europe/Paris' or "
+            f"'UTC' (on a system without that database, pip install tzdata)") from None
+
+
+def in_zone(text, timezone):
+    """A time of the command line (``--as-of``, an ids file's), as an aware datetime when
+    ``--timezone`` is given; else the text as it came (the model reads a time without
+    offset as UTC)."""
+    if text is None or timezone is None:
+        return text
+    return parse_time(text, what="time", zone=timezone)
 
 
 def positive_ints(default: int, example: str):
@@ -121,11 +142,25 @@ def common_options() -> argparse.ArgumentParser:
     return common
 
 
+def timezone_options(dates: str) -> argparse.ArgumentParser:
+    """``--timezone``: the time zone of the ``dates`` that the command reads without an
+    offset (the default, UTC, is that of the corpus format and of the API)."""
+    timezone = argparse.ArgumentParser(add_help=False)
+    timezone.add_argument("--timezone", type=zone, metavar="ZONE",
+                          help=f"the time zone of {dates} written without an offset, an IANA "
+                               f"name such as Europe/Paris (default: UTC)")
+    return timezone
+
+
 def filter_options() -> argparse.ArgumentParser:
-    """Which articles may be recommended: time, age and category."""
-    filters = argparse.ArgumentParser(add_help=False)
+    """Which articles may be recommended: time, age and category; ``--timezone`` for the
+    times."""
+    filters = argparse.ArgumentParser(
+        add_help=False, parents=[timezone_options("--as-of, --since and --until")])
     filters.add_argument("--as-of", type=timestamp, metavar="TIME",
-                         help="recommend as of this time: only articles published before it")
+                         help="recommend as of this time: only articles published before it "
+                              "(ISO 8601 or French: '2020-06-02T16:50', '2 juin 2020 à "
+                              "16h50', '02/06/2020 16:50')")
     max_age_options(filters, "only articles at most this old (default: the model's)")
     filters.add_argument("--since", type=timestamp, metavar="TIME",
                          help="only articles from then on")
@@ -137,8 +172,10 @@ def filter_options() -> argparse.ArgumentParser:
 
 
 def fit_options() -> argparse.ArgumentParser:
-    """What every command that fits a model takes: bad lines, processes, the table."""
-    fit = argparse.ArgumentParser(add_help=False)
+    """What every command that fits a model takes: bad lines, the corpus's time zone,
+    processes, the table."""
+    fit = argparse.ArgumentParser(
+        add_help=False, parents=[timezone_options("the dates of the corpus (and ground truth)")])
     fit.add_argument("--skip-invalid", action="store_true",
                      help="skip bad lines and duplicate ids, and report them, instead of "
                           "failing")
@@ -194,6 +231,8 @@ def set_controls(model, args):
 
 
 def filters(args) -> dict:
-    """The filter options as keyword arguments of ``recommend``, ``similar`` and ``batch``."""
-    return {"as_of": args.as_of, "max_age": args.max_age, "since": args.since,
-            "until": args.until, "categories": args.category}
+    """The filter options as keyword arguments of ``recommend``, ``similar`` and ``batch``,
+    their times in ``--timezone`` (see :func:`in_zone`)."""
+    return {"as_of": in_zone(args.as_of, args.timezone), "max_age": args.max_age,
+            "since": in_zone(args.since, args.timezone),
+            "until": in_zone(args.until, args.timezone), "categories": args.category}

@@ -42,7 +42,8 @@ def add_train(sub) -> None:
                         "before (calendar, in --time-zone), or that many days back to the "
                         "second (rolling) (default: %(default)s)")
     p.add_argument("--time-zone", default="Europe/Paris",
-                   help="the time zone of the calendar window's days (default: %(default)s)")
+                   help="the time zone of the calendar window's days (default: %(default)s; "
+                        "--timezone is that of the corpus's dates)")
     p.add_argument("--min-df", type=positive_int, default=None,
                    help="ignore words in fewer articles (default: 2 with mlt, 3 with cosine)")
     p.add_argument("--learn-from", metavar="GROUND_TRUTH",
@@ -68,10 +69,11 @@ def train(args) -> int:
         raise FileNotFoundError(f"pins file not found: {pins_from}")
     if pins_from.exists():
         Pins.read(pins_from)  # a bad pins file fails now, before the fit
-    corpus = read_corpus(args.corpus, skip_invalid=args.skip_invalid)
+    corpus = read_corpus(args.corpus, skip_invalid=args.skip_invalid, time_zone=args.timezone)
     truth = None
     if args.learn_from:
-        truth = read_ground_truth(args.learn_from)  # a bad file fails before the training
+        # a bad file fails before the training
+        truth = read_ground_truth(args.learn_from, time_zone=args.timezone)
         if args.learn_half:
             truth = half_of(truth, args.learn_half)
     elif args.learn_half:

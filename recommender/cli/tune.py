@@ -34,8 +34,9 @@ def add_tune(sub) -> None:
 def tune(args) -> int:
     started = time.perf_counter()
     check_replaceable(Path(args.out))  # fail now, not after the tuning
-    truth = read_ground_truth(args.ground_truth)
-    articles = list(read_corpus(args.corpus, skip_invalid=args.skip_invalid))
+    truth = read_ground_truth(args.ground_truth, time_zone=args.timezone)
+    articles = list(read_corpus(args.corpus, skip_invalid=args.skip_invalid,
+                                time_zone=args.timezone))
 
     def progress(row: dict) -> None:
         logger.info("%-45s TUNE R@10 %.3f   CONFIRM R@10 %.3f   (%.0f s)", row["setting"],
