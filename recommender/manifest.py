@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import datetime
 from pathlib import Path
 
 from .errors import ModelFormatError
@@ -58,6 +59,15 @@ def _count(value) -> bool:
     return type(value) is int and value >= 0
 
 
+def _is_time(text: str) -> bool:
+    """Whether ``text`` reads as an ISO 8601 time (the catalogue counts from it)."""
+    try:
+        datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    return True
+
+
 #: Entries of a manifest that, when present, are of one type: ``(name, check, expected)``.
 _ENTRIES = (
     ("shape", lambda v: type(v) is list and len(v) == 2 and all(map(_count, v)),
@@ -66,7 +76,7 @@ _ENTRIES = (
     ("params", lambda v: type(v) is dict, "an object"),
     ("vectorizer", lambda v: type(v) is dict, "an object"),
     ("learned", lambda v: type(v) is dict, "an object"),
-    ("created", lambda v: type(v) is str, "a string"),
+    ("created", lambda v: type(v) is str and _is_time(v), "an ISO 8601 time"),
     ("corpus_sha256", lambda v: type(v) is str, "a string"),
     *((name, _count, "a non-negative integer")
       for name in ("n_articles", "n_without_text", "n_undated", "n_after_run", "n_terms")),

@@ -685,6 +685,16 @@ def assert_refused(folder: Path, pattern: str) -> None:
             load_model(folder, verify=verify)
 
 
+def test_regression_a_manifest_created_that_is_no_time_ends_in_a_parameter_error(copy_of):
+    """Found by the slow fuzz of mutated folders: ``"created": "0"`` raised the time
+    parser's ParameterError from the catalogue instead of a ModelFormatError."""
+    manifest = read_manifest(copy_of)
+    manifest["created"] = "0"
+    write_manifest(copy_of, manifest)
+    with pytest.raises(ModelFormatError, match='created is "0", expected an ISO 8601 time'):
+        ArticleRecommender.load(copy_of, verify=False)
+
+
 @pytest.mark.parametrize("name, value", [("field_weights", [1, 2]), ("analyzer", "stem")])
 def test_regression_a_manifest_param_of_the_wrong_type_ends_in_a_traceback(copy_of, name,
                                                                           value):
