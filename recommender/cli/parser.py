@@ -7,6 +7,7 @@ import argparse
 from .batch import add_batch
 from .bench import add_bench
 from .evaluate import add_evaluate
+from .importing import add_import
 from .live import add_live
 from .pins import add_pins
 from .related import add_recommend, add_similar
@@ -24,7 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="recommender",
         description="Related articles for French news: train, tune, recommend, evaluate.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for add in (add_train, add_tune, add_recommend, add_similar, add_batch, add_evaluate,
-                add_bench, add_live, add_pins, add_serve, add_sync):
+    for add in (add_import, add_train, add_tune, add_recommend, add_similar, add_batch,
+                add_evaluate, add_bench, add_live, add_pins, add_serve, add_sync):
         add(sub)
     return parser
