@@ -28,7 +28,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Iterator
 
-from .errors import CorpusError, CorpusWarning
+from .errors import CorpusError, CorpusWarning, InputFileNotFoundError
 from .lines import MAX_LINE_BYTES, csv_rows, lines_or_errors, numbered_lines
 from .times import parse_time, zone_of
 
@@ -320,7 +320,7 @@ def read_corpus(path, *, skip_invalid: bool = False, time_zone=None) -> Corpus:
     zone = zone_of(time_zone, "time_zone")
     path = Path(path)
     if not path.exists():
-        raise FileNotFoundError(f"corpus file not found: {path}")
+        raise InputFileNotFoundError(f"corpus file not found: {path}")
     if path.is_dir():
         raise CorpusError(f"{path} is a folder; expected a corpus file "
                           f"(.jsonl, .jsonl.gz, .jsonl.xz or .csv)")

@@ -19,6 +19,7 @@ __all__ = [
     "ParameterError",
     "RecommenderError",
     "UndatedWarning",
+    "InputFileNotFoundError",
     "UnknownArticleError",
 ]
 
@@ -46,6 +47,11 @@ class ParameterError(RecommenderError, ValueError):
     """A parameter or an option with a value it cannot take."""
 
 
+class InputFileNotFoundError(RecommenderError, FileNotFoundError):
+    """An input file (a corpus, ids, ground truth, pins, a text) is not there. Unlike
+    another ``OSError`` without a file name, it is not an error of the command's output."""
+
+
 class NotFittedError(RecommenderError, RuntimeError):
     """A model or vectorizer used before ``fit`` or ``load``."""
 
@@ -67,3 +73,4 @@ class CorpusWarning(UserWarning):
 
 class UndatedWarning(UserWarning):
     """Articles without a date, which no time filter can keep (given once per model)."""
+

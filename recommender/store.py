@@ -65,7 +65,7 @@ from . import __version__
 from ._files import check_path, clean_leftovers, recover_folder, replace_folder, \
     temporary_folder, writer_lock
 from .changelog import LOCK_NAME, LOG_NAME
-from .errors import ModelFormatError
+from .errors import InputFileNotFoundError, ModelFormatError
 from .manifest import MANIFEST, read_manifest
 
 __all__ = ["EDITABLE_FILES", "FILES", "FORMAT_VERSION", "MARKER", "OLDER_FILES",
@@ -333,8 +333,8 @@ def read_folder(path, *, verify: bool = True) -> ModelFiles:
     path = Path(path)
     recover_folder(path)  # a swap that a crash interrupted: the old model put back
     if not path.is_dir():
-        raise FileNotFoundError(f"model folder not found: {path}. Train one with "
-                                f"'recommender train CORPUS --out {path}'")
+        raise InputFileNotFoundError(f"model folder not found: {path}. Train one with "
+                                     f"'recommender train CORPUS --out {path}'")
     manifest = read_manifest(path, READABLE_VERSIONS)
     needed = FILES if manifest["format_version"] >= 3 else OLDER_FILES
     unlisted = [name for name in needed if name not in manifest["files"]]

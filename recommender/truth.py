@@ -19,7 +19,7 @@ import numpy as np
 
 from .corpus import check_id, read_corpus
 from .lines import numbered_lines
-from .errors import CorpusError, ParameterError
+from .errors import CorpusError, InputFileNotFoundError, ParameterError
 from .times import UNDATED, to_seconds, zone_of
 
 __all__ = ["GroundTruth", "first_of_each_link", "half_of", "lists_by_source",
@@ -76,7 +76,7 @@ def read_ground_truth(path, *, time_zone=None) -> GroundTruth:
     zone = zone_of(time_zone, "time_zone")
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"ground-truth file not found: {path}")
+        raise InputFileNotFoundError(f"ground-truth file not found: {path}")
     name = path.name.lower()
     if name.endswith((".tsv", ".tsv.gz", ".tsv.xz")) and not _looks_like_corpus(path):
         return _read_tsv(path, zone)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from ..corpus import check_id
 from ..lines import numbered_lines
-from ..errors import CorpusError
+from ..errors import CorpusError, InputFileNotFoundError
 from ..times import parse_time
 
 __all__ = ["read_ids_file"]
@@ -20,7 +20,7 @@ def read_ids_file(path) -> tuple[list[str], list | None]:
     """
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"ids file not found: {path}")
+        raise InputFileNotFoundError(f"ids file not found: {path}")
     ids, times = [], []
     for line_no, line in numbered_lines(path):
         line = line.rstrip("\r\n")

@@ -19,7 +19,7 @@ import signal
 import sys
 import warnings
 
-from ..errors import RecommenderError
+from ..errors import InputFileNotFoundError, RecommenderError
 
 __all__ = ["USER_ERRORS", "console", "main"]
 
@@ -95,7 +95,8 @@ def configure_logging(quiet: bool) -> None:
 def _one_line(exc: Exception, args) -> str:
     """The error as one line; an OSError that names no file names the command's output."""
     message = " ".join((str(exc) or type(exc).__name__).split())
-    if isinstance(exc, OSError) and exc.filename is None:
+    if isinstance(exc, OSError) and exc.filename is None \
+            and not isinstance(exc, InputFileNotFoundError):
         out = getattr(args, "out", None) or getattr(args, "report", None)
         if out and str(out) not in message:
             message = f"cannot write {out}: {message}"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ..errors import CorpusError
+from ..errors import CorpusError, InputFileNotFoundError
 from .options import common_options, control_options, filter_options, filters, \
     listing_options, load
 
@@ -59,7 +59,7 @@ def similar(args) -> int:
 def _read_text(path: Path) -> str:
     """The text of ``--text-file``: UTF-8 and not blank."""
     if not path.is_file():
-        raise FileNotFoundError(f"text file not found: {path}")
+        raise InputFileNotFoundError(f"text file not found: {path}")
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:

@@ -9,7 +9,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from ..corpus import read_corpus
-from ..errors import ParameterError
+from ..errors import InputFileNotFoundError, ParameterError
 from ..model.estimator import DEFAULT_MAX_AGE, ArticleRecommender
 from ..model.pins import Pins
 from ..model.search import SCORINGS
@@ -66,7 +66,7 @@ def train(args) -> int:
     check_replaceable(Path(args.out))  # fail now, not after an hour of training
     pins_from = Path(args.pins) if args.pins else Path(args.out)
     if args.pins and not pins_from.exists():
-        raise FileNotFoundError(f"pins file not found: {pins_from}")
+        raise InputFileNotFoundError(f"pins file not found: {pins_from}")
     if pins_from.exists():
         Pins.read(pins_from)  # a bad pins file fails now, before the fit
     corpus = read_corpus(args.corpus, skip_invalid=args.skip_invalid, time_zone=args.timezone)

@@ -129,6 +129,18 @@ def test_train_missing_corpus(capsys, tmp_path):
     assert not (tmp_path / "m").exists()
 
 
+def test_missing_input_not_blamed_on_the_output_regression(capsys, tmp_path, articles_path):
+    # A missing input was reported as "cannot write OUT: corpus file not found: …": every
+    # OSError without a file name was taken for an error of the command's output.
+    for argv, what in ((("train", tmp_path / "nothere.jsonl"), "corpus file"),
+                       (("batch", tmp_path / "no-model"), "model folder"),
+                       (("train", articles_path, "--pins", tmp_path / "no-pins.json"),
+                        "pins file")):
+        assert_user_error(capsys, argv[0], rf": error: {what} not found: ", *argv[1:],
+                          "--out", tmp_path / "out.jsonl")
+        assert not (tmp_path / "out.jsonl").exists()
+
+
 def test_train_out_is_a_file_regression(capsys, tmp_path, articles_path):
     # FileExistsError was not a user error: the command ended in a traceback, and only
     # after the whole corpus was read and fitted.
