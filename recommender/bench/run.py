@@ -68,7 +68,8 @@ class Bench(ScoringStages):
                  sample: int = SAMPLE, seed: int = 0, competitors=tuple(COMPETITORS),
                  exact_limit: int = EXACT_LIMIT, competitor_limit: float = COMPETITOR_LIMIT,
                  print_fn=None, json_path=None, competitor_sample: bool = False,
-                 exact_all: bool = False, scorings=("mlt", "cosine")):
+                 exact_all: bool = False, scorings=("mlt", "cosine"),
+                 per_day: float | None = None):
         self.corpus = Path(corpus)
         self.scales = [(s, parse_scale(s)) for s in scales]
         self.jobs = list(jobs)
@@ -84,6 +85,7 @@ class Bench(ScoringStages):
         self.exact_limit = exact_limit
         self.scorings = list(scorings)  # the first is the default; the last the baseline
         self.exact_all = exact_all  # the exact all-pairs on every article at every size
+        self.per_day = per_day  # synthetic corpora at this constant rate (None: real span)
         self.competitor_limit = competitor_limit
         self.print = print_fn or (lambda line: print(line, flush=True))
         self.rows: list[dict] = []
@@ -114,6 +116,7 @@ class Bench(ScoringStages):
 
     def report(self) -> dict:
         return {"machine": machine(), "corpus": str(self.corpus), "k": self.k,
+                "per_day": self.per_day,
                 "repeats": self.repeats, "jobs": self.jobs, "rows": self.rows}
 
     def cosine_rows(self, model):
@@ -153,9 +156,16 @@ class Bench(ScoringStages):
                 seconds, peak, pool = timed(lambda: SentencePool.from_articles(real), 1)
                 self.record("pool", len(pool), "sentence pool", seconds, peak=peak,
                             sentences=len(pool.sentences))
-            self.run_scale(name, lambda n=n: pool.articles(n, seed=self.seed), n,
+            self.run_scale(name, lambda n=n: pool.articles(n, seed=self.seed,
+                                                           **self.rate()), n,
                            materialize=n <= self.exact_limit * 2)
         return self.report()
+
+    def rate(self) -> dict:
+        """The synthetic corpora's rate: ``per_day`` articles a day, constant, if given."""
+        if self.per_day is None:
+            return {}
+        return {"per_day": self.per_day, "constant_rate": True}
 
     def run_scale(self, scale: str, make, n: int, materialize: bool) -> None:
         logger.info("scale %s: %s articles", scale, f"{n:,}")

@@ -109,11 +109,21 @@ class SentencePool:
         return len(self.templates)
 
     def articles(self, n: int, seed: int = 0, *, own_share: float = 0.5,
-                 per_day: float = 300.0) -> Iterator[Article]:
-        """Stream ``n`` synthetic articles (ids ``SYN000000001``, ...), the same for a seed."""
+                 per_day: float = 300.0, constant_rate: bool = False) -> Iterator[Article]:
+        """Stream ``n`` synthetic articles (ids ``SYN000000001``, ...), the same for a seed.
+
+        The timeline spans the real corpus's days or ``n / per_day`` when longer; with
+        ``constant_rate`` it spans ``n / per_day`` days whatever ``n``, so that corpora of
+        every size have ``per_day`` articles a day (a site's rate), and a 62-day window
+        holds as many articles at 300,000 as at 1,000,000.
+        """
         if not 0 <= own_share <= 1:
             raise ParameterError(f"own_share must be between 0 and 1, got {own_share}")
-        days = max(self.real_days, int(np.ceil(n / per_day)))
+        if not np.isfinite(per_day) or per_day <= 0:
+            raise ParameterError(f"per_day must be a positive number, got {per_day}")
+        days = int(np.ceil(n / per_day))
+        if not constant_rate:
+            days = max(self.real_days, days)
         first_day = self.last_day - timedelta(days=days - 1)
         for block_start in range(0, n, BLOCK):
             yield from self._block(block_start, min(BLOCK, n - block_start), seed, own_share,

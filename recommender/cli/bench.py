@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import argparse
 import logging
+import math
 from pathlib import Path
 
 from ..bench.run import Bench, write_json
@@ -18,6 +20,18 @@ def default_corpus() -> Path:
     root = Path(__file__).resolve().parents[2]
     shared = root.parent / "shared" / "corpus" / "orangesum" / "articles.jsonl.gz"
     return shared if shared.is_file() else root / "corpus" / "orangesum-2020.jsonl.gz"
+
+
+def rate(text: str) -> float:
+    """A positive, finite number of articles a day."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number of articles a day, "
+                                         f"got {text!r}")
+    return value
 
 
 def add_bench(sub) -> None:
@@ -47,6 +61,10 @@ def add_bench(sub) -> None:
                    help="time the exact all-pairs on every article at every size (above "
                         "150,000 articles it is otherwise timed on the sample and multiplied "
                         "out; at 1M it takes about an hour on 2 cores)")
+    p.add_argument("--per-day", type=rate, default=None, metavar="N",
+                   help="make the synthetic corpora at a constant N articles a day (300 is a "
+                        "site's rate), so that a window holds as many articles at every "
+                        "size (default: spread over the real corpus's span, or longer)")
     p.add_argument("--json", metavar="FILE", help="also write the rows as JSON to this file")
     p.set_defaults(run=bench)
 
@@ -63,7 +81,7 @@ def bench(args) -> int:
                    repeats=args.repeats or (1 if args.quick else 3), k=args.k,
                    sample=args.sample, seed=args.seed, competitors=args.competitors,
                    json_path=args.json, competitor_sample=args.quick,
-                   exact_all=args.exact_all)
+                   exact_all=args.exact_all, per_day=args.per_day)
     report = runner.run()
     if args.json:
         write_json(report, args.json)

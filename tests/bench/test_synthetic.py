@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from itertools import islice
 
 import numpy as np
@@ -108,3 +109,22 @@ def test_stream_holds_one_article_at_a_time(pool):
     stream = pool.articles(10**8, seed=0)  # a hundred million articles, lazily
     first = list(islice(stream, 3))
     assert [a.id for a in first] == ["SYN000000001", "SYN000000002", "SYN000000003"]
+
+
+def test_a_constant_rate_gives_per_day_articles_a_day_at_every_size(pool):
+    for n in (300, 900):
+        made = list(pool.articles(n, seed=2, per_day=30, constant_rate=True))
+        days = {a.published.date() for a in made}
+        # The timeline is the n / 30 days that end on the real corpus's last day.
+        assert min(days) >= pool.last_day - timedelta(days=n // 30 - 1)
+        assert max(days) <= pool.last_day
+        assert len(days) > n // 30 * 0.8  # spread over them
+    # Without the option, a small corpus spreads over the real corpus's span.
+    spread = {a.published.date() for a in pool.articles(300, seed=2, per_day=30)}
+    assert pool.real_days > 10 and (max(spread) - min(spread)).days + 1 > 10
+
+
+@pytest.mark.parametrize("per_day", [0, -3, float("nan"), float("inf")])
+def test_a_bad_rate_is_refused(pool, per_day):
+    with pytest.raises(ParameterError, match="per_day must be a positive number"):
+        next(pool.articles(10, per_day=per_day, constant_rate=True))

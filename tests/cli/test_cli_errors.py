@@ -62,6 +62,17 @@ def test_train_bad_table_size(capsys, tmp_path, articles_path, bad):
     assert not (tmp_path / "m").exists()
 
 
+@pytest.mark.parametrize("bad", ["0", "-300", "nan", "inf", "many"])
+def test_bench_bad_per_day(capsys, bad):
+    with pytest.raises(SystemExit) as exc:
+        main(["bench", "--per-day", bad])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert err.splitlines()[-1] == (f"recommender bench: error: argument --per-day: expected "
+                                    f"a positive number of articles a day, got {bad!r}")
+    assert "Traceback" not in err
+
+
 @pytest.mark.parametrize("k, shown", [("0", "got 0"), ("abc", "got 'abc'"), ("-3", "got -3")])
 def test_recommend_bad_k(capsys, model_dir, k, shown):
     with pytest.raises(SystemExit) as exc:
