@@ -32,17 +32,8 @@ from .errors import CorpusError, CorpusWarning, InputFileNotFoundError
 from .lines import MAX_LINE_BYTES, csv_rows, lines_or_errors, numbered_lines
 from .times import parse_time, zone_of
 
-__all__ = [
-    "Article",
-    "Corpus",
-    "MAX_ID_CHARS",
-    "MAX_LINE_BYTES",
-    "TEXT_FIELDS",
-    "as_article",
-    "check_id",
-    "numbered_lines",
-    "read_corpus",
-]
+__all__ = ["Article", "Corpus", "MAX_ID_CHARS", "MAX_LINE_BYTES", "TEXT_FIELDS", "as_article",
+           "check_id", "numbered_lines", "read_corpus"]
 
 logger = logging.getLogger(__name__)
 
@@ -217,12 +208,15 @@ class Corpus:
 
     After an iteration, ``n_articles``, ``n_empty`` (articles with no text), ``skipped``
     (``(line, reason)`` pairs, with ``skip_invalid=True``) and ``unknown_related``
-    (``related`` ids that are not in the corpus) describe what was read.
+    (``related`` ids that are not in the corpus) describe what was read. With
+    ``check_related=False`` unknown ones are not warned of: a partition's ``related`` ids
+    may name articles of other partitions (:mod:`recommender.cluster.partitions`).
     """
 
     path: Path
     skip_invalid: bool = False
     time_zone: object = None
+    check_related: bool = True
     n_articles: int = field(default=0, init=False)
     n_empty: int = field(default=0, init=False)
     skipped: list = field(default_factory=list, init=False)
@@ -235,7 +229,7 @@ class Corpus:
         duplicates: dict[str, list[int]] = {}
         related: list[tuple[int, str]] = []
         empty_examples = []
-        for line_no, record in _records(self.path):
+        for line_no, record in self.records():
             try:
                 if isinstance(record, Exception):
                     raise record
@@ -265,10 +259,13 @@ class Corpus:
                 f"skip_invalid=True (--skip-invalid) to keep the first of each."
             )
         if self.n_articles == 0:
-            raise CorpusError(f"{self.path}: no articles in this file"
-                              + (f" ({len(self.skipped)} invalid lines skipped)"
-                                 if self.skipped else ""))
+            skipped = f" ({len(self.skipped)} invalid lines skipped)" if self.skipped else ""
+            raise CorpusError(f"{self.path}: no articles in this file{skipped}")
         self._report(empty_examples, seen, related)
+
+    def records(self) -> Iterator[tuple[int, object]]:
+        """``(line number, record or ValueError)`` of each record (a subclass: Parquet)."""
+        return _records(self.path)
 
     def _invalid(self, line_no: int, reason: str) -> None:
         if not self.skip_invalid:
@@ -286,7 +283,7 @@ class Corpus:
                           f"kept but never recommended: {', '.join(empty_examples)}",
                           CorpusWarning, stacklevel=3)
         self.unknown_related = [(n, r) for n, r in related if r not in seen]
-        if self.unknown_related:
+        if self.unknown_related and self.check_related:
             first = ", ".join(f"{r!r} (line {n})" for n, r in self.unknown_related[:_EXAMPLES])
             warnings.warn(f"{self.path}: {len(self.unknown_related):,} 'related' ids are not "
                           f"articles of this corpus: {first}", CorpusWarning, stacklevel=3)

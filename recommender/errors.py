@@ -10,6 +10,7 @@ line and exits 2; any other exception is a bug and keeps its traceback.
 from __future__ import annotations
 
 __all__ = [
+    "ClusterError",
     "CorpusError",
     "CorpusWarning",
     "DatabaseError",
@@ -65,6 +66,12 @@ class DatabaseError(RecommenderError, RuntimeError):
     """A database that cannot be reached or written (a server that does not answer, a
     denied privilege, a full disk); the message names its URL, password masked, and the
     database's reason."""
+
+
+class ClusterError(RecommenderError, RuntimeError):
+    """A Dask cluster that cannot be used: no scheduler answers at the address, or its
+    workers do not see the model folder the client sees; the message names the address or
+    the worker."""
 
 
 class CorpusWarning(UserWarning):

@@ -8,7 +8,9 @@ once (:mod:`.tables`), with the state row that :func:`~recommender.batch.sync.sy
 reads to rewrite only the lists that changed. :func:`read_lists` and :func:`read_state`
 read them back. Rows go in by chunks of :data:`~recommender.batch.score.CHUNK` articles
 (one ``executemany`` and one commit each, into the staging table): memory stays bounded
-and SQLite's readers are not locked out while a long set is written.
+and SQLite's readers are not locked out while a long set is written. The chunks are
+:func:`~recommender.batch.score.list_chunks`'s, scored by the model in memory or by the
+workers of a Dask cluster, the same rows either way.
 
 Needs SQLAlchemy (``pip install 'recommender[sql]'``) and the URL's driver; each missing
 piece, a bad URL or an unreachable server is one line (:mod:`.dburl`).
@@ -26,7 +28,7 @@ from ..errors import ParameterError
 from ..index.topk import check_k
 from ..model.controls import CONTROLS
 from .dburl import connect, database_errors, sqlalchemy
-from .score import CHUNK
+from .score import list_chunks
 from .tables import ID_CHARS, TABLE, create_staging, drop_leftovers, exists, insert_rows, \
     lists_table, state_table, swap, table_names, writers_lock
 
@@ -38,14 +40,17 @@ FILTERS = ("as_of", "max_age", "since", "until", "categories")
 
 
 def write_lists(model, url, *, k: int = 10, ids=None, table: str = TABLE,
-                progress: bool = False, **filters) -> int:
+                progress: bool = False, client=None, model_path=None, **filters) -> int:
     """Write the top-``k`` related articles of ``ids`` (default: every article served) to
     the table ``table`` of the database ``url``, replacing the set it held at once.
 
     ``filters`` are those of ``recommend_batch`` (``as_of``: one time for all or, with
     ``ids``, one per id). The lists are ``model.recommend_batch``'s, pins and bans
-    included; the state row records the model's version and change-log position, ``k``,
-    the filters and newsroom controls, so that a sync keeps the set as it was defined.
+    included (with a Dask ``client``, scored by its workers from the model folder
+    ``model_path``, default the folder ``model`` was loaded from: the same rows, see
+    :func:`~recommender.batch.score.list_chunks`); the state row records the model's
+    version and change-log position, ``k``, the filters and newsroom controls, so that a
+    sync keeps the set as it was defined.
     Returns the number of rows written. Raises ParameterError (a bad ``k``, table name,
     URL, or an id longer than 255 characters, before anything is written),
     UnknownArticleError (an unknown id), MissingDependencyError (SQLAlchemy or the driver)
@@ -68,20 +73,24 @@ def write_lists(model, url, *, k: int = 10, ids=None, table: str = TABLE,
         with database_errors(engine), engine.connect() as conn, \
                 writers_lock(conn, names.lists):
             return write_full(conn, model, ids, k, filters, names, all_served=not listed,
-                              written_by="batch", progress=progress)
+                              written_by="batch", progress=progress, client=client,
+                              model_path=model_path)
     finally:
         engine.dispose()
 
 
 def write_full(conn, model, ids, k: int, filters: dict, names, *, all_served: bool,
-               written_by: str, progress: bool = False) -> int:
+               written_by: str, progress: bool = False, client=None, model_path=None) -> int:
     """Write a whole set through staging tables and swap it in, on ``conn`` (whose caller
-    holds the writers' lock); the number of rows written."""
+    holds the writers' lock); the number of rows written. ``client``, ``model_path``: see
+    :func:`~recommender.batch.score.list_chunks`."""
+    chunks = list_chunks(model, ids, k, filters, progress, client=client,
+                         model_path=model_path)
     drop_leftovers(conn, names)
     lists, state = create_staging(conn, names)
     constants = {"model_version": model_version(model), "created_at": utc_now()}
     written = 0
-    for part, related, scores in list_chunks(model, ids, k, filters, progress):
+    for part, related, scores in chunks:
         rows = [(source, rank, other, score)
                 for source, others, values in zip(part, related, scores)
                 for rank, (other, score) in enumerate(zip(others, values), start=1)]
@@ -94,26 +103,6 @@ def write_full(conn, model, ids, k: int, filters: dict, names, *, all_served: bo
     conn.commit()
     swap(conn, names)
     return written
-
-
-def list_chunks(model, ids, k: int, filters: dict, progress: bool = False):
-    """``(sources, related, scores)`` per chunk of :data:`CHUNK` of ``ids``: lists of
-    Python strings and floats, best first, without the padding."""
-    as_of = filters.get("as_of")
-    per_id = as_of is not None and not isinstance(as_of, str) and np.ndim(as_of) == 1
-    starts = range(0, len(ids), CHUNK)
-    if progress:
-        from tqdm import tqdm  # imported only when a progress bar is asked for
-
-        starts = tqdm(starts, total=len(starts), unit=" chunks", desc="scoring",
-                      disable=None)
-    for start in starts:
-        part = [str(i) for i in ids[start:start + CHUNK]]
-        chunk_filters = {**filters, "as_of": as_of[start:start + CHUNK]} if per_id else filters
-        related, scores = model.recommend_batch(part, k, **chunk_filters)
-        found = np.isfinite(scores).sum(axis=1).tolist()  # padding comes last
-        yield (part, [row[:n] for row, n in zip(related.tolist(), found)],
-               [row[:n] for row, n in zip(scores.astype(np.float64).tolist(), found)])
 
 
 def model_version(model) -> str:

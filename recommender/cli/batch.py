@@ -12,8 +12,8 @@ from ..batch.ids import read_ids_file
 from ..batch.score import score_to_file
 from ..batch.tables import TABLE
 from ..errors import ParameterError
-from .options import common_options, control_options, filter_options, filters, in_zone, \
-    load, positive_int
+from .options import cluster_from_args, cluster_options, common_options, control_options, \
+    filter_options, filters, in_zone, load, positive_int
 
 __all__ = ["add_batch", "batch"]
 
@@ -21,7 +21,8 @@ logger = logging.getLogger(__name__)
 
 
 def add_batch(sub) -> None:
-    p = sub.add_parser("batch", parents=[common_options(), filter_options(), control_options()],
+    p = sub.add_parser("batch", parents=[common_options(), filter_options(), control_options(),
+                                         cluster_options()],
                        help="related lists of every article, to a .jsonl or .csv file or a "
                             "database table")
     p.add_argument("model", help="model folder")
@@ -42,6 +43,7 @@ def batch(args) -> int:
     elif args.table is not None:
         raise ParameterError(f"--table names a table of a database URL; --out {args.out} is "
                              f"a file (a URL looks like sqlite:///recs.db)")
+    cluster = cluster_from_args(args)  # a bad --workers or a missing Dask: before the model
     model = load(args)
     ids, as_of = None, filters(args)["as_of"]
     if args.ids:
@@ -49,14 +51,22 @@ def batch(args) -> int:
         if per_id is not None:  # a line without a time takes --as-of
             as_of = [in_zone(t, args.timezone) if t is not None else as_of for t in per_id]
     started = time.perf_counter()
+    with cluster as client:
+        return _write(args, model, url, ids, as_of, client, started)
+
+
+def _write(args, model, url, ids, as_of, client, started) -> int:
+    """Write the lists (on ``client``'s workers when it is not None)."""
+    where = {"client": client, "model_path": args.model if client is not None else None}
     if url is not None:
         rows = write_lists(model, url, k=args.k, ids=ids, table=args.table or TABLE,
-                           progress=not args.quiet, **{**filters(args), "as_of": as_of})
+                           progress=not args.quiet, **where,
+                           **{**filters(args), "as_of": as_of})
         logger.info("wrote the top %d of %s articles (%s rows) in %.1f s -> %s, table %s",
                     args.k, f"{len(model.served_ids()) if ids is None else len(ids):,}",
                     f"{rows:,}", time.perf_counter() - started, args.out, args.table or TABLE)
         return 0
-    n = score_to_file(model, args.out, k=args.k, ids=ids, progress=not args.quiet,
+    n = score_to_file(model, args.out, k=args.k, ids=ids, progress=not args.quiet, **where,
                       **{**filters(args), "as_of": as_of})
     logger.info("wrote the top %d of %s articles in %.1f s -> %s", args.k, f"{n:,}",
                 time.perf_counter() - started, args.out)

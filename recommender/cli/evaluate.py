@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+from functools import partial
 
 from ..errors import ParameterError
 from ..evaluate.runs import evaluate as evaluate_model
@@ -12,8 +13,8 @@ from ..evaluate.study import study
 from ..evaluate.table import format_report
 from ..truth import read_ground_truth
 from ..times import NO_LIMIT
-from .options import common_options, control_options, ks, load, max_age_options, \
-    timezone_options
+from .options import cluster_from_args, cluster_options, common_options, control_options, ks, \
+    load, max_age_options, timezone_options
 
 __all__ = ["add_evaluate", "evaluate"]
 
@@ -22,7 +23,8 @@ logger = logging.getLogger(__name__)
 
 def add_evaluate(sub) -> None:
     p = sub.add_parser("evaluate", parents=[common_options(), control_options(),
-                                            timezone_options("a ground-truth file's dates")],
+                                            timezone_options("a ground-truth file's dates"),
+                                            cluster_options()],
                        help="compare the model's lists with the site's own related lists")
     p.add_argument("model", help="model folder")
     p.add_argument("ground_truth", help="a corpus file with 'related', or a TSV of links")
@@ -37,6 +39,10 @@ def add_evaluate(sub) -> None:
 
 
 def evaluate(args) -> int:
+    if args.report and (args.workers is not None or args.scheduler is not None):
+        raise ParameterError("--report also scores the model's variants, on this machine; "
+                             "leave out --workers and --scheduler with --report")
+    cluster = cluster_from_args(args)  # a bad --workers or a missing Dask: before the model
     model = load(args)
     truth = read_ground_truth(args.ground_truth, time_zone=args.timezone)
     if args.report:
@@ -51,8 +57,14 @@ def evaluate(args) -> int:
         model.record_report(page)  # the editors' page of `recommender serve` links to it
         logger.info("report written to %s", page)
     else:
-        report = evaluate_model(model, truth, ks=args.k, max_age=args.max_age,
-                                baselines=not args.no_baselines)
+        with cluster as client:
+            where = {}
+            if client is not None:  # the model's lists scored by the workers
+                from ..cluster.batch import cluster_lists
+
+                where["recommend_ids"] = partial(cluster_lists, client, args.model)
+            report = evaluate_model(model, truth, ks=args.k, max_age=args.max_age,
+                                    baselines=not args.no_baselines, **where)
     if args.json:
         print(json.dumps(report, indent=2))
     else:

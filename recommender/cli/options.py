@@ -8,16 +8,19 @@ prints it with the usage and exits 2, as it does for its own errors.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
 
 from ..bench.competitors import COMPETITORS
 from ..bench.synthetic import parse_scale
+from ..errors import ParameterError
 from ..model.controls import CONTROLS, check_controls
 from ..model.estimator import ArticleRecommender
 from ..times import NO_LIMIT, parse_time, time_zone
 
 __all__ = [
-    "common_options", "competitors", "control_options", "days", "filter_options", "filters",
+    "cluster_from_args", "cluster_options", "common_options", "competitors", "control_options",
+    "days", "filter_options", "filters",
     "fit_options", "in_zone", "jobs_list", "ks", "listing_options", "load", "max_age_options",
     "positive_int", "positive_ints", "scales", "set_controls", "table_size", "timestamp",
     "timezone_options", "zone",
@@ -169,6 +172,39 @@ def filter_options() -> argparse.ArgumentParser:
     filters.add_argument("--category", action="append", metavar="NAME",
                          help="only articles of this category (repeat for several)")
     return filters
+
+
+def cluster_options() -> argparse.ArgumentParser:
+    """``--workers N`` (a Dask cluster of N one-thread processes on this machine) or
+    ``--scheduler ADDRESS`` (an existing cluster); neither: the local run. Both need the
+    ``distributed`` extra (:func:`cluster_from_args` says how to install it)."""
+    cluster = argparse.ArgumentParser(add_help=False)
+    group = cluster.add_argument_group("Dask cluster (pip install 'recommender[distributed]')")
+    where = group.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=int, metavar="N",
+                       help="run on a Dask cluster of N worker processes of one thread each, "
+                            "started on this machine")
+    where.add_argument("--scheduler", metavar="ADDRESS",
+                       help="run on the Dask cluster of this scheduler (tcp://HOST:8786); "
+                            "its workers must read the model and data at the same paths")
+    return cluster
+
+
+def cluster_from_args(args):
+    """The cluster of ``--workers`` / ``--scheduler`` as a context manager yielding a Dask
+    client, or yielding None when neither is given. Checked now, before any work: a number
+    of workers below 1 is a ParameterError, and a missing Dask a MissingDependencyError
+    with the install hint."""
+    workers, scheduler = getattr(args, "workers", None), getattr(args, "scheduler", None)
+    if workers is None and scheduler is None:
+        return contextlib.nullcontext(None)
+    if workers is not None and workers < 1:
+        raise ParameterError(f"--workers must be at least 1, got {workers}; leave it out to "
+                             f"run without a cluster")
+    from ..cluster.client import cluster_client, require
+
+    require("--workers" if workers is not None else "--scheduler")
+    return cluster_client(scheduler=scheduler, workers=workers)
 
 
 def fit_options() -> argparse.ArgumentParser:

@@ -1,4 +1,7 @@
-"""``recommender train``: fit a model on a corpus file and save its folder."""
+"""``recommender train``: fit a model on a corpus file, or on a folder or glob of partitions,
+and save its folder; with ``--workers`` or ``--scheduler``, on a Dask cluster (the
+partitions read and analysed on the workers, the neighbour table scored there:
+:mod:`recommender.cluster.fit`), the same model as the local run's."""
 
 from __future__ import annotations
 
@@ -8,15 +11,17 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from ..corpus import read_corpus
+from .._files import writer_lock
+from ..cluster.fit import cluster_table, fit_partitions
+from ..cluster.partitions import list_partitions, open_corpus
 from ..errors import InputFileNotFoundError, ParameterError
 from ..model.estimator import DEFAULT_MAX_AGE, ArticleRecommender
 from ..model.pins import Pins
 from ..model.search import SCORINGS
 from ..store import check_replaceable
 from ..truth import half_of, read_ground_truth
-from .options import common_options, control_options, days, fit_options, positive_int, \
-    set_controls
+from .options import cluster_from_args, cluster_options, common_options, control_options, days, \
+    fit_options, positive_int, set_controls
 
 __all__ = ["add_train", "train"]
 
@@ -24,9 +29,13 @@ logger = logging.getLogger(__name__)
 
 
 def add_train(sub) -> None:
-    p = sub.add_parser("train", parents=[common_options(), fit_options(), control_options()],
-                       help="fit a model on a corpus file")
-    p.add_argument("corpus", help="articles: .jsonl, .jsonl.gz, .jsonl.xz or .csv")
+    p = sub.add_parser("train", parents=[common_options(), fit_options(), control_options(),
+                                         cluster_options()],
+                       help="fit a model on a corpus file or on partitions")
+    p.add_argument("corpus", help="articles: a file (.jsonl, .jsonl.gz, .jsonl.xz or .csv), or "
+                                  "partitions read in the order of their names: a folder or a "
+                                  "glob of such files and .parquet ones, or an fsspec URL "
+                                  "(s3://bucket/articles/*.parquet)")
     p.add_argument("--out", default="models/default", help="model folder (default: %(default)s)")
     age = p.add_mutually_exclusive_group()
     age.add_argument("--max-age", type=days, metavar="DAYS", default=DEFAULT_MAX_AGE,
@@ -69,7 +78,12 @@ def train(args) -> int:
         raise InputFileNotFoundError(f"pins file not found: {pins_from}")
     if pins_from.exists():
         Pins.read(pins_from)  # a bad pins file fails now, before the fit
-    corpus = read_corpus(args.corpus, skip_invalid=args.skip_invalid, time_zone=args.timezone)
+    cluster = cluster_from_args(args)  # a missing Dask or a bad --workers: now
+    if args.workers is None and args.scheduler is None:
+        corpus = open_corpus(args.corpus, skip_invalid=args.skip_invalid,
+                             time_zone=args.timezone)
+    else:
+        list_partitions(args.corpus)  # none, or a file of another kind: now
     truth = None
     if args.learn_from:
         # a bad file fails before the training
@@ -83,15 +97,25 @@ def train(args) -> int:
                                analyzer={"stem": True} if args.stem else None,
                                table_size=args.table_size)
     set_controls(model, args)
-    model.fit(tqdm(corpus, unit=" articles", desc="reading",
-                   disable=True if args.quiet else None))
-    if truth is not None:
-        model.learn(truth)
-        learned = model.reranker_.info_
-        logger.info("learned from %s lists (%s links) of %s", f"{learned['n_lists']:,}",
-                    f"{learned['n_links']:,}", args.learn_from)
-    _keep_pins(model, pins_from)
-    model.save(args.out)
+    with cluster as client:
+        if client is None:
+            model.fit(tqdm(corpus, unit=" articles", desc="reading",
+                           disable=True if args.quiet else None))
+        else:  # the table after learning, once: the local fit builds it twice
+            fit_partitions(model, args.corpus, client, skip_invalid=args.skip_invalid,
+                           time_zone=args.timezone, progress=not args.quiet, table=False)
+        if truth is not None:
+            model.learn(truth)
+            learned = model.reranker_.info_
+            logger.info("learned from %s lists (%s links) of %s", f"{learned['n_lists']:,}",
+                        f"{learned['n_links']:,}", args.learn_from)
+        _keep_pins(model, pins_from)
+        if client is None:
+            model.save(args.out)
+        else:
+            with writer_lock(args.out):  # no other writer removes the scratch model meanwhile
+                cluster_table(model, client, beside=args.out, progress=not args.quiet)
+                model.save(args.out)
     info = model.info_
     logger.info("trained on %s articles (%s without text), %s terms, in %.1f s -> %s",
                 f"{info['n_articles']:,}", f"{info['n_without_text']:,}",

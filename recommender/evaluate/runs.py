@@ -43,7 +43,8 @@ class _Links(NamedTuple):
 
 
 def evaluate(model: ArticleRecommender, truth: GroundTruth, *, ks=(2, 5, 10), max_age=None,
-             baselines: bool = True, seed: int = 0, details: bool = False) -> dict:
+             baselines: bool = True, seed: int = 0, details: bool = False,
+             recommend_ids=None) -> dict:
     """Metrics of ``model`` on ``truth``, with the two baselines on the same pool.
 
     Returns a dict with ``n_sources``, ``n_links``, ``missing_targets`` (links whose target
@@ -64,17 +65,21 @@ def evaluate(model: ArticleRecommender, truth: GroundTruth, *, ks=(2, 5, 10), ma
     model's lists, one row per source) and ``ranks`` (for each run, the 0-based rank of each
     link's target in its list, -1 when absent).
 
+    ``recommend_ids(model, source_ids, k, as_of=, max_age=)`` gives the ids of the
+    model's lists (default: ``model.recommend_batch(…).ids``; on a Dask cluster,
+    :func:`recommender.cluster.batch.cluster_lists`, the same arrays).
+
     Raises :class:`~recommender.errors.CorpusError` when no link has both its source and
     its target in the model.
     """
+    recommend_ids = recommend_ids or _recommend_ids
     ks = tuple(sorted({check_int(k, "k") for k in ks}))
     links = _usable_links(model, truth)
     targets = truth.targets[links.keep]
     source_ids, link_source, as_of = lists_by_source(truth.sources[links.keep],
                                                      truth.shown_at[links.keep])
     times = _datetime64(as_of)
-    lists = {"model": model.recommend_batch(source_ids, CUTOFF, as_of=times,
-                                            max_age=max_age).ids}
+    lists = {"model": recommend_ids(model, source_ids, CUTOFF, as_of=times, max_age=max_age)}
     report = {
         "n_sources": int(len(source_ids)),
         "n_links": int(links.keep.sum()),
@@ -87,8 +92,8 @@ def evaluate(model: ArticleRecommender, truth: GroundTruth, *, ks=(2, 5, 10), ma
     }
     if model.reranker_ is not None:
         report["learned"] = {**model.reranker_.info_, "links_left_out": links.learned}
-        lists["content_only"] = model.content_only().recommend_batch(
-            source_ids, CUTOFF, as_of=times, max_age=max_age).ids
+        lists["content_only"] = recommend_ids(model.content_only(), source_ids, CUTOFF,
+                                              as_of=times, max_age=max_age)
         report["content_only"] = _run_scores(model, lists["content_only"], link_source,
                                              targets, ks)
     if baselines:
@@ -105,6 +110,10 @@ def evaluate(model: ArticleRecommender, truth: GroundTruth, *, ks=(2, 5, 10), ma
                       for name, ids in lists.items()},
         }
     return report
+
+
+def _recommend_ids(model, source_ids, k, *, as_of, max_age) -> np.ndarray:
+    return model.recommend_batch(source_ids, k, as_of=as_of, max_age=max_age).ids
 
 
 def _usable_links(model: ArticleRecommender, truth: GroundTruth) -> _Links:

@@ -17,8 +17,9 @@ import numpy as np
 from ..corpus import as_article
 from ..errors import CorpusError, ParameterError, UnknownArticleError
 from ..times import SECONDS_PER_DAY, UNDATED, calendar_starts, to_iso, to_seconds
+from ..vectors.counting import CountedArticles
 
-__all__ = ["Catalogue", "CatalogueBuilder"]
+__all__ = ["Catalogue", "CatalogueBuilder", "checksum_bytes"]
 
 _INT64_MIN = np.iinfo(np.int64).min
 
@@ -182,30 +183,43 @@ class CatalogueBuilder:
         self._seen: set[str] = set()
 
     def collect(self, articles):
-        """Yield each article of ``articles`` (records or dicts) as an Article, noting it."""
+        """Yield each article of ``articles`` (records or dicts) as an Article, noting it.
+        Articles counted elsewhere (:class:`~recommender.vectors.counting.CountedArticles`)
+        are returned as they are, for the vectorizer to merge: they note their records in
+        this builder themselves (:meth:`note`), as their counts are read."""
+        if isinstance(articles, CountedArticles):
+            articles.builder = self
+            return articles
+        return self._collect(articles)
+
+    def _collect(self, articles):
         for record in articles:
             try:
                 article = as_article(record)
             except ValueError as exc:
                 raise CorpusError(f"article {self.n + 1:,} of the input: {exc}") from None
-            if article.id in self._seen:
-                # Two rows with one id: recommend(id) would return the other row, itself.
-                raise CorpusError(f"article id {article.id!r} appears more than once (article "
-                                  f"{self.n + 1:,}); ids must be unique, remove the copies")
-            self._seen.add(article.id)
-            self.ids.append(article.id)
-            self.published.append(to_seconds(article.published, "published"))
-            self.categories.append(article.category)
-            self.titles.append(article.title)
-            if article.related:
-                self.site_lists[article.id] = list(article.related)
-            self.n += 1
-            self.n_empty += not article.has_text
-            # each part followed by \x1f (the same digest as one update per part)
-            self.sha.update(f"{article.id}\x1f{article.title}\x1f{article.heading}\x1f"
-                            f"{article.body}\x1f".encode("utf-8"))
+            self.note(article, has_text=article.has_text)
+            self.sha.update(checksum_bytes(article))
             yield article
         self.finished = True
+
+    def note(self, article, *, has_text: bool) -> None:
+        """Note what the catalogue keeps of ``article`` (an Article; its lead and body are
+        not read: ``has_text`` says whether it had text). Not the checksum: the caller
+        updates :attr:`sha`."""
+        if article.id in self._seen:
+            # Two rows with one id: recommend(id) would return the other row, itself.
+            raise CorpusError(f"article id {article.id!r} appears more than once (article "
+                              f"{self.n + 1:,}); ids must be unique, remove the copies")
+        self._seen.add(article.id)
+        self.ids.append(article.id)
+        self.published.append(to_seconds(article.published, "published"))
+        self.categories.append(article.category)
+        self.titles.append(article.title)
+        if article.related:
+            self.site_lists[article.id] = list(article.related)
+        self.n += 1
+        self.n_empty += not has_text
 
     def order(self) -> np.ndarray:
         """The rows' order: by publication time, undated last, then input order."""
@@ -217,3 +231,10 @@ class CatalogueBuilder:
                          np.asarray(self.published, np.int64)[order],
                          np.asarray(self.categories, dtype=str)[order],
                          np.asarray(self.titles, dtype=object)[order], created=created)
+
+
+def checksum_bytes(article) -> bytes:
+    """What the corpus checksum reads of an article: its id, title, lead and body, each
+    followed by ``\x1f`` (the same digest as one update per part)."""
+    return (f"{article.id}\x1f{article.title}\x1f{article.heading}\x1f{article.body}\x1f"
+            .encode("utf-8"))

@@ -27,9 +27,9 @@ from .changing import Changing
 from .editing import Editing
 from .learned import learn_reranker
 from .scoring import SCORING_SETTINGS, check_cosine_settings, rescored, vectorizer_for
-from .search import ContentIndex, apply_length_prior, search_rows
+from .search import ContentIndex, apply_length_prior
 from .recommend import Recommendations, Recommending
-from .table import NeighbourTable
+from .table import NeighbourTable, table_lists
 
 __all__ = ["ArticleRecommender", "DEFAULT_MAX_AGE", "Recommendations", "SCORING_SETTINGS",
            "load_model"]
@@ -40,7 +40,6 @@ logger = logging.getLogger(__name__)
 #: the shared corpus, 99% of the site's targets were at most 60 days old when shown, and
 #: 62 days found the most of them (EVALUATION.md).
 DEFAULT_MAX_AGE = 62.0
-
 
 
 class ArticleRecommender(Changing, Editing, Recommending, Params):
@@ -251,7 +250,7 @@ class ArticleRecommender(Changing, Editing, Recommending, Params):
         self._pair_context = None
         return self
 
-    def build_table(self, table_size=None) -> "ArticleRecommender":
+    def build_table(self, table_size=None, *, lists=table_lists) -> "ArticleRecommender":
         """Precompute the related list of every article, for :meth:`recommend` to read.
 
         Row ``i`` of ``table_indices_`` and ``table_scores_`` is exactly what
@@ -260,17 +259,15 @@ class ArticleRecommender(Changing, Editing, Recommending, Params):
         :meth:`fit` calls it with ``table_size``; call it after changing that parameter.
         With numba installed, a list does not depend on ``k``, so the first ``k`` entries
         of a row are the top-``k`` list exactly; without numba, rows whose scores tie may
-        come in another order than a scoring call would give.
+        come in another order than a scoring call would give. ``lists`` scores the rows
+        (:func:`~recommender.model.table.table_lists`; a cluster's workers score blocks).
         """
         self._check_fitted()
         self.table_size = _table_size(self.table_size if table_size is None else table_size)
         if not self.table_size:
             self.table_ = None
             return self
-        rows = np.arange(self.n_articles)
-        request = self._request(self.n_articles)
-        idx, scores = search_rows(self, self.row_queries(rows), self.table_size, request,
-                                  skip=rows)
+        idx, scores = lists(self, np.arange(self.n_articles), self.table_size)
         self.table_ = NeighbourTable(idx.astype(np.int32), scores.astype(np.float32),
                                      learned=self.reranker_ is not None)
         logger.info("neighbour table of %d articles x %d", *idx.shape)

@@ -226,6 +226,11 @@ class Recommending:
                                      f"leave it out")
         return request
 
+    def default_request(self, n: int) -> Request:
+        """The filters of ``n`` queries left at the model's defaults: the lists that the
+        neighbour table holds (:func:`~recommender.model.table.table_lists`)."""
+        return self._request(n)
+
     def _table_answers(self, k: int, request: Request) -> bool:
         """Whether the neighbour table holds the answer: default filters, ``k`` within it."""
         table = self.table_

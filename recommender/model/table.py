@@ -5,13 +5,19 @@ Row ``i`` holds the rows and scores of the ``width`` articles most related to ar
 returns (with numba a list does not depend on ``k``, so its first ``k`` entries are the
 top-``k``). The arrays are saved with the model and memory-mapped on load. This is where
 the table's update will live when articles are added and withdrawn.
+
+:func:`table_lists` scores any block of rows as the table holds them, so that a cluster's
+workers build a table block by block (:mod:`recommender.cluster.fit`) with the function the
+local build uses.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["NeighbourTable"]
+from .search import search_rows
+
+__all__ = ["NeighbourTable", "table_lists"]
 
 
 class NeighbourTable:
@@ -40,3 +46,13 @@ class NeighbourTable:
         idx[:, :take] = self.indices[rows, :take]
         scores[:, :take] = self.scores[rows, :take]
         return idx, scores
+
+
+def table_lists(model, rows: np.ndarray, width: int):
+    """The lists of the table for the model's ``rows``: ``(rows, scores)`` of shape
+    ``(len(rows), width)``, what scoring returns for them with the default filters (the
+    model's ``max_age``, no ``as_of``), each list its own article left out. A row's list
+    does not depend on the other rows asked with it, so blocks of rows make the whole
+    table."""
+    return search_rows(model, model.row_queries(rows), width,
+                       model.default_request(len(rows)), skip=rows)

@@ -29,10 +29,11 @@ from typing import Iterable, NamedTuple
 import numpy as np
 import scipy.sparse as sp
 
+from ..errors import ParameterError
 from ..text import FrenchAnalyzer
 
-__all__ = ["ChunkCounts", "CountMerger", "chunked", "count_chunk", "count_texts",
-           "end_with_parent"]
+__all__ = ["ChunkCounts", "CountMerger", "CountedArticles", "chunked", "count_chunk",
+           "count_texts", "end_with_parent"]
 
 #: Articles per chunk: large enough that a worker's start-up and the transfer of its
 #: result are small beside its analysis, small enough to keep every core busy.
@@ -51,6 +52,34 @@ class ChunkCounts(NamedTuple):
     lengths: np.ndarray
     slots: np.ndarray
     counts: np.ndarray
+
+
+class CountedArticles:
+    """Articles whose words were counted elsewhere (by :func:`count_chunk`, on a cluster's
+    workers): a vectorizer's fit merges their :class:`ChunkCounts` instead of analysing
+    texts, and gets the same vectors (:class:`CountMerger` does not depend on the chunks).
+
+    ``analyzer`` (the analyzer's parameters) and ``fields`` (the text fields, in order) are
+    those they were counted with: :meth:`check` refuses a vectorizer of other settings.
+    ``builder`` is set by the catalogue that notes their records
+    (:meth:`~recommender.model.catalogue.CatalogueBuilder.collect`). A subclass yields the
+    chunk counts in article order (:mod:`recommender.cluster.fit`).
+    """
+
+    def __init__(self, analyzer: dict, fields: tuple):
+        self.analyzer = dict(analyzer)
+        self.fields = tuple(fields)
+        self.builder = None
+
+    def __iter__(self):
+        raise NotImplementedError
+
+    def check(self, analyzer: dict, fields) -> None:
+        if (dict(analyzer), tuple(fields)) != (self.analyzer, self.fields):
+            raise ParameterError(
+                f"these articles were counted with the analyzer {self.analyzer} over the "
+                f"fields {', '.join(self.fields)}; this vectorizer reads {dict(analyzer)} over "
+                f"{', '.join(fields)}: count them again with its settings")
 
 
 class _Slots(dict):

@@ -17,7 +17,7 @@ from .._checks import Params, check_int, check_jobs, check_number
 from ..corpus import TEXT_FIELDS, Article
 from ..errors import NotFittedError, ParameterError
 from ..text import FrenchAnalyzer
-from .counting import DEFAULT_CHUNK_SIZE, CountMerger, chunked, count_texts
+from .counting import DEFAULT_CHUNK_SIZE, CountedArticles, CountMerger, chunked, count_texts
 
 __all__ = ["DEFAULT_FIELD_WEIGHTS", "FieldTfidfVectorizer", "Terms", "display_words",
            "l2_normalize", "select_terms"]
@@ -151,6 +151,8 @@ class FieldTfidfVectorizer(Params):
 
         Articles are analysed in chunks (:mod:`~recommender.vectors.counting`), in ``n_jobs``
         worker processes when more than one; the result is the same for any ``n_jobs``.
+        ``articles`` may be :class:`~recommender.vectors.counting.CountedArticles`, counted
+        already (on a cluster's workers) with this vectorizer's analyzer and fields.
         Each distinct word is mapped to its term once; the vocabulary grows with new terms
         when ``grow`` is true. With ``rest``, the terms not in a fixed vocabulary are
         counted together in one more column, ``len(vocabulary)``: a text's length in terms
@@ -161,12 +163,16 @@ class FieldTfidfVectorizer(Params):
         analyzer = self.build_analyzer()
         weights = self._weights()
         names = [name for name, _ in weights]
-        texts = ([getattr(article, name) for name in names] for article in articles)
-        chunks = chunked(texts, chunk_size)
+        if isinstance(articles, CountedArticles):  # counted on a cluster's workers
+            articles.check(analyzer.get_params(), names)
+            counted = iter(articles)
+        else:
+            texts = ([getattr(article, name) for name in names] for article in articles)
+            counted = count_texts(analyzer, chunked(texts, chunk_size), n_jobs)
         other = len(vocabulary) if rest and not grow else -1
         merger = CountMerger([w for _, w in weights],
                              lambda word: _column(analyzer.term(word), vocabulary, grow, other))
-        for counts in count_texts(analyzer, chunks, n_jobs):
+        for counts in counted:
             merger.add(counts)
         return merger.result(len(vocabulary) + (other >= 0))
 
