@@ -1,0 +1,140 @@
+"""Fit and batch on a Dask cluster against the local run, on synthetic corpora at a site's rate.
+
+    python scripts/bench_cluster.py make --scales 300k,1m      # the corpora, as partitions
+    python scripts/bench_cluster.py fit --scale 300k           # local 2 jobs, 1 and 2 workers
+    python scripts/bench_cluster.py batch --scale 1m           # local 2 threads, 1 and 2 workers
+
+The corpora are synthetic (:mod:`recommender.bench.synthetic`, made from the sentences of
+the real corpus) at a constant 300 articles a day, written as JSONL partitions of 50,000
+articles under ``--work`` (default /tmp/recommender-bench-cluster). Every figure is the
+median of ``--repeats`` rounds, each round running the configurations in turn, so that a
+noisy machine slows them alike; the ratios are taken round by round. Workers have one
+thread each; the local baseline uses two threads (the model's ``n_jobs``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+import warnings
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from recommender import read_corpus  # noqa: E402
+from recommender.bench.synthetic import SentencePool, parse_scale  # noqa: E402
+from recommender.cli.bench import default_corpus  # noqa: E402
+from recommender.errors import CorpusWarning  # noqa: E402
+
+#: Articles per partition file.
+PARTITION = 50_000
+
+
+def make(work: Path, scales, per_day: float, seed: int) -> None:
+    """Write each scale's corpus as partitions ``part-00000.jsonl`` … (skipped if there)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CorpusWarning)
+        pool = SentencePool.from_articles(read_corpus(default_corpus()))
+    for name in scales:
+        n = parse_scale(name)
+        folder = work / name
+        done = folder / "DONE"
+        if done.exists():
+            print(f"{name}: already made in {folder}", flush=True)
+            continue
+        folder.mkdir(parents=True, exist_ok=True)
+        started = time.perf_counter()
+        articles = pool.articles(n, seed=seed, per_day=per_day, constant_rate=True)
+        part, fh = -1, None
+        for i, article in enumerate(articles):
+            if i % PARTITION == 0:
+                if fh:
+                    fh.close()
+                part += 1
+                fh = open(folder / f"part-{part:05d}.jsonl", "w", encoding="utf-8")
+            fh.write(json.dumps(record_of(article), ensure_ascii=False) + "\n")
+        fh.close()
+        done.write_text(json.dumps({"n": n, "per_day": per_day, "seed": seed}))
+        print(f"{name}: {n:,} articles in {part + 1} partitions, "
+              f"{time.perf_counter() - started:.0f} s -> {folder}", flush=True)
+
+
+def bench_batch(model_dir: Path, sample: int, repeats: int, out_dir: Path) -> dict:
+    """Seconds to score the lists of ``sample`` articles (evenly spaced over the model's rows,
+    so over its whole timeline) with the model's 62-day window: locally with 2 threads, on a
+    LocalCluster of 1 worker and one of 2 workers (one thread each), in alternated rounds.
+    The model has no neighbour table, so every list is scored (as a batch with ``--as-of``
+    or filters is). Each cluster first scores a small block untimed: its workers open the
+    folder and make its postings once, as a long-lived cluster has done already."""
+    import numpy as np
+
+    from recommender import ArticleRecommender
+    from recommender.batch.score import score_to_file
+    from recommender.cluster import cluster_client
+
+    model = ArticleRecommender.load(model_dir)
+    ids = model.served_ids()
+    ids = ids[np.linspace(0, len(ids) - 1, min(sample, len(ids))).astype(np.int64)]
+    model.n_jobs = 2
+    score_to_file(model, out_dir / "warm.jsonl", ids=ids[:2000])
+    times: dict[str, list] = {"local, 2 threads": [], "1 worker": [], "2 workers": []}
+    with cluster_client(workers=1) as one, cluster_client(workers=2) as two:
+        for client in (one, two):
+            score_to_file(model, out_dir / "warm.jsonl", ids=ids[:8192], client=client,
+                          model_path=model_dir)
+        for _ in range(repeats):
+            for name, client in (("local, 2 threads", None), ("1 worker", one),
+                                 ("2 workers", two)):
+                started = time.perf_counter()
+                extra = {} if client is None else {"client": client, "model_path": model_dir}
+                score_to_file(model, out_dir / f"{name[0]}.jsonl", ids=ids, **extra)
+                times[name].append(time.perf_counter() - started)
+                print(f"{model.n_articles:,} articles, {len(ids):,} lists, {name}: "
+                      f"{times[name][-1]:.1f} s", flush=True)
+    same = len({(out_dir / f"{n[0]}.jsonl").read_bytes() for n in times}) == 1
+    result = {"n_articles": int(model.n_articles), "lists": len(ids), "same_output": same}
+    for name, values in times.items():
+        median = float(np.median(values))
+        result[name] = {"seconds": values, "median": median,
+                        "lists_per_second": len(ids) / median,
+                        "us_per_list": median / len(ids) * 1e6}
+    two_over_one = [a / b for a, b in zip(times["1 worker"], times["2 workers"])]
+    local_over_two = [b / a for a, b in zip(times["local, 2 threads"], times["2 workers"])]
+    result["2 workers / 1 worker throughput"] = float(np.median(two_over_one))
+    result["2 workers time / local time"] = float(np.median(local_over_two))
+    print(json.dumps(result, indent=1), flush=True)
+    return result
+
+
+def record_of(article) -> dict:
+    return {"id": article.id, "title": article.title, "heading": article.heading,
+            "body": article.body, "category": article.category,
+            "published": article.published.isoformat() if article.published else None}
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("step", choices=("make", "fit", "batch"))
+    parser.add_argument("--work", type=Path, default=Path("/tmp/recommender-bench-cluster"))
+    parser.add_argument("--scales", default="300k,1m")
+    parser.add_argument("--scale", default="300k")
+    parser.add_argument("--per-day", type=float, default=300.0)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--model", type=Path, help="batch: a model folder without a table")
+    parser.add_argument("--sample", type=int, default=100_000,
+                        help="batch: lists scored per run (default: %(default)s)")
+    args = parser.parse_args(argv)
+    if args.step == "make":
+        make(args.work, args.scales.split(","), args.per_day, args.seed)
+    elif args.step == "batch":
+        out = args.work / "out"
+        out.mkdir(parents=True, exist_ok=True)
+        bench_batch(args.model, args.sample, args.repeats, out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
