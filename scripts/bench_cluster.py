@@ -2,7 +2,7 @@
 
     python scripts/bench_cluster.py make --scales 300k,1m      # the corpora, as partitions
     python scripts/bench_cluster.py fit --scale 300k           # local 2 jobs, 1 and 2 workers
-    python scripts/bench_cluster.py batch --scale 1m           # local 2 threads, 1 and 2 workers
+    python scripts/bench_cluster.py batch --model M1M          # local 2 threads, 1 and 2 workers
 
 The corpora are synthetic (:mod:`recommender.bench.synthetic`, made from the sentences of
 the real corpus) at a constant 300 articles a day, written as JSONL partitions of 50,000
@@ -40,7 +40,7 @@ def make(work: Path, scales, per_day: float, seed: int) -> None:
     for name in scales:
         n = parse_scale(name)
         folder = work / name
-        done = folder / "DONE"
+        done = folder / "_DONE"  # a marker: names that start with _ are not partitions
         if done.exists():
             print(f"{name}: already made in {folder}", flush=True)
             continue
@@ -108,6 +108,42 @@ def bench_batch(model_dir: Path, sample: int, repeats: int, out_dir: Path) -> di
     return result
 
 
+def bench_fit(corpus: Path, repeats: int, out_dir: Path) -> dict:
+    """Seconds of ``recommender train PARTITIONS`` (the whole command: reading, counting,
+    the neighbour table, the save) locally with 2 processes, and with ``--workers 1`` and
+    ``--workers 2`` (the cluster's start included), in alternated rounds; the folders'
+    arrays compared."""
+    import subprocess
+
+    import numpy as np
+
+    configs = {"local, 2 jobs": ["--jobs", "2"], "1 worker": ["--workers", "1"],
+               "2 workers": ["--workers", "2"]}
+    times: dict[str, list] = {name: [] for name in configs}
+    for _ in range(repeats):
+        for name, flags in configs.items():
+            out = out_dir / f"fit-{name[0]}"
+            started = time.perf_counter()
+            subprocess.run([sys.executable, "-m", "recommender.cli", "train", str(corpus),
+                            "--out", str(out), "--quiet", *flags], check=True)
+            times[name].append(time.perf_counter() - started)
+            print(f"fit {corpus.name}, {name}: {times[name][-1]:.1f} s", flush=True)
+    arrays = [sorted(p.name for p in (out_dir / f"fit-{n[0]}").glob("*.npy")) for n in configs]
+    same = all(np.array_equal(np.load(out_dir / f"fit-{a[0]}" / f),
+                              np.load(out_dir / f"fit-{b[0]}" / f))
+               for a in configs for b in configs for f in arrays[0]) and \
+        all(a == arrays[0] for a in arrays)
+    result = {"corpus": str(corpus), "same_arrays": same}
+    for name, values in times.items():
+        result[name] = {"seconds": values, "median": float(np.median(values))}
+    result["2 workers / 1 worker speed"] = float(np.median(
+        [a / b for a, b in zip(times["1 worker"], times["2 workers"])]))
+    result["2 workers time / local time"] = float(np.median(
+        [b / a for a, b in zip(times["local, 2 jobs"], times["2 workers"])]))
+    print(json.dumps(result, indent=1), flush=True)
+    return result
+
+
 def record_of(article) -> dict:
     return {"id": article.id, "title": article.title, "heading": article.heading,
             "body": article.body, "category": article.category,
@@ -129,6 +165,10 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     if args.step == "make":
         make(args.work, args.scales.split(","), args.per_day, args.seed)
+    elif args.step == "fit":
+        out = args.work / "out"
+        out.mkdir(parents=True, exist_ok=True)
+        bench_fit(args.work / args.scale, args.repeats, out)
     elif args.step == "batch":
         out = args.work / "out"
         out.mkdir(parents=True, exist_ok=True)
