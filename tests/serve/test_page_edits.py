@@ -5,6 +5,8 @@ the page and the API's answer to the same question (browsers: ``browsers.py``)."
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from browsers import MARKUP, TIGER, Tab, related_ids
@@ -19,6 +21,14 @@ def folder(tmp_path, model_dir):
 def pins_of(server, source=TIGER) -> dict:
     return server.get(f"/articles/{source}/pins").json()
 
+
+
+def until_banned(server, banned, timeout=10.0):
+    """Wait until the server records a ban of ``banned`` (the page's click sends it)."""
+    deadline = time.monotonic() + timeout
+    while not any(b["banned"] == banned for b in server.get("/pins").json()["bans"]):
+        assert time.monotonic() < deadline, f"the ban of {banned} never reached the server"
+        time.sleep(0.05)
 
 def test_pin_ban_and_undo_in_the_page_and_the_api(browser, start, folder):
     server = start(folder, "--workers", "2", env={"RECOMMENDER_TOKEN": TOKEN})
@@ -50,12 +60,14 @@ def test_pin_ban_and_undo_in_the_page_and_the_api(browser, start, folder):
     assert pins_of(server)["pins"] == []
 
     page.locator(f"#box > li[data-id='{organic[0]}'] button.ban").click()
+    until_banned(server, organic[0])  # else the expected list is read before the ban
     tab.wait_ids("#box > li", related_ids(server, TIGER, k=5))
     assert organic[0] not in tab.ids("#box > li") and pins_of(server)["bans"] == [organic[0]]
     assert tab.ids("[data-group='edits.bans'] li") == [organic[0]]
 
     everywhere = organic[1]
     page.locator(f"#box > li[data-id='{everywhere}'] button.ban-all").click()
+    until_banned(server, everywhere)
     tab.wait_ids("#box > li", related_ids(server, TIGER, k=5))
     assert everywhere not in tab.ids("#box > li")
     assert {"banned": everywhere, "from": None} in server.get("/pins").json()["bans"]
