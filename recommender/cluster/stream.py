@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections import deque
 
+from ..errors import ClusterError
+
 __all__ = ["ordered_map"]
 
 
@@ -20,8 +22,10 @@ def ordered_map(client, func, items, *args, in_flight: int | None = None,
     Each task is submitted with ``pure=False`` (two equal items are two tasks), at most
     ``in_flight`` at a time (default: twice the workers' threads), and released once its
     result is yielded. A worker lost mid-run has its tasks recomputed by Dask, so each
-    result is still yielded once; an exception raised by a task is raised here as it is.
-    ``progress``: a tqdm bar over the items.
+    result is still yielded once; an exception raised by a task is raised here as it is. A
+    task whose workers all died (``distributed.scheduler.allowed-failures`` + 1 of them,
+    Dask's ``KilledWorker``) ends the run with a ClusterError in one line.
+    ``progress``: a tqdm bar over the items (``desc``: what they are, also in errors).
     """
     if in_flight is None:
         in_flight = 2 * max(1, sum(client.nthreads().values()))
@@ -31,23 +35,33 @@ def ordered_map(client, func, items, *args, in_flight: int | None = None,
     items = iter(items)
     pending: deque = deque()
     try:
-        for item in items:
-            pending.append(client.submit(func, item, *args, pure=False, **kwargs))
+        for index, item in enumerate(items):
+            pending.append((index, client.submit(func, item, *args, pure=False, **kwargs)))
             if len(pending) >= in_flight:
-                yield _take(pending, bar)
+                yield _take(pending, bar, desc)
         while pending:
-            yield _take(pending, bar)
+            yield _take(pending, bar, desc)
     finally:
-        for future in pending:  # the caller stopped early or a task failed
+        for _, future in pending:  # the caller stopped early or a task failed
             future.cancel()
         if bar is not None:
             bar.close()
 
 
-def _take(pending: deque, bar):
-    future = pending.popleft()
+def _take(pending: deque, bar, desc: str):
+    index, future = pending.popleft()
     try:
         return future.result()
+    except Exception as exc:
+        from distributed.scheduler import KilledWorker
+
+        if not isinstance(exc, KilledWorker):
+            raise
+        raise ClusterError(
+            f"{desc}: task {index + 1} killed each worker that ran it ({exc.allowed_failures + 1} "
+            f"in all, the last {exc.last_worker.address}), so the run stops and writes "
+            f"nothing; a worker's log says why it died (most often memory: give the workers "
+            f"more)") from None
     finally:
         future.release()
         if bar is not None:

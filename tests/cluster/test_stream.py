@@ -138,3 +138,21 @@ def test_cluster_equal_items_are_separate_tasks(client):
 def test_cluster_task_exception_raised_in_the_caller(client):
     with pytest.raises(ParameterError, match="^item 5 is bad$"):
         list(ordered_map(client, fail_on, range(8), 5))
+
+
+def test_a_task_that_kills_its_workers_ends_the_run_in_one_line_regression():
+    """A task whose every worker dies (os._exit: a crash, an out-of-memory kill) ended the
+    run with Dask's KilledWorker traceback; it is a ClusterError of one line."""
+    import os
+
+    import dask
+
+    from recommender.errors import ClusterError
+
+    with dask.config.set({"distributed.scheduler.allowed-failures": 1}), \
+            cluster_client(workers=1) as client:
+        with pytest.raises(ClusterError, match=r"^scoring: task 1 killed each worker that ran "
+                                               r"it \(2 in all, the last tcp://127\.0\.0\.1:"
+                                               r"\d+\), so the run stops and writes nothing; "
+                                               r"a worker's log says why it died"):
+            list(ordered_map(client, os._exit, [3], desc="scoring"))
