@@ -24,6 +24,10 @@ A model folder holds::
     lengths.npy            float64 (n_articles,): More Like This's text lengths (format 4)
     df.npy                 int64 (n_terms,): the fit's document frequencies (optional)
 
+A model saved with ``shard_days`` (format 5) holds its rows as time shards instead of
+``matrix.*``: ``shard_00000.data.npy``, ``.indices.npy``, ``.indptr.npy`` and so on, listed
+in the manifest's ``shards`` (:mod:`recommender.model.shards`).
+
 Beside them, a live folder holds ``changes.log`` and ``changes.lock``: the articles added
 and withdrawn since the fit (:mod:`recommender.changelog`), not listed in the manifest; a
 save over the folder replaces them with it.
@@ -68,17 +72,21 @@ from .changelog import LOCK_NAME, LOG_NAME
 from .errors import InputFileNotFoundError, ModelFormatError
 from .manifest import MANIFEST, read_manifest
 
-__all__ = ["EDITABLE_FILES", "FILES", "FORMAT_VERSION", "MARKER", "OLDER_FILES",
-           "OPTIONAL_FILES",
-           "READABLE_VERSIONS", "TABLE_FILES", "ModelFiles", "check_replaceable", "read_folder",
-           "write_folder"]
+__all__ = ["EDITABLE_FILES", "FILES", "FORMAT_VERSION", "MARKER", "MATRIX_FILES",
+           "OLDER_FILES", "OPTIONAL_FILES", "READABLE_VERSIONS", "SHARDED_VERSION",
+           "TABLE_FILES", "ModelFiles", "check_replaceable", "read_folder", "write_folder"]
 
 #: Bumped whenever the files change meaning; a model of another version is refused.
 FORMAT_VERSION = 4
-#: Versions this code reads: 3 has no More Like This scoring (no ``lengths.npy``, no
-#: ``scoring`` parameter: cosine), 2 stores the ids as one fixed-width array (``ids.npy``),
-#: 1 is 2 without the neighbour table.
-READABLE_VERSIONS = (1, 2, 3, 4)
+#: The version of a folder whose rows are in time shards (:mod:`recommender.model.shards`):
+#: older readers refuse it in one line rather than miss its ``matrix.*``.
+SHARDED_VERSION = 5
+#: Versions this code reads: 5 is 4 with its rows in shards, 3 has no More Like This
+#: scoring (no ``lengths.npy``, no ``scoring`` parameter: cosine), 2 stores the ids as one
+#: fixed-width array (``ids.npy``), 1 is 2 without the neighbour table.
+READABLE_VERSIONS = (1, 2, 3, 4, 5)
+#: The files of the one matrix, which a sharded folder has as shards instead.
+MATRIX_FILES = ("matrix.data.npy", "matrix.indices.npy", "matrix.indptr.npy")
 #: The files of a model folder besides the manifest.
 FILES = ("idf.npy", "matrix.data.npy", "matrix.indices.npy", "matrix.indptr.npy",
          "ids.data.npy", "ids.offsets.npy", "published.npy", "category_codes.npy",
@@ -127,7 +135,8 @@ def write_folder(path, arrays: dict, documents: dict, manifest: dict,
                 np.save(tmp / name, array, allow_pickle=False)
             for name, doc in {**documents, **(editable or {})}.items():
                 (tmp / name).write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
-            header = {"format_version": FORMAT_VERSION, "recommender_version": __version__,
+            header = {"format_version": SHARDED_VERSION if "shards" in manifest
+                      else FORMAT_VERSION, "recommender_version": __version__,
                       "versions": {"numpy": np.__version__, "scipy": scipy.__version__,
                                    "scikit-learn": version("scikit-learn")}}
             files = {name: _file_facts(tmp / name) for name in (*arrays, *documents)}
@@ -235,9 +244,11 @@ class ModelFiles:
     caller expects, with a :class:`ModelFormatError` that names the file.
     """
 
-    def __init__(self, path: Path, manifest: dict):
+    def __init__(self, path: Path, manifest: dict, unverified=()):
         self.path = path
         self.manifest = manifest
+        #: Listed files whose sha256 is checked when they are first read, not before.
+        self.unverified = set(unverified)
 
     @property
     def version(self) -> int:
@@ -252,6 +263,9 @@ class ModelFiles:
         ``dtype`` and ``shape`` when given (None in ``shape``: any length on that axis)."""
         self._check_listed(name)
         self._check_header(name)
+        if name in self.unverified:
+            _check_sum(self.path, name, self.manifest["files"][name])
+            self.unverified.discard(name)
         try:
             array = np.load(self.path / name, allow_pickle=False, mmap_mode=mmap_mode)
         except (ValueError, OSError, EOFError) as exc:
@@ -322,9 +336,11 @@ class ModelFiles:
         return ModelFormatError(f"{self.path}: {what}")
 
 
-def read_folder(path, *, verify: bool = True) -> ModelFiles:
+def read_folder(path, *, verify: bool = True, defer_shards: bool = False) -> ModelFiles:
     """Open a model folder: its manifest read and checked (format version, the type of
-    every entry), every listed file present with its size, and with ``verify`` its sha256.
+    every entry), every listed file present with its size, and with ``verify`` its sha256
+    (with ``defer_shards``, the sha256 of a shard's file when it is first read: a process
+    that reads some shards does not read the others).
 
     The files' contents are checked as they are read (:class:`ModelFiles`,
     :mod:`recommender.model.folder`), whatever ``verify``: a damaged folder is refused
@@ -337,6 +353,9 @@ def read_folder(path, *, verify: bool = True) -> ModelFiles:
                                      f"'recommender train CORPUS --out {path}'")
     manifest = read_manifest(path, READABLE_VERSIONS)
     needed = FILES if manifest["format_version"] >= 3 else OLDER_FILES
+    if "shards" in manifest:
+        needed = [name for name in needed if name not in MATRIX_FILES]
+    unverified = set()
     unlisted = [name for name in needed if name not in manifest["files"]]
     if unlisted:
         raise ModelFormatError(f"{path}: {MANIFEST} does not list {', '.join(unlisted)}; the "
@@ -351,7 +370,14 @@ def read_folder(path, *, verify: bool = True) -> ModelFiles:
             raise ModelFormatError(f"{path}: file {name} has {size:,} bytes, the manifest says "
                                    f"{facts['bytes']:,}: the model is truncated or damaged. "
                                    f"Retrain it.")
-        if verify and _file_facts(file)["sha256"] != facts["sha256"]:
-            raise ModelFormatError(f"{path}: file {name} does not match its checksum in the "
-                                   f"manifest: the model is damaged. Retrain it.")
-    return ModelFiles(path, manifest)
+        if verify and defer_shards and name.startswith("shard_"):
+            unverified.add(name)
+        elif verify:
+            _check_sum(path, name, facts)
+    return ModelFiles(path, manifest, unverified)
+
+
+def _check_sum(path: Path, name: str, facts: dict) -> None:
+    if _file_facts(path / name)["sha256"] != facts["sha256"]:
+        raise ModelFormatError(f"{path}: file {name} does not match its checksum in the "
+                               f"manifest: the model is damaged. Retrain it.")

@@ -2,7 +2,8 @@
 
     python scripts/bench_cluster.py make --scales 300k,1m      # the corpora, as partitions
     python scripts/bench_cluster.py fit --scale 300k           # local 2 jobs, 1 and 2 workers
-    python scripts/bench_cluster.py batch --model M1M          # local 2 threads, 1 and 2 workers
+    python scripts/bench_cluster.py shard --model M1M --out M1M_SHARDED  # in 30-day shards
+    python scripts/bench_cluster.py batch --model M1M          # local 1, 2 threads; 1, 2 workers
 
 The corpora are synthetic (:mod:`recommender.bench.synthetic`, made from the sentences of
 the real corpus) at a constant 300 articles a day, written as JSONL partitions of 50,000
@@ -63,8 +64,9 @@ def make(work: Path, scales, per_day: float, seed: int) -> None:
 
 def bench_batch(model_dir: Path, sample: int, repeats: int, out_dir: Path) -> dict:
     """Seconds to score the lists of ``sample`` articles (evenly spaced over the model's rows,
-    so over its whole timeline) with the model's 62-day window: locally with 2 threads, on a
-    LocalCluster of 1 worker and one of 2 workers (one thread each), in alternated rounds.
+    so over its whole timeline) with the model's 62-day window: locally with 1 and 2 threads
+    (what two cores give at best), on a LocalCluster of 1 worker and one of 2 workers (one
+    thread each), in alternated rounds, and the workers' largest resident memory.
     The model has no neighbour table, so every list is scored (as a batch with ``--as-of``
     or filters is). Each cluster first scores a small block untimed: its workers open the
     folder and make its postings once, as a long-lived cluster has done already."""
@@ -79,27 +81,35 @@ def bench_batch(model_dir: Path, sample: int, repeats: int, out_dir: Path) -> di
     ids = ids[np.linspace(0, len(ids) - 1, min(sample, len(ids))).astype(np.int64)]
     model.n_jobs = 2
     score_to_file(model, out_dir / "warm.jsonl", ids=ids[:2000])
-    times: dict[str, list] = {"local, 2 threads": [], "1 worker": [], "2 workers": []}
+    times: dict[str, list] = {"local, 1 thread": [], "local, 2 threads": [], "1 worker": [],
+                              "2 workers": []}
+    memory: dict[str, list] = {"1 worker": [], "2 workers": []}
     with cluster_client(workers=1) as one, cluster_client(workers=2) as two:
         for client in (one, two):
             score_to_file(model, out_dir / "warm.jsonl", ids=ids[:8192], client=client,
                           model_path=model_dir)
         for _ in range(repeats):
-            for name, client in (("local, 2 threads", None), ("1 worker", one),
-                                 ("2 workers", two)):
+            for i, (name, client) in enumerate(zip(times, (None, None, one, two))):
+                model.n_jobs = 1 if name == "local, 1 thread" else 2
                 started = time.perf_counter()
                 extra = {} if client is None else {"client": client, "model_path": model_dir}
-                score_to_file(model, out_dir / f"{name[0]}.jsonl", ids=ids, **extra)
+                score_to_file(model, out_dir / f"{i}.jsonl", ids=ids, **extra)
                 times[name].append(time.perf_counter() - started)
+                if client is not None:
+                    memory[name].append(max(client.run(resident_bytes).values()))
                 print(f"{model.n_articles:,} articles, {len(ids):,} lists, {name}: "
                       f"{times[name][-1]:.1f} s", flush=True)
-    same = len({(out_dir / f"{n[0]}.jsonl").read_bytes() for n in times}) == 1
+    same = len({(out_dir / f"{i}.jsonl").read_bytes() for i in range(len(times))}) == 1
     result = {"n_articles": int(model.n_articles), "lists": len(ids), "same_output": same}
     for name, values in times.items():
         median = float(np.median(values))
         result[name] = {"seconds": values, "median": median,
                         "lists_per_second": len(ids) / median,
                         "us_per_list": median / len(ids) * 1e6}
+    for name, values in memory.items():
+        result[name]["worker_rss_mb"] = max(values) / 2**20
+    threads = [a / b for a, b in zip(times["local, 1 thread"], times["local, 2 threads"])]
+    result["local 2 threads / 1 thread throughput"] = float(np.median(threads))
     two_over_one = [a / b for a, b in zip(times["1 worker"], times["2 workers"])]
     local_over_two = [b / a for a, b in zip(times["local, 2 threads"], times["2 workers"])]
     result["2 workers / 1 worker throughput"] = float(np.median(two_over_one))
@@ -144,6 +154,13 @@ def bench_fit(corpus: Path, repeats: int, out_dir: Path) -> dict:
     return result
 
 
+def resident_bytes() -> int:
+    """The resident memory of this process (a worker's, through ``client.run``)."""
+    import psutil
+
+    return psutil.Process().memory_info().rss
+
+
 def record_of(article) -> dict:
     return {"id": article.id, "title": article.title, "heading": article.heading,
             "body": article.body, "category": article.category,
@@ -152,7 +169,7 @@ def record_of(article) -> dict:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("step", choices=("make", "fit", "batch"))
+    parser.add_argument("step", choices=("make", "fit", "shard", "batch"))
     parser.add_argument("--work", type=Path, default=Path("/tmp/recommender-bench-cluster"))
     parser.add_argument("--scales", default="300k,1m")
     parser.add_argument("--scale", default="300k")
@@ -162,6 +179,9 @@ def main(argv=None) -> int:
     parser.add_argument("--model", type=Path, help="batch: a model folder without a table")
     parser.add_argument("--sample", type=int, default=100_000,
                         help="batch: lists scored per run (default: %(default)s)")
+    parser.add_argument("--shard-days", type=int, default=30,
+                        help="shard: the model --model saved in shards of this many days")
+    parser.add_argument("--out", type=Path, help="shard: the sharded model's folder")
     args = parser.parse_args(argv)
     if args.step == "make":
         make(args.work, args.scales.split(","), args.per_day, args.seed)
@@ -169,6 +189,12 @@ def main(argv=None) -> int:
         out = args.work / "out"
         out.mkdir(parents=True, exist_ok=True)
         bench_fit(args.work / args.scale, args.repeats, out)
+    elif args.step == "shard":
+        from recommender import ArticleRecommender
+
+        model = ArticleRecommender.load(args.model)
+        model.shard_days = args.shard_days
+        model.save(args.out)
     elif args.step == "batch":
         out = args.work / "out"
         out.mkdir(parents=True, exist_ok=True)

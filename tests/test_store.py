@@ -205,14 +205,14 @@ def test_manifest_that_is_not_json(copy_of):
         ArticleRecommender.load(copy_of)
 
 
-@pytest.mark.parametrize("version", [5, 0, "1", "4", None, True])
+@pytest.mark.parametrize("version", [6, 0, "1", "4", None, True])
 def test_other_format_version_names_both(copy_of, version):
     manifest = read_manifest(copy_of)
     manifest["format_version"] = version
     write_manifest(copy_of, manifest)
     with pytest.raises(ModelFormatError, match=rf"model format_version {version!r}, but this "
                                                rf"version of recommender reads formats 1, 2, "
-                                               rf"3 and 4\. Retrain the model"):
+                                               rf"3, 4 and 5\. Retrain the model"):
         ArticleRecommender.load(copy_of)
 
 
@@ -387,7 +387,7 @@ SAMPLE_PARAMS = {"field_weights": None, "min_df": 2, "max_df": None, "sublinear_
                  "dedupe": None, "diversity": 0.0, "min_score": None, "max_age": None,
                  "window": "calendar",
                  "time_zone": "Europe/Paris", "max_block_bytes": 256 * 2**20, "n_jobs": 1,
-                 "table_size": 50}
+                 "table_size": 50, "shard_days": None}
 
 
 def test_manifest_contents(model_dir, small_model, articles_path, articles):

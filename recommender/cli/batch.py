@@ -44,7 +44,8 @@ def batch(args) -> int:
         raise ParameterError(f"--table names a table of a database URL; --out {args.out} is "
                              f"a file (a URL looks like sqlite:///recs.db)")
     cluster = cluster_from_args(args)  # a bad --workers or a missing Dask: before the model
-    model = load(args)
+    # the workers of a cluster read the rows: of a sharded folder, the client does not
+    model = load(args, rows=args.workers is None and args.scheduler is None)
     ids, as_of = None, filters(args)["as_of"]
     if args.ids:
         ids, per_id = read_ids_file(args.ids)

@@ -251,9 +251,13 @@ def listing_options() -> argparse.ArgumentParser:
 
 
 # -- what the values do ------------------------------------------------------------------
-def load(args) -> ArticleRecommender:
-    """The model folder of the command, with the controls given on the command line."""
-    return set_controls(ArticleRecommender.load(args.model), args)
+def load(args, *, rows: bool = True) -> ArticleRecommender:
+    """The model folder of the command, with the controls given on the command line;
+    ``rows=False``: of a folder sharded by time, without its rows (a client whose workers
+    read them: :mod:`recommender.model.shards`)."""
+    model = (ArticleRecommender.load(args.model) if rows
+             else ArticleRecommender.from_folder(args.model, keep=()))
+    return set_controls(model, args)
 
 
 def set_controls(model, args):

@@ -64,6 +64,9 @@ def add_train(sub) -> None:
                         "the other half")
     p.add_argument("--stem", action="store_true",
                    help="match Snowball French stems instead of whole words")
+    p.add_argument("--shard-days", type=positive_int, metavar="DAYS",
+                   help="save the rows in shards of DAYS days of publication: a cluster's "
+                        "workers then read only the shards their queries touch")
     p.add_argument("--pins", metavar="PINS",
                    help="the editors' pins and bans to keep: a pins.json file, or the model "
                         "folder that holds it (default: those of the --out folder, if any)")
@@ -95,7 +98,7 @@ def train(args) -> int:
     model = ArticleRecommender(scoring=args.scoring, max_age=args.max_age, min_df=args.min_df,
                                window=args.window, time_zone=args.time_zone, n_jobs=args.jobs,
                                analyzer={"stem": True} if args.stem else None,
-                               table_size=args.table_size)
+                               table_size=args.table_size, shard_days=args.shard_days)
     set_controls(model, args)
     with cluster as client:
         if client is None:

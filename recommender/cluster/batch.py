@@ -1,8 +1,9 @@
 """The batch on a Dask cluster: the same block function as the local run, on the workers.
 
 Each task is :func:`folder_block` of one block of ids: the workers open the model folder
-by its path (:func:`~recommender.cluster.blocks.open_folder`: once per worker, from storage
-shared with the client), set the client's newsroom controls on a snapshot of it, and call
+by its path (:func:`~recommender.cluster.blocks.open_block`: once per worker, from storage
+shared with the client; of a folder sharded by time, only the shards the block reads), set
+the client's newsroom controls on a snapshot of it, and call
 :func:`recommender.batch.score.block_lists`, the function the local run calls. The blocks
 come back in order (:func:`~recommender.cluster.stream.ordered_map`), so the writers see
 the stream of the local run and write the same bytes.
@@ -22,7 +23,7 @@ import numpy as np
 from ..batch.score import CHUNK, block_lists, chunk_filters
 from ..errors import ClusterError, ParameterError
 from ..model.controls import CONTROLS
-from .blocks import open_folder
+from .blocks import open_block, open_folder
 from .stream import ordered_map
 
 __all__ = ["WORKERS_TIMEOUT", "check_workers", "cluster_chunks", "cluster_lists", "folder_block",
@@ -82,7 +83,7 @@ def folder_block_lists(path: str, ids, k: int, filters: dict, *, controls=None,
     """:func:`~recommender.batch.score.block_lists` on the model of the folder ``path``
     (opened once per process; without its re-ranker with ``content_only``), with the
     newsroom ``controls`` given; ClusterError if its version is not ``version``."""
-    model = open_folder(path)
+    model = open_block(path, ids, filters)
     model = model.content_only() if content_only else model.snapshot()
     _check_version(model, path, version)
     for name, value in (controls or {}).items():
@@ -93,7 +94,7 @@ def folder_block_lists(path: str, ids, k: int, filters: dict, *, controls=None,
 
 def folder_version(path: str) -> str:
     """The version of the model of the folder ``path`` as this process sees it."""
-    return open_folder(path).version()
+    return open_folder(path, rows=False).version()
 
 
 def folder_of(model, model_path) -> str:

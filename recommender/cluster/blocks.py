@@ -15,7 +15,7 @@ import threading
 from collections import OrderedDict
 from pathlib import Path
 
-__all__ = ["forget", "open_folder"]
+__all__ = ["forget", "open_block", "open_folder"]
 
 #: Models kept per worker process, least recently used dropped first.
 KEEP = 4
@@ -24,25 +24,60 @@ _models: OrderedDict = OrderedDict()
 _lock = threading.Lock()
 
 
-def open_folder(path):
+def open_folder(path, *, rows: bool = True):
     """The model of the folder ``path``, loaded once per process and brought up to date
     with its folder on each call (three ``stat`` calls when nothing changed). Shared by the
     tasks of a process: take a :meth:`~recommender.ArticleRecommender.snapshot` before
-    setting anything on it."""
+    setting anything on it. ``rows=False``: of a sharded folder, the model without its rows
+    (:func:`open_block` gives those a block reads); of another folder, the whole model."""
     from ..model.estimator import ArticleRecommender  # the engine, imported on the worker
 
-    key = str(Path(path).resolve())
+    key = (str(Path(path).resolve()), rows)
+    with _lock:
+        model = _models.get(key)
+        if model is None or (not rows and model.needs_refresh()):
+            # without rows, a refresh would replay the changes over no rows: load again
+            model = ArticleRecommender.from_folder(key[0], keep=None if rows else ())
+        elif model.needs_refresh():
+            model.refresh()
+        return _keep(key, model)
+
+
+def open_block(path, ids, filters: dict):
+    """The model to score the block ``ids`` with under ``filters`` (those of
+    ``recommend_batch``): of a sharded folder, a snapshot holding the rows of the shards
+    that the block's articles and their windows touch, and no others (kept while blocks
+    need the same shards), and those of the articles pinned to them; of another folder,
+    or of one with live changes, the whole model (:func:`open_folder`)."""
+    import numpy as np
+
+    base = open_folder(path, rows=False)
+    if base.shards_ is None or base.live_ is not None:
+        return base if base.shards_ is None else open_folder(path)
+    rows = base.rows_of(ids)
+    lo, hi = base.candidate_windows(filters.get("as_of"), n=len(rows),
+                                    **{name: filters.get(name)
+                                       for name in ("max_age", "since", "until")})
+    # the rows read: the queries', their windows', and those of the articles pinned to
+    # them (a pinned article is shown with its score for the source)
+    pinned = [other for source in ids for other, _ in base.pins_.pins_of(str(source))
+              if base.catalogue_.row_or_none(other) is not None]
+    rows = np.r_[rows, base.rows_of(pinned)].astype(np.int64)
+    keep = tuple(base.shards_.touching(np.r_[lo, rows], np.r_[hi, rows + 1]).tolist())
+    key = (str(Path(path).resolve()), base.version(), id(base), keep)
     with _lock:
         model = _models.get(key)
         if model is None:
-            model = ArticleRecommender.load(key)
-        elif model.needs_refresh():
-            model.refresh()
-        _models[key] = model
-        _models.move_to_end(key)
-        while len(_models) > KEEP:
-            _models.popitem(last=False)
-        return model
+            model = base.with_shards(keep)
+        return _keep(key, model)
+
+
+def _keep(key, model):
+    _models[key] = model
+    _models.move_to_end(key)
+    while len(_models) > KEEP:
+        _models.popitem(last=False)
+    return model
 
 
 def forget() -> None:

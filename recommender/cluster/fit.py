@@ -39,7 +39,7 @@ from ..model.catalogue import checksum_bytes
 from ..model.table import table_lists
 from ..text import FrenchAnalyzer
 from ..vectors.counting import ChunkCounts, CountedArticles, count_chunk
-from .blocks import forget, open_folder
+from .blocks import forget, open_block, open_folder
 from .partitions import RelatedCheck, list_partitions, read_partition
 from .stream import ordered_map
 
@@ -213,8 +213,11 @@ def _lists(client, folder: str, progress: bool, model, rows, width: int):
 
 def table_block(rows: np.ndarray, folder: str, width: int):
     """A task: the table's lists of ``rows`` of the model folder ``folder``, opened once
-    per worker (:func:`~recommender.cluster.blocks.open_folder`)."""
-    idx, scores = table_lists(open_folder(folder), rows, width)
+    per worker (of a sharded folder, the shards these rows read:
+    :func:`~recommender.cluster.blocks.open_block`)."""
+    base = open_folder(folder, rows=False)
+    model = open_block(folder, base.catalogue_.ids[rows], {})
+    idx, scores = table_lists(model, rows, width)
     return idx.astype(np.int32), scores.astype(np.float32)
 
 

@@ -28,6 +28,7 @@ from .editing import Editing
 from .learned import learn_reranker
 from .scoring import SCORING_SETTINGS, check_cosine_settings, rescored, vectorizer_for
 from .search import ContentIndex, apply_length_prior
+from .shards import check_shard_days
 from .recommend import Recommendations, Recommending
 from .table import NeighbourTable, table_lists
 
@@ -110,6 +111,9 @@ class ArticleRecommender(Changing, Editing, Recommending, Params):
         Length of the neighbour table built at the end of :meth:`fit` (see
         :meth:`build_table`): :meth:`recommend` with the default filters and
         ``k <= table_size`` reads its answer there instead of scoring. 0: no table.
+    shard_days : int or None, default=None
+        Save the rows as shards of this many days (:mod:`recommender.model.shards`): a
+        cluster's workers read only the shards their queries' windows touch. None: one matrix.
 
     Attributes
     ----------
@@ -148,7 +152,8 @@ class ArticleRecommender(Changing, Editing, Recommending, Params):
                  min_term_freq="auto", query_stop_words="auto", half_life=None, dedupe=None,
                  diversity=0.0, min_score=None, max_age=None, window="calendar",
                  time_zone="Europe/Paris",
-                 max_block_bytes=DEFAULT_BLOCK_BYTES, n_jobs=1, table_size=50):
+                 max_block_bytes=DEFAULT_BLOCK_BYTES, n_jobs=1, table_size=50,
+                 shard_days=None):
         self.scoring = scoring
         self.field_weights = field_weights
         self.min_df = min_df
@@ -174,6 +179,7 @@ class ArticleRecommender(Changing, Editing, Recommending, Params):
         self.max_block_bytes = max_block_bytes
         self.n_jobs = n_jobs
         self.table_size = table_size
+        self.shard_days = shard_days
 
     # -- fitting -----------------------------------------------------------------------
     def fit(self, articles: Iterable[Article]) -> "ArticleRecommender":
@@ -185,15 +191,14 @@ class ArticleRecommender(Changing, Editing, Recommending, Params):
         never recommended.
         """
         if isinstance(articles, (str, bytes)):
-            raise TypeError(
-                f"An iterable of articles (Article records or dicts) was expected, "
-                f"{type(articles).__name__} object received. To read a file, pass "
-                f"read_corpus(path)."
-            )
+            raise TypeError(f"An iterable of articles (Article records or dicts) was expected, "
+                            f"{type(articles).__name__} object received. To read a file, "
+                            f"pass read_corpus(path).")
         if isinstance(articles, dict) or isinstance(articles, Article):
             raise TypeError("An iterable of articles was expected, a single article "
                             "received; pass a list of them.")
         self._max_age_days()
+        check_shard_days(self.shard_days)
         self._check_scoring_params()
         table_size = _table_size(self.table_size)
         builder = CatalogueBuilder()

@@ -34,9 +34,11 @@ from .records import documents_of, read_documents, report_files
 from .rerank import FEATURES, LinkReranker, Trees
 from .scoring import check_cosine_settings
 from .search import PLAIN_TFIDF, ContentIndex
+from .shards import check_shard_days, read_matrix, shard_arrays
 from .table import NeighbourTable
 
-__all__ = ["decode_strings", "encode_strings", "model_files", "model_from_files"]
+__all__ = ["bm25_content", "decode_strings", "encode_strings", "model_files",
+           "model_from_files"]
 
 #: The facts of ``info_`` that the manifest carries.
 INFO = ("n_articles", "n_without_text", "n_undated", "n_after_run", "n_terms", "corpus_sha256",
@@ -52,11 +54,16 @@ def model_files(model):
     vec = model.vectorizer_
     catalogue = model.catalogue_
     categories, codes = np.unique(catalogue.categories, return_inverse=True)
+    shard_days = check_shard_days(model.shard_days)
+    if shard_days is None:
+        rows, shards = {"matrix.data.npy": X.data.astype(np.float32),
+                        "matrix.indices.npy": X.indices.astype(np.int32),
+                        "matrix.indptr.npy": X.indptr.astype(np.int64)}, None
+    else:
+        rows, shards = shard_arrays(X, catalogue.published, shard_days)
     arrays = {
         "idf.npy": vec.idf_.astype(np.float32),
-        "matrix.data.npy": X.data.astype(np.float32),
-        "matrix.indices.npy": X.indices.astype(np.int32),
-        "matrix.indptr.npy": X.indptr.astype(np.int64),
+        **rows,
         **dict(zip(("ids.data.npy", "ids.offsets.npy"), encode_strings(catalogue.ids))),
         "published.npy": catalogue.published.astype(np.int64),
         "category_codes.npy": codes.astype(np.int32),
@@ -87,6 +94,7 @@ def model_files(model):
            if content.lengths is not None else {}),
         "shape": list(X.shape),
         "nnz": int(X.nnz),
+        **({} if shards is None else {"shards": shards}),
         **{k: v for k, v in model.info_.items() if k != "learned"},
         **({} if reranker is None else {"learned": {
             **reranker.info_, "params": reranker.get_params(),
@@ -96,15 +104,16 @@ def model_files(model):
     return arrays, documents, manifest, {**model.pins_.files(), **report_files(model)}
 
 
-def model_from_files(files: ModelFiles, cls):
-    """A model of class ``cls`` from a checked folder; ModelFormatError when a file is
-    damaged or the files disagree (see the module's docstring for what is checked)."""
+def model_from_files(files: ModelFiles, cls, keep=None):
+    """A model of class ``cls`` from a checked folder (of a sharded one, only the rows of
+    the shards ``keep``, None for all); ModelFormatError when a file is damaged or the
+    files disagree (see the module's docstring for what is checked)."""
     manifest = files.manifest
     n, n_terms = manifest["shape"]
     if n < 2 or n_terms < 1:
         raise files.refuse(f"{MANIFEST}: shape {[n, n_terms]}, but a model has at least 2 "
                            f"articles and 1 term; the model is damaged. Retrain it.")
-    matrix = _matrix(files, n, n_terms, manifest["nnz"])
+    matrix = read_matrix(files, n, n_terms, manifest["nnz"], keep)
     # Folders written before these settings existed scored with plain cosine over all terms.
     params = {**PLAIN_TFIDF, **manifest["params"]}
     # Folders written before the calendar window counted max_age back to the second.
@@ -112,7 +121,7 @@ def model_from_files(files: ModelFiles, cls):
     params.setdefault("table_size", 0)  # format 1: no table
     mlt = params["scoring"] == "mlt"
     vectorizer = _vectorizer(files, n_terms, matrix if mlt else None)
-    content = _bm25(files, vectorizer, matrix, n) if mlt else ContentIndex(matrix)
+    content = bm25_content(files, vectorizer, matrix, n) if mlt else ContentIndex(matrix)
     catalogue = _catalogue(files, n)
     reranker = None
     info = {k: manifest[k] for k in INFO if k in manifest}
@@ -141,6 +150,7 @@ def _model(files: ModelFiles, cls, params: dict):
         model.controls()
         check_cosine_settings(model)
         check_int(model.table_size, "table_size", minimum=0)
+        check_shard_days(model.shard_days)
         check_int(model.max_block_bytes, "max_block_bytes")
         check_jobs(model.n_jobs)
         seconds = days_to_seconds(check_days(model.max_age, "max_age"))
@@ -153,27 +163,7 @@ def _model(files: ModelFiles, cls, params: dict):
     return model
 
 
-def _matrix(files: ModelFiles, n: int, n_terms: int, nnz: int) -> sp.csr_matrix:
-    """The TF-IDF rows, memory-mapped (as the table: nothing is copied, and processes share
-    the pages), once every index in them is within bounds."""
-    data = files.array("matrix.data.npy", "r", dtype=np.float32, shape=(nnz,))
-    indices = files.array("matrix.indices.npy", "r", dtype=np.int32, shape=(nnz,))
-    indptr = files.array("matrix.indptr.npy", "r", dtype=np.int64, shape=(n + 1,))
-    if indptr[0] != 0 or indptr[-1] != nnz or (np.diff(indptr) < 0).any():
-        raise files.refuse(f"matrix.indptr.npy does not run from 0 to nnz ({nnz:,}) without "
-                           f"decreasing; the model is damaged. Retrain it.")
-    # as unsigned, a negative column is larger than any term: one pass checks both bounds
-    if nnz and indices.view(np.uint32).max() >= n_terms:
-        raise files.refuse(f"matrix.indices.npy holds a column outside [0, {n_terms:,}) "
-                           f"(the terms); the model is damaged. Retrain it.")
-    # a float64 sum of float32 values cannot overflow: it is finite iff every value is
-    if not np.isfinite(np.sum(data, dtype=np.float64)):
-        raise files.refuse("matrix.data.npy holds a value that is not finite; the model is "
-                           "damaged. Retrain it.")
-    return sp.csr_matrix((data, indices, indptr), shape=(n, n_terms), copy=False)
-
-
-def _bm25(files: ModelFiles, vectorizer, counts: sp.csr_matrix, n: int) -> ContentIndex:
+def bm25_content(files: ModelFiles, vectorizer, counts: sp.csr_matrix, n: int) -> ContentIndex:
     """The BM25 rows and queries of the saved raw counts (``matrix.*``) and lengths."""
     if not files.has("lengths.npy"):
         raise files.refuse(f"{MANIFEST}: the model scores with 'mlt' but lengths.npy is not "
@@ -219,6 +209,8 @@ def _vectorizer(files: ModelFiles, n_terms: int, bm25_matrix=None):
     vec.idf_ = idf.astype(np.float32)
     vec.words_ = words
     if bm25_matrix is not None:
+        if "shards" in files.manifest and not files.has("df.npy"):  # rows read in part
+            raise files.refuse("a sharded model lists no df.npy; it is damaged. Retrain it.")
         vec.df_ = (files.array("df.npy", dtype=np.int64, shape=(n_terms,))  # the fit's (a
                    if files.has("df.npy")  # compacted folder holds other rows than the fit)
                    else np.bincount(bm25_matrix.indices, minlength=n_terms).astype(np.int64))

@@ -210,7 +210,7 @@ def test_model_folder_of_another_format_version(capsys, model_copy):
     data["format_version"] = 99
     manifest.write_text(json.dumps(data), encoding="utf-8")
     assert_user_error(capsys, "recommend", r"model format_version 99, but this version of "
-                                           r"recommender reads formats 1, 2, 3 and 4\. "
+                                           r"recommender reads formats 1, 2, 3, 4 and 5\. "
                                            r"Retrain",
                       model_copy, TIGER)
 

@@ -124,8 +124,9 @@ def partitions_checksum(paths) -> str:
     return outer.hexdigest()
 
 
-@pytest.mark.parametrize("params", [{}, {"scoring": "cosine", "table_size": 20}],
-                         ids=["mlt", "cosine"])
+@pytest.mark.parametrize("params", [{}, {"scoring": "cosine", "table_size": 20},
+                                    {"shard_days": 7, "max_age": 10}],
+                         ids=["mlt", "cosine", "sharded"])
 def test_cluster_fit_is_the_local_fit(client, corpus, tmp_path, params):
     single, parts, paths = corpus
     local = quiet_fit(ArticleRecommender(**params), read_corpus(single))
