@@ -46,9 +46,10 @@ def open_folder(path, *, rows: bool = True):
 def open_block(path, ids, filters: dict):
     """The model to score the block ``ids`` with under ``filters`` (those of
     ``recommend_batch``): of a sharded folder, a snapshot holding the rows of the shards
-    that the block's articles and their windows touch, and no others (kept while blocks
-    need the same shards), and those of the articles pinned to them; of another folder,
-    or of one with live changes, the whole model (:func:`open_folder`)."""
+    that the block's windows touch and those of the articles pinned to its articles (kept
+    while blocks need the same shards), and the block's own articles (their queries only,
+    for More Like This without a re-ranker; else their shards); of another folder, or of
+    one with live changes, the whole model (:func:`open_folder`)."""
     import numpy as np
 
     base = open_folder(path, rows=False)
@@ -58,18 +59,24 @@ def open_block(path, ids, filters: dict):
     lo, hi = base.candidate_windows(filters.get("as_of"), n=len(rows),
                                     **{name: filters.get(name)
                                        for name in ("max_age", "since", "until")})
-    # the rows read: the queries', their windows', and those of the articles pinned to
-    # them (a pinned article is shown with its score for the source)
+    # the candidates: the windows, and the articles pinned to the block's (a pinned
+    # article is shown with its score for the source)
     pinned = [other for source in ids for other, _ in base.pins_.pins_of(str(source))
               if base.catalogue_.row_or_none(other) is not None]
-    rows = np.r_[rows, base.rows_of(pinned)].astype(np.int64)
-    keep = tuple(base.shards_.touching(np.r_[lo, rows], np.r_[hi, rows + 1]).tolist())
+    pinned = base.rows_of(pinned).astype(np.int64)
+    # More Like This without a re-ranker reads only the sources' queries: their shards
+    # need not be read, and blocks of one window share one set of shards
+    queries_only = base.content_.is_bm25 and base.reranker_ is None
+    sources = np.zeros(0, np.int64) if queries_only else rows
+    keep = tuple(base.shards_.touching(np.r_[lo, pinned, sources],
+                                       np.r_[hi, pinned + 1, sources + 1]).tolist())
     key = (str(Path(path).resolve()), base.version(), id(base), keep)
     with _lock:
         model = _models.get(key)
         if model is None:
             model = base.with_shards(keep)
-        return _keep(key, model)
+        model = _keep(key, model)
+    return model.with_query_rows(rows) if queries_only else model
 
 
 def _keep(key, model):

@@ -24,12 +24,13 @@ from ..errors import ParameterError
 from ..store import read_folder, write_folder
 from ..times import to_iso
 from .catalogue import Catalogue
-from .folder import bm25_content, model_files, model_from_files
+from .folder import model_files, model_from_files
 from .live import Changes, LiveState, add_record, withdraw_record
 from .overlay import BaseParts, Overlay
 from .records import read_report
+from .partial import PartialRows
 from .search import ContentIndex
-from .shards import Shards, read_matrix
+from .shards import Shards
 
 __all__ = ["Changing"]
 
@@ -40,7 +41,7 @@ logger = logging.getLogger(__name__)
 REFIT_WHEN = {"added_share": 0.10, "unknown_word_share": 0.05, "idf_drift": 0.02}
 
 
-class Changing:
+class Changing(PartialRows):
     """Live add, withdraw, refresh and compaction of a fitted model (a mixin)."""
 
     #: The model folder's change log (None: the model was not loaded from a folder).
@@ -53,9 +54,6 @@ class Changing:
     live_state_ = None
     #: The path of the model's HTML evaluation report (None: none recorded).
     report_ = None
-    #: A sharded folder read in part (``from_folder(keep=…)``): its shards and files.
-    shards_ = None
-    folder_files_ = None
 
     # -- following a folder ----------------------------------------------------------------
     @classmethod
@@ -74,22 +72,8 @@ class Changing:
                 break  # else a new folder was swapped in while this one was read
         if keep is not None and "shards" in files.manifest:
             model.folder_files_ = files
-            model.shards_ = Shards.of(files, *files.manifest["shape"][:1],
-                                      files.manifest["nnz"])
+            model.shards_ = Shards.of(files, files.manifest["shape"][0], files.manifest["nnz"])
         return model.attach(path, folder_identity(path) if identity is None else identity)
-
-    def with_shards(self, keep) -> "Changing":
-        """A snapshot of this model (loaded from a sharded folder with ``keep``) whose rows
-        are those of the shards ``keep`` of the folder, the other rows empty: it answers
-        the queries whose rows and windows those shards hold, as the whole model does."""
-        if self.shards_ is None or self.live_ is not None:
-            raise ParameterError("with_shards() needs a model loaded with from_folder(keep=…) "
-                                 "from a sharded folder, without live changes")
-        other = self.snapshot()
-        other.content_ = _shard_content(self.folder_files_, self.content_, self.vectorizer_,
-                                        keep)
-        other._pair_context = None  # made of the rows
-        return other
 
     def write_to(self, path) -> None:
         """Save as a folder (:meth:`save`): compacted when the model has live changes,
@@ -379,10 +363,3 @@ class Changing:
         return target
 
 
-
-def _shard_content(files, content: ContentIndex, vectorizer, keep) -> ContentIndex:
-    """The rows of the shards ``keep`` of the sharded folder ``files`` (the other rows
-    empty) as ``content`` scores them."""
-    n, n_terms = files.manifest["shape"]
-    matrix = read_matrix(files, n, n_terms, files.manifest["nnz"], keep)
-    return bm25_content(files, vectorizer, matrix, n) if content.is_bm25 else ContentIndex(matrix)

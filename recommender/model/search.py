@@ -8,6 +8,7 @@ carries one call's filters, parsed once at the public edge (times in int64 secon
 
 from __future__ import annotations
 
+import copy
 from typing import NamedTuple
 
 import numpy as np
@@ -80,6 +81,14 @@ class ContentIndex:
         queries = mlt_queries(vectorizer.query_weights(counts),
                               vectorizer.settings()["query_terms"])
         return cls(vectorizer.weigh(counts, lengths), queries, counts=counts, lengths=lengths)
+
+    def with_queries(self, queries: sp.csr_matrix) -> "ContentIndex":
+        """This index with other More Like This ``queries`` (the rows' stay, and what is
+        made of them: its posting lists are made now, once for the copies)."""
+        self.postings()
+        other = copy.copy(self)
+        other.queries = queries
+        return other
 
     @property
     def is_bm25(self) -> bool:

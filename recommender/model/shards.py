@@ -32,8 +32,8 @@ from .._checks import check_int
 from ..manifest import MANIFEST
 from ..times import SECONDS_PER_DAY, UNDATED, to_iso
 
-__all__ = ["SHARD_PARTS", "Shards", "check_shard_days", "read_matrix", "shard_arrays",
-           "shard_bounds"]
+__all__ = ["SHARD_PARTS", "Shards", "check_shard_days", "read_matrix", "read_rows",
+           "shard_arrays", "shard_bounds"]
 
 #: The files of one shard: ``{name}.{part}.npy``.
 SHARD_PARTS = ("data", "indices", "indptr")
@@ -148,6 +148,31 @@ def read_matrix(files, n: int, n_terms: int, nnz: int, keep=None) -> sp.csr_matr
         lengths[start:stop] = np.diff(p)
         datas.append(d)
         indices.append(j)
+    indptr = np.zeros(n + 1, np.int64)
+    np.cumsum(lengths, out=indptr[1:])
+    data = np.concatenate(datas) if datas else np.zeros(0, np.float32)
+    index = np.concatenate(indices) if indices else np.zeros(0, np.int32)
+    return sp.csr_matrix((data, index, indptr), shape=(n, n_terms), copy=False)
+
+
+def read_rows(files, n: int, n_terms: int, nnz: int, rows) -> sp.csr_matrix:
+    """The saved ``rows`` of a sharded folder (row numbers, in any order), in a matrix of
+    all ``n`` rows, the others empty: only those rows are copied out of their shards."""
+    shards = Shards.of(files, n, nnz)
+    rows = np.unique(np.asarray(rows, np.int64))
+    if len(rows) and (rows[0] < 0 or rows[-1] >= n):
+        raise IndexError(f"rows must be within [0, {n:,})")
+    which = np.searchsorted(shards.bounds, rows, side="right") - 1
+    lengths = np.zeros(n, np.int64)
+    datas, indices = [], []
+    for i in np.unique(which).tolist():
+        start, stop = int(shards.bounds[i]), int(shards.bounds[i + 1])
+        part = sp.csr_matrix(_part(files, shards.names[i], stop - start, n_terms,
+                                   shards.nnz[i]), shape=(stop - start, n_terms))
+        picked = part[rows[which == i] - start]
+        lengths[rows[which == i]] = np.diff(picked.indptr)
+        datas.append(picked.data)
+        indices.append(picked.indices)
     indptr = np.zeros(n + 1, np.int64)
     np.cumsum(lengths, out=indptr[1:])
     data = np.concatenate(datas) if datas else np.zeros(0, np.float32)

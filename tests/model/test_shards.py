@@ -114,6 +114,22 @@ def test_a_partial_read_holds_the_rows_of_its_shards_only(folders):
     assert part[~kept].nnz == 0 and part[kept].nnz > 0
 
 
+def test_with_shards_needs_a_partial_read_of_a_sharded_folder(folders):
+    message = (r"^with_shards\(\) needs a model loaded with from_folder\(keep=…\) from a "
+               r"sharded folder, without live changes$")
+    for model in (ArticleRecommender.load(folders[1]),
+                  ArticleRecommender.from_folder(folders[0], keep=())):
+        with pytest.raises(ParameterError, match=message):
+            model.with_shards([0])
+
+
+def test_queries_alone_need_more_like_this_without_a_re_ranker(cosine_model, tmp_path):
+    base = ArticleRecommender.from_folder(saved(cosine_model, tmp_path / "cosine", 7), keep=())
+    with pytest.raises(ParameterError, match=r"^with_query_rows\(\) needs a More Like This "
+                                             r"model without a learned re-ranker$"):
+        base.with_shards([0]).with_query_rows([0])
+
+
 def test_a_damaged_shard_is_read_only_when_asked_for(folders, tmp_path):
     path = shutil.copytree(folders[1], tmp_path / "model")
     manifest = json.loads((path / "manifest.json").read_text())
