@@ -30,13 +30,6 @@ pytestmark = pytest.mark.usefixtures("restore_logging_and_warnings")
 TIGER = "CNT000001r4edC"
 
 
-@pytest.fixture(scope="module")
-def client():
-    """One cluster of two one-thread workers for the module."""
-    with cluster_client(workers=2) as client:
-        yield client
-
-
 @pytest.fixture
 def folder(tmp_path, model_dir):
     """A copy of the sample model's folder that a test may edit."""

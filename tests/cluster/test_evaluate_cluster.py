@@ -12,7 +12,6 @@ import pytest
 
 from recommender import ArticleRecommender
 from recommender.cli import main
-from recommender.cluster import cluster_client
 from recommender.cluster.batch import cluster_lists
 from recommender.evaluate.runs import evaluate
 from recommender.truth import half_of, read_ground_truth
@@ -21,12 +20,6 @@ pytest.importorskip("distributed")
 
 # ``main`` configures logging and warnings for the process: undo it after each test.
 pytestmark = pytest.mark.usefixtures("restore_logging_and_warnings")
-
-
-@pytest.fixture(scope="module")
-def client():
-    with cluster_client(workers=2) as client:
-        yield client
 
 
 @pytest.fixture(scope="module")

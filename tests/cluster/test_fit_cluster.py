@@ -20,7 +20,6 @@ import pytest
 
 from recommender import ArticleRecommender, CorpusWarning, read_corpus
 from recommender.cli import main
-from recommender.cluster import cluster_client
 from recommender.cluster.fit import fit_partitions
 from recommender.cluster.partitions import PartitionedCorpus, read_partition
 from recommender.errors import CorpusError
@@ -35,13 +34,6 @@ pytestmark = pytest.mark.usefixtures("restore_logging_and_warnings")
 SHIPPED = Path(__file__).resolve().parents[2] / "corpus" / "orangesum-2020.jsonl.gz"
 N_ARTICLES = 2000
 N_SMALL = 500
-
-
-@pytest.fixture(scope="module")
-def client():
-    """One cluster of two one-thread workers for the module."""
-    with cluster_client(workers=2) as client:
-        yield client
 
 
 def write_parts(folder: Path, lines: list[str], n: int) -> list[Path]:

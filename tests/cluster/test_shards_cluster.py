@@ -17,20 +17,12 @@ import recommender.batch.score
 from recommender import ArticleRecommender
 from recommender.batch.score import block_lists
 from recommender.cli import main
-from recommender.cluster import cluster_client
 from recommender.cluster.blocks import forget, open_block
 
 pytest.importorskip("distributed")
 
 # ``main`` configures logging and warnings for the process: undo it after each test.
 pytestmark = pytest.mark.usefixtures("restore_logging_and_warnings")
-
-
-@pytest.fixture(scope="module")
-def client():
-    """One cluster of two one-thread workers for the module."""
-    with cluster_client(workers=2) as client:
-        yield client
 
 
 def sharded(model, path):
