@@ -82,7 +82,8 @@ def clean_page(text: str) -> str:
     """Remove the related-article blocks that a scraped page mixes into its text.
 
     Drops inline "À lire :" links, cuts the text at a block header such as "Aller plus
-    loin" or "Ces articles devraient vous intéresser", and then drops any remaining line
+    loin" or "Ces articles devraient vous intéresser" (a line of its own that starts with a
+    capital), and then drops any remaining line
     that repeats one of the cut teasers (a sidebar teaser near the top of the page).
 
     >>> clean_page("Titre\\nTexte.\\nÀ lire :Autre article\\nFin.\\nAller plus loin\\nTeaser")
@@ -96,7 +97,7 @@ def clean_page(text: str) -> str:
     cut: list[str] = []
     if _may_have_header(text.lower()):  # only then can a line be a header: look for it
         for i, line in enumerate(lines):
-            if _TAIL_HEADERS.match(line):
+            if _TAIL_HEADERS.match(line) and _capitalised(line):
                 kept, cut = lines[:i], lines[i + 1:]
                 break
     if cut:
@@ -106,6 +107,14 @@ def clean_page(text: str) -> str:
     if "lire" in cleaned or "Lire" in cleaned:  # a cheap test before the regex
         cleaned = _INLINE_GLUED.sub(" ", cleaned)
     return "\n".join(filter(None, map(str.strip, cleaned.splitlines())))
+
+
+def _capitalised(line: str) -> bool:
+    """A header starts with a capital, as on every page ("Aller plus loin", "ARTICLES LIÉS"):
+    a line in lower case is the article's text (and the analyzer's joined terms, "articles
+    lies", stay text when analyzed again)."""
+    first = next((c for c in line if c.isalpha()), "")
+    return first.isupper()
 
 
 def _may_have_header(lowered: str) -> bool:
@@ -237,6 +246,12 @@ class FrenchAnalyzer(Params):
         words that are only digits otherwise are dropped.
     clean : bool, default=True
         Run :func:`clean_page` first.
+    fold_stops : bool, default=True
+        Test the stop list and the elisions on the accent-free form of a word, as its term
+        has it: "précise", "sûr" and "né" go with the stop words "précisé", "sur" and "ne".
+        A term is then never a stop word, and analyzing ``" ".join(terms)`` gives the same
+        terms (the analyzer is idempotent). False: the word as written is tested, the rule
+        of models saved before this parameter (their folders load with it).
 
     ``get_params`` and ``set_params`` are those of the constructor's parameters (a change
     rebuilds the analyzer). ``analyzer(text)`` returns the list of terms; :meth:`words` and :meth:`term` split that
@@ -246,12 +261,13 @@ class FrenchAnalyzer(Params):
     """
 
     def __init__(self, *, stop_words=True, stem=False, min_length=2, keep_numbers=True,
-                 clean=True):
+                 clean=True, fold_stops=True):
         self.stop_words = stop_words
         self.stem = stem
         self.min_length = min_length
         self.keep_numbers = keep_numbers
         self.clean = clean
+        self.fold_stops = fold_stops
         self._stops = french_stop_words() if stop_words else frozenset()
         self._stemmer = _snowball_french() if stem else None
         self._cache: dict[str, str | None] = {}
@@ -300,15 +316,17 @@ class FrenchAnalyzer(Params):
 
     def _term_of(self, word: str) -> str | None:
         term = None
-        if len(word) >= self.min_length and word not in self._stops \
-                and word not in ELISIONS:  # words() drops them; split_words() keeps them
+        folded = strip_accents(word)
+        tested = folded if self.fold_stops else word  # the stop list holds both forms
+        if len(word) >= self.min_length and tested not in self._stops \
+                and tested not in ELISIONS:  # words() drops them; split_words() keeps them
             if word.isdigit():
                 if self.keep_numbers and len(word) >= 4:
                     term = word
             elif self._stemmer is not None:
                 term = strip_accents(self._stemmer.stemWord(word))
             else:
-                term = strip_accents(word)
+                term = folded
         if len(self._cache) < 2_000_000:
             self._cache[word] = term
         return term

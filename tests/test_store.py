@@ -587,6 +587,24 @@ def test_format_3_folder_loads_as_cosine_and_scores_as_before(cosine_copy, cosin
     assert_same_model(cosine_model, loaded, page=page_path.read_text(encoding="utf-8"))
 
 
+@pytest.mark.parametrize("scoring", SCORINGS)
+def test_a_folder_saved_before_fold_stops_analyzes_new_text_as_it_did(sample_dirs, tmp_path,
+                                                                      scoring):
+    # Its terms were made with the stop list tested on words as written: "précise" gave the
+    # term "precise", which the folded test now drops. New text (similar, add) keeps its rule.
+    path = tmp_path / "model"
+    shutil.copytree(sample_dirs[scoring], path)
+    manifest = read_manifest(path)
+    assert manifest["vectorizer"]["analyzer"]["fold_stops"] is True
+    del manifest["vectorizer"]["analyzer"]["fold_stops"]
+    write_manifest(path, manifest)
+    analyzer = ArticleRecommender.load(path).vectorizer_.build_analyzer()
+    assert analyzer.fold_stops is False and analyzer("précise et sûr")[0] == "precise"
+    fresh = ArticleRecommender.load(sample_dirs[scoring]).vectorizer_.build_analyzer()
+    assert fresh.fold_stops is True
+    assert ("precise" in fresh("précise et sûr")) is (scoring == "mlt")  # mlt keeps stops
+
+
 @pytest.fixture(scope="module")
 def aged_cosine_dir(tmp_path_factory, articles):
     """A cosine model with the 62-day freshness that ``recommender train`` gives, as a

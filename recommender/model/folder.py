@@ -190,6 +190,9 @@ def _vectorizer(files: ModelFiles, n_terms: int, bm25_matrix=None):
             if not isinstance(settings.get(name), (dict, type(None))):
                 raise TypeError(f"{name} must be an object or null, got "
                                 f"{type(settings[name]).__name__}")
+        if isinstance(settings.get("analyzer"), dict) and "fold_stops" not in settings["analyzer"]:
+            # Saved before the parameter: its terms were made with stop words as written.
+            settings = {**settings, "analyzer": {**settings["analyzer"], "fold_stops": False}}
         vec = (FieldTfidfVectorizer if bm25_matrix is None else Bm25Vectorizer)(**settings)
         vec.settings()
         if bm25_matrix is not None:

@@ -239,7 +239,7 @@ def test_settings_are_the_resolved_values_a_model_saves():
         "field_weights": {"title": 1.0, "body": 3.0}, "min_df": 3, "max_df": 0.9,
         "sublinear_tf": False,
         "analyzer": {"stop_words": True, "stem": True, "min_length": 3, "keep_numbers": True,
-                     "clean": True},
+                     "clean": True, "fold_stops": True},
         "idf_power": 2.0}
     assert list(settings) == ["field_weights", "min_df", "max_df", "sublinear_tf", "analyzer",
                               "idf_power"]
