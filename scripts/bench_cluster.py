@@ -4,6 +4,7 @@
     python scripts/bench_cluster.py fit --scale 300k           # local 2 jobs, 1 and 2 workers
     python scripts/bench_cluster.py shard --model M1M --out M1M_SHARDED  # in 30-day shards
     python scripts/bench_cluster.py batch --model M1M          # local 1, 2 threads; 1, 2 workers
+    python scripts/bench_cluster.py cores                      # this machine's own 2-core gain
 
 The corpora are synthetic (:mod:`recommender.bench.synthetic`, made from the sentences of
 the real corpus) at a constant 300 articles a day, written as JSONL partitions of 50,000
@@ -154,6 +155,58 @@ def bench_fit(corpus: Path, repeats: int, out_dir: Path) -> dict:
     return result
 
 
+#: The loads of ``cores``: what one unit of each does, in words.
+LOADS = {"python": "a Python loop of integer sums (compute only)",
+         "scatter": "counts at random rows of a 16,384-row accumulator (in cache, as a window.s)",
+         "stream": "sums over a 256 MB float32 array (memory read, as postings are)"}
+
+
+def load_unit(kind: str) -> float:
+    """One unit of a load of :data:`LOADS`; returns its seconds."""
+    import numpy as np
+
+    started = time.perf_counter()
+    if kind == "python":
+        total = 0
+        for i in range(20_000_000):
+            total += i
+    elif kind == "scatter":
+        rng = np.random.default_rng(0)
+        rows = rng.integers(0, 16_384, 2_000_000).astype(np.int32)
+        for _ in range(15):
+            np.bincount(rows, minlength=16_384)
+    else:
+        data = np.ones(64 * 2**20, np.float32)
+        for _ in range(12):
+            data.sum()
+    return time.perf_counter() - started
+
+
+def bench_cores(repeats: int) -> dict:
+    """Throughput of two processes running a load at once against one process running it
+    alone (2.0 is a perfect second core), in alternated rounds: the ceiling that a second
+    worker or thread can reach on this machine, for compute and for memory reads."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    import numpy as np
+
+    result = {}
+    with ProcessPoolExecutor(2) as pool:
+        list(pool.map(load_unit, ["python", "python"]))  # both processes started
+        for kind, what in LOADS.items():
+            ratios = []
+            for _ in range(repeats):
+                alone = pool.submit(load_unit, kind).result()
+                started = time.perf_counter()
+                list(pool.map(load_unit, [kind, kind]))
+                ratios.append(2 * alone / (time.perf_counter() - started))
+            result[kind] = {"load": what, "two / one throughput": float(np.median(ratios)),
+                            "rounds": ratios}
+            print(f"{kind}: two processes give {np.median(ratios):.2f}x one ({what})",
+                  flush=True)
+    return result
+
+
 def resident_bytes() -> int:
     """The resident memory of this process (a worker's, through ``client.run``)."""
     import psutil
@@ -169,7 +222,7 @@ def record_of(article) -> dict:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("step", choices=("make", "fit", "shard", "batch"))
+    parser.add_argument("step", choices=("make", "fit", "shard", "batch", "cores"))
     parser.add_argument("--work", type=Path, default=Path("/tmp/recommender-bench-cluster"))
     parser.add_argument("--scales", default="300k,1m")
     parser.add_argument("--scale", default="300k")
@@ -199,6 +252,8 @@ def main(argv=None) -> int:
         out = args.work / "out"
         out.mkdir(parents=True, exist_ok=True)
         bench_batch(args.model, args.sample, args.repeats, out)
+    elif args.step == "cores":
+        bench_cores(args.repeats)
     return 0
 
 
