@@ -157,7 +157,7 @@ def bench_fit(corpus: Path, repeats: int, out_dir: Path) -> dict:
 
 #: The loads of ``cores``: what one unit of each does, in words.
 LOADS = {"python": "a Python loop of integer sums (compute only)",
-         "scatter": "counts at random rows of a 16,384-row accumulator (in cache, as a window.s)",
+         "scatter": "counts at random rows of a 16,384-row accumulator (in cache, as a window's)",
          "stream": "sums over a 256 MB float32 array (memory read, as postings are)"}
 
 
