@@ -9,8 +9,9 @@ first removes the temporary files of killed runs), in one of the formats of
 
 One code path, local or on a Dask cluster: :func:`list_chunks` is the stream of chunks
 every writer consumes (files here, SQL tables in :mod:`.database`), and each chunk is
-:func:`block_lists` of its ids, called on the model in memory, or by the workers on the
-model of its folder (:mod:`recommender.cluster.batch`), so both runs write the same bytes.
+:func:`block_output` of its ids (its lists, or for a file their text in the file's format),
+called on the model in memory, or by the workers on the model of its folder
+(:mod:`recommender.cluster.batch`), so both runs write the same bytes.
 """
 
 from __future__ import annotations
@@ -22,9 +23,10 @@ import numpy as np
 from .._checks import check_int
 from .._files import atomic_file
 from ..errors import ParameterError
-from .sinks import SUFFIXES, writer_for
+from .sinks import SUFFIXES, block_text, header, warn_unsafe
 
-__all__ = ["CHUNK", "block_lists", "chunk_filters", "list_chunks", "score_to_file"]
+__all__ = ["CHUNK", "block_lists", "block_output", "chunk_filters", "list_chunks",
+           "score_to_file"]
 
 #: Articles scored per call of ``recommend_batch``: bounds the output held in memory.
 CHUNK = 4096
@@ -54,20 +56,25 @@ def score_to_file(model, out, *, k: int = 10, ids=None, as_of=None, max_age=None
     filters = {"as_of": as_of, "max_age": max_age, "since": since, "until": until,
                "categories": categories}
     chunks = list_chunks(model, ids, k, filters, progress, client=client,
-                         model_path=model_path, chunk=chunk)
+                         model_path=model_path, chunk=chunk, kind=kind)
     with atomic_file(out, "w", newline="") as fh:
-        write = writer_for(fh, kind)
-        for part, related, scores in chunks:
-            for source, row_ids, row_scores in zip(part, related, scores):
-                write(source, row_ids, row_scores)
+        fh.write(header(kind))
+        warned = False
+        for text, unsafe in chunks:
+            if unsafe is not None and not warned:
+                warn_unsafe(unsafe)
+                warned = True
+            fh.write(text)
     return len(ids)
 
 
 def list_chunks(model, ids, k: int, filters: dict, progress: bool = False, *, client=None,
-                model_path=None, chunk: int | None = None):
+                model_path=None, chunk: int | None = None, kind: str | None = None):
     """``(sources, related, scores)`` per chunk of ``chunk`` (default :data:`CHUNK`) of
     ``ids``, in order: lists of
-    Python strings and floats, best first, without the padding (:func:`block_lists`).
+    Python strings and floats, best first, without the padding (:func:`block_lists`);
+    with ``kind`` (a suffix of :data:`~.sinks.SUFFIXES`), their text in that format
+    (:func:`block_output`).
 
     With a Dask ``client``, the chunks are scored by its workers from the model folder
     ``model_path`` (:func:`recommender.cluster.batch.cluster_chunks`) and streamed back in
@@ -81,19 +88,19 @@ def list_chunks(model, ids, k: int, filters: dict, progress: bool = False, *, cl
         from ..cluster.batch import cluster_chunks  # Dask only when a cluster is used
 
         return cluster_chunks(client, model, model_path, ids, k, filters, starts, chunk,
-                              progress)
-    return _local_chunks(model, ids, k, filters, starts, chunk, progress)
+                              progress, kind=kind)
+    return _local_chunks(model, ids, k, filters, starts, chunk, progress, kind)
 
 
-def _local_chunks(model, ids, k, filters, starts, chunk, progress):
+def _local_chunks(model, ids, k, filters, starts, chunk, progress, kind):
     if progress:
         from tqdm import tqdm  # imported only when a progress bar is asked for
 
         starts = tqdm(starts, total=len(starts), unit=" chunks", desc="scoring",
                       disable=None)
     for start in starts:
-        yield block_lists(model, ids[start:start + chunk], k,
-                          chunk_filters(filters, start, start + chunk))
+        yield block_output(model, ids[start:start + chunk], k,
+                           chunk_filters(filters, start, start + chunk), kind)
 
 
 def chunk_filters(filters: dict, start: int, stop: int) -> dict:
@@ -104,12 +111,18 @@ def chunk_filters(filters: dict, start: int, stop: int) -> dict:
     return filters
 
 
+def block_output(model, ids, k: int, filters: dict, kind: str | None = None):
+    """The one block function of the batch: :func:`block_lists`, or with ``kind`` their
+    text in that file format (:func:`~.sinks.block_text`). The local run calls it on its
+    model, the workers of a cluster on the model of the folder
+    (:mod:`recommender.cluster.batch`), which then format their own blocks."""
+    lists = block_lists(model, ids, k, filters)
+    return lists if kind is None else block_text(kind, *lists)
+
+
 def block_lists(model, ids, k: int, filters: dict):
     """The lists of one block of ``ids``: ``(sources, related, scores)``, the sources as
-    strings, each list's ids and scores (Python floats) best first without the padding.
-
-    The one block function of the batch: the local run calls it on its model, the workers
-    of a cluster on the model of the folder (:mod:`recommender.cluster.batch`)."""
+    strings, each list's ids and scores (Python floats) best first without the padding."""
     part = [str(i) for i in ids]
     related, scores = model.recommend_batch(part, k, **filters)
     found = np.isfinite(scores).sum(axis=1).tolist()  # padding comes last

@@ -4,7 +4,8 @@ Each task is :func:`folder_block` of one block of ids: the workers open the mode
 by its path (:func:`~recommender.cluster.blocks.open_block`: once per worker, from storage
 shared with the client; of a folder sharded by time, only the shards the block reads), set
 the client's newsroom controls on a snapshot of it, and call
-:func:`recommender.batch.score.block_lists`, the function the local run calls. The blocks
+:func:`recommender.batch.score.block_output`, the function the local run calls (for a file,
+the workers format their blocks' text: the client only writes it). The blocks
 come back in order (:func:`~recommender.cluster.stream.ordered_map`), so the writers see
 the stream of the local run and write the same bytes.
 
@@ -20,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..batch.score import CHUNK, block_lists, chunk_filters
+from ..batch.score import CHUNK, block_output, chunk_filters
 from ..errors import ClusterError, ParameterError
 from ..model.controls import CONTROLS
 from .blocks import open_block, open_folder
@@ -54,10 +55,12 @@ def cluster_lists(client, model_path, model, source_ids, k: int, *, as_of=None,
 
 
 def cluster_chunks(client, model, model_path, ids, k: int, filters: dict, starts, chunk: int,
-                   progress: bool = False, *, content_only: bool = False):
+                   progress: bool = False, *, content_only: bool = False,
+                   kind: str | None = None):
     """The chunks of :func:`recommender.batch.score.list_chunks`, scored by the workers of
     ``client`` from the folder ``model_path`` (default: the folder ``model`` was loaded
-    from). Checks now that every worker sees the client's model; returns the stream."""
+    from); with ``kind``, their text in that file format. Checks now that every worker
+    sees the client's model; returns the stream."""
     path = folder_of(model, model_path)
     version = model.version()
     check_workers(client, path, version)
@@ -67,20 +70,21 @@ def cluster_chunks(client, model, model_path, ids, k: int, filters: dict, starts
     blocks = [(np.asarray(ids[start:start + chunk], dtype=str),
                chunk_filters(filters, start, start + chunk)) for start in starts]
     return ordered_map(client, folder_block, blocks, path, k, controls, version,
-                       content_only, progress=progress, desc="scoring")
+                       content_only, kind, progress=progress, desc="scoring")
 
 
 def folder_block(block, path: str, k: int, controls: dict, version: str,
-                 content_only: bool = False):
+                 content_only: bool = False, kind: str | None = None):
     """:func:`folder_block_lists` of ``block = (ids, filters)`` (a task of the stream)."""
     ids, filters = block
     return folder_block_lists(path, ids, k, filters, controls=controls, version=version,
-                              content_only=content_only)
+                              content_only=content_only, kind=kind)
 
 
 def folder_block_lists(path: str, ids, k: int, filters: dict, *, controls=None,
-                       version: str | None = None, content_only: bool = False):
-    """:func:`~recommender.batch.score.block_lists` on the model of the folder ``path``
+                       version: str | None = None, content_only: bool = False,
+                       kind: str | None = None):
+    """:func:`~recommender.batch.score.block_output` on the model of the folder ``path``
     (opened once per process; without its re-ranker with ``content_only``), with the
     newsroom ``controls`` given; ClusterError if its version is not ``version``."""
     model = open_block(path, ids, filters)
@@ -89,7 +93,7 @@ def folder_block_lists(path: str, ids, k: int, filters: dict, *, controls=None,
     for name, value in (controls or {}).items():
         setattr(model, name, value)
     model.n_jobs = _threads()
-    return block_lists(model, ids, k, filters)
+    return block_output(model, ids, k, filters, kind)
 
 
 def folder_version(path: str) -> str:

@@ -10,14 +10,17 @@ from datetime import datetime, timedelta, timezone
 
 import numpy as np
 import pytest
+from hypothesis import strategies as st
 
 import recommender.batch.score
 from recommender import CorpusError, CorpusWarning, UnknownArticleError
 from recommender.batch.ids import read_ids_file
 from recommender.batch.score import score_to_file
-from recommender.batch.sinks import writer_for
+from recommender.batch.sinks import block_text, writer_for
 from recommender.lines import MAX_LINE_BYTES
 from recommender.errors import ParameterError
+
+from helpers import run_property
 
 
 @pytest.fixture(scope="module")
@@ -246,6 +249,43 @@ def test_writers_by_hand():
     with pytest.raises(ParameterError, match=r"unknown batch format '\.txt': expected one of "
                                              r"\.jsonl, \.csv"):
         writer_for(io.StringIO(), ".txt")
+
+
+ROWS = st.lists(st.tuples(st.text(), st.lists(st.tuples(
+    st.text(), st.floats(allow_nan=False, allow_infinity=False)), max_size=4)), max_size=5)
+
+
+def check_block_text(rows) -> None:
+    """A block's JSONL text is json.dumps of each row (escaped to ASCII when it holds a lone
+    surrogate), and the CSV module's rows; a block is the rows one by one."""
+    sources = [source for source, _ in rows]
+    related = [[r for r, _ in items] for _, items in rows]
+    scores = [[s for _, s in items] for _, items in rows]
+    want = []
+    for source, items in rows:
+        row = {"id": source, "related": [{"id": r, "score": round(s, 6)} for r, s in items]}
+        line = json.dumps(row, ensure_ascii=False)
+        want.append((line if line == line.encode("utf-8", "replace").decode("utf-8")
+                     else json.dumps(row)) + "\n")
+    assert block_text(".jsonl", sources, related, scores) == ("".join(want), None)
+    text, unsafe = block_text(".csv", sources, related, scores)
+    if unsafe is None:
+        oracle = io.StringIO(newline="")
+        csv.writer(oracle).writerows([source, rank, r, f"{s:.6f}"] for source, items in rows
+                                     for rank, (r, s) in enumerate(items, start=1))
+        assert text == oracle.getvalue()
+    single = [block_text(".csv", [a], [b], [c]).text for a, b, c in zip(sources, related, scores)]
+    assert text == "".join(single)
+
+
+@pytest.mark.parametrize("examples", [300])
+def test_block_text_is_json_dumps_and_the_csv_module(examples):
+    run_property(examples, check_block_text, ROWS)
+
+
+def test_block_text_of_awkward_ids():
+    check_block_text([("a\"b\\c", [("\x00\x1f\x7f", 0.1234565), ("é\u2028", -0.0)]),
+                      ("\ud800", [("x", 1e-7)]), ("", [])])
 
 
 def test_regression_control_characters_in_ids_reach_the_csv_output_raw(tmp_path):

@@ -188,27 +188,24 @@ def test_a_worker_killed_mid_run_changes_nothing(model_dir, tmp_path, monkeypatc
     model = ArticleRecommender.load(model_dir)
     local, remote = tmp_path / "local.csv", tmp_path / "cluster.csv"
     score_to_file(model, local, k=5, max_age=40)
-    writer_for = recommender.batch.score.writer_for
+    list_chunks = recommender.batch.score.list_chunks
     with cluster_client(workers=2) as cluster:
         pids = cluster.run(os.getpid)
-        killed, sources = [], []
+        killed, written = [], []
 
-        def killing_writer(fh, kind):
-            write = writer_for(fh, kind)
-
-            def write_and_kill(source, *rest):
-                write(source, *rest)
-                sources.append(source)
-                if len(sources) == 3:
+        def killing_chunks(*args, **kwargs):
+            for text, unsafe in list_chunks(*args, **kwargs):
+                yield text, unsafe  # written before the next chunk is asked for
+                written.append(text)
+                if len(written) == 3:
                     killed.append(max(pids.values()))
                     os.kill(killed[0], signal.SIGKILL)
-            return write_and_kill
 
-        monkeypatch.setattr(recommender.batch.score, "writer_for", killing_writer)
+        monkeypatch.setattr(recommender.batch.score, "list_chunks", killing_chunks)
         score_to_file(model, remote, k=5, max_age=40, client=cluster, chunk=1)
         with pytest.raises(ProcessLookupError):
             os.kill(killed[0], 0)  # it was killed, mid-run
-    assert sources == [str(i) for i in model.served_ids()]
+    assert len(written) == len(model.served_ids()) == 41  # each block once
     assert remote.read_bytes() == local.read_bytes()
     keys = [tuple(row.split(",")[:2]) for row in remote.read_text("utf-8").splitlines()[1:]]
     assert len(keys) == len(set(keys)) > 41
