@@ -24,7 +24,7 @@ import numpy as np
 from ..batch.score import CHUNK, block_output, chunk_filters
 from ..errors import ClusterError, ParameterError
 from ..model.controls import CONTROLS
-from .blocks import open_block, open_folder
+from .blocks import open_block, open_folder, worker_threads
 from .stream import ordered_map
 
 __all__ = ["WORKERS_TIMEOUT", "check_workers", "cluster_chunks", "cluster_lists", "folder_block",
@@ -92,7 +92,7 @@ def folder_block_lists(path: str, ids, k: int, filters: dict, *, controls=None,
     _check_version(model, path, version)
     for name, value in (controls or {}).items():
         setattr(model, name, value)
-    model.n_jobs = _threads()
+    model.n_jobs = worker_threads()
     return block_output(model, ids, k, filters, kind)
 
 
@@ -146,13 +146,3 @@ def _mismatch(worker: str, path: str, seen: str, version: str) -> str:
     return (f"{who} sees another model in {path} (version {seen}) than this process "
             f"(version {version}): the workers must read the same folder, on storage shared "
             f"with the client, and it must not change during the run")
-
-
-def _threads() -> int:
-    """The threads of the worker running this task (1 outside a worker)."""
-    try:
-        from distributed import get_worker
-
-        return int(get_worker().state.nthreads)
-    except (ImportError, ValueError, AttributeError):
-        return 1

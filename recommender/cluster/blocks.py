@@ -15,7 +15,7 @@ import threading
 from collections import OrderedDict
 from pathlib import Path
 
-__all__ = ["forget", "open_block", "open_folder"]
+__all__ = ["forget", "open_block", "open_folder", "worker_threads"]
 
 #: Models kept per worker process, least recently used dropped first.
 KEEP = 4
@@ -91,3 +91,15 @@ def forget() -> None:
     """Drop the models this process keeps (tests; a worker that must free the memory)."""
     with _lock:
         _models.clear()
+
+
+def worker_threads() -> int:
+    """The threads of the worker running this task (1 outside a worker): what a task scores
+    with, whatever ``n_jobs`` the folder's model was saved with (a worker of one thread
+    that ran the kernel on two would take a second core from the other worker)."""
+    try:
+        from distributed import get_worker
+
+        return int(get_worker().state.nthreads)
+    except (ImportError, ValueError, AttributeError):
+        return 1

@@ -39,7 +39,7 @@ from ..model.catalogue import checksum_bytes
 from ..model.table import table_lists
 from ..text import FrenchAnalyzer
 from ..vectors.counting import ChunkCounts, CountedArticles, count_chunk
-from .blocks import forget, open_block, open_folder
+from .blocks import forget, open_block, open_folder, worker_threads
 from .partitions import RelatedCheck, list_partitions, read_partition
 from .stream import ordered_map
 
@@ -214,9 +214,10 @@ def _lists(client, folder: str, progress: bool, model, rows, width: int):
 def table_block(rows: np.ndarray, folder: str, width: int):
     """A task: the table's lists of ``rows`` of the model folder ``folder``, opened once
     per worker (of a sharded folder, the shards these rows read:
-    :func:`~recommender.cluster.blocks.open_block`)."""
+    :func:`~recommender.cluster.blocks.open_block`), scored with the worker's threads."""
     base = open_folder(folder, rows=False)
-    model = open_block(folder, base.catalogue_.ids[rows], {})
+    model = open_block(folder, base.catalogue_.ids[rows], {}).snapshot()
+    model.n_jobs = worker_threads()  # the saved model's n_jobs is the client's
     idx, scores = table_lists(model, rows, width)
     return idx.astype(np.int32), scores.astype(np.float32)
 

@@ -235,3 +235,30 @@ def test_train_on_a_cluster_errors_in_one_line(client, tmp_path, capsys):
     err = capsys.readouterr().err
     assert code == 2 and len(err.splitlines()) == 1, err
     assert "error: no corpus partitions in" in err
+
+
+def test_table_blocks_score_with_the_workers_threads_regression(client, model_dir, tmp_path,
+                                                                monkeypatch):
+    # The scratch folder holds the client's n_jobs (train's default is 2), and each table
+    # block ran the kernel with that many threads: one worker took both cores, two workers
+    # ran four threads on two, and the fit's table gained little from the second worker.
+    import recommender.cluster.fit as fit
+    from recommender.cluster.blocks import forget, open_folder, worker_threads
+
+    model = ArticleRecommender.load(model_dir)
+    model.n_jobs = 2
+    model.save(tmp_path / "model")
+    used, table_lists = [], fit.table_lists
+    monkeypatch.setattr(fit, "table_lists", lambda m, rows, width: used.append(m.n_jobs)
+                        or table_lists(m, rows, width))
+    rows = np.arange(0, model.n_articles, 3)
+    try:
+        idx, scores = fit.table_block(rows, str(tmp_path / "model"), 5)
+        assert used == [1]  # outside a worker: one thread
+        assert open_folder(tmp_path / "model").n_jobs == 2  # the shared model untouched
+    finally:
+        forget()
+    want_idx, want_scores = table_lists(model, rows, 5)
+    np.testing.assert_array_equal(idx, want_idx)
+    np.testing.assert_array_equal(scores, want_scores.astype(np.float32))
+    assert set(client.run(worker_threads).values()) == {1}
