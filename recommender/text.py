@@ -254,9 +254,9 @@ class FrenchAnalyzer(Params):
         of models saved before this parameter (their folders load with it).
 
     ``get_params`` and ``set_params`` are those of the constructor's parameters (a change
-    rebuilds the analyzer). ``analyzer(text)`` returns the list of terms; :meth:`words` and :meth:`term` split that
-    in two, so that a vectorizer can keep the words each term came from and show readable
-    words, not stems.
+    rebuilds the analyzer). ``analyzer(text)`` returns the list of terms; :meth:`words` and
+    :meth:`term` split that in two, so that a vectorizer can keep the words each term came
+    from and show readable words, not stems.
     The analyzer keeps a cache of words it has seen, so it is cheap on a large corpus.
     """
 
