@@ -50,7 +50,7 @@ class BlockText(NamedTuple):
     unsafe: str | None
 
 
-def check_kind(kind: str) -> str:
+def _check_kind(kind: str) -> str:
     if kind not in SUFFIXES:
         raise ParameterError(f"unknown batch format {kind!r}: expected one of "
                              f"{', '.join(SUFFIXES)}")
@@ -59,13 +59,13 @@ def check_kind(kind: str) -> str:
 
 def header(kind: str) -> str:
     """What a file of format ``kind`` starts with: the CSV header line, or nothing."""
-    return "id,rank,related_id,score\r\n" if check_kind(kind) == ".csv" else ""
+    return "id,rank,related_id,score\r\n" if _check_kind(kind) == ".csv" else ""
 
 
 def block_text(kind: str, sources, related, scores) -> BlockText:
     """The rows of format ``kind`` of a block: ``sources`` (ids), and for each its
     ``related`` ids and ``scores`` (Python floats), best first."""
-    if check_kind(kind) == ".jsonl":
+    if _check_kind(kind) == ".jsonl":
         return BlockText("".join(map(_jsonl_line, sources, related, scores)), None)
     return _csv_rows(sources, related, scores)
 
