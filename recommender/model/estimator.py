@@ -220,7 +220,7 @@ class ArticleRecommender(Changing, Editing, Recommending, Params):
         X = X[order].tocsr()
         X.sort_indices()
         if self.scoring == "mlt":
-            content = ContentIndex.bm25(vectorizer, X, lengths[order])
+            content = ContentIndex.bm25(vectorizer, X, lengths[order], lazy=not table_size)
         else:
             content = ContentIndex(apply_length_prior(X, self.length_prior))
         catalogue = builder.build(order)

@@ -1,7 +1,8 @@
 """From query vectors to lists: filters, exact top-k, the learned re-ranker, the controls.
 
 :class:`ContentIndex` holds the rows as the search reads them (the TF-IDF matrix with the
-length prior, its posting lists and its unit rows, made on first use). A :class:`Request`
+length prior, or More Like This's BM25 rows and queries, made from the counts at once or on
+first use; its posting lists and its unit rows, made on first use). A :class:`Request`
 carries one call's filters, parsed once at the public edge (times in int64 seconds).
 :func:`search_rows` runs the pipeline for a batch of queries.
 """
@@ -64,9 +65,11 @@ class ContentIndex:
     Do not modify them in place."""
 
     def __init__(self, matrix: sp.csr_matrix, queries: sp.csr_matrix | None = None, *,
-                 counts: sp.csr_matrix | None = None, lengths: np.ndarray | None = None):
-        self.matrix = matrix
-        self.queries = queries
+                 counts: sp.csr_matrix | None = None, lengths: np.ndarray | None = None,
+                 pending=None):
+        self._matrix = matrix
+        self._queries = queries
+        self._pending = pending  # the vectorizer that makes them on first use, or None
         self.counts = counts
         self.lengths = lengths
         self._postings: sp.csr_matrix | None = None
@@ -75,12 +78,40 @@ class ContentIndex:
         self._cosine_weights: np.ndarray | None = None
 
     @classmethod
-    def bm25(cls, vectorizer, counts: sp.csr_matrix, lengths: np.ndarray) -> "ContentIndex":
+    def bm25(cls, vectorizer, counts: sp.csr_matrix, lengths: np.ndarray, *,
+             lazy: bool = False) -> "ContentIndex":
         """The BM25 rows and More Like This queries of raw ``counts`` and ``lengths``, as
-        the fitted :class:`~recommender.vectors.bm25.Bm25Vectorizer` weighs them."""
-        queries = mlt_queries(vectorizer.query_weights(counts),
-                              vectorizer.settings()["query_terms"])
-        return cls(vectorizer.weigh(counts, lengths), queries, counts=counts, lengths=lengths)
+        the fitted :class:`~recommender.vectors.bm25.Bm25Vectorizer` weighs them; with
+        ``lazy``, made on first use (a fit whose table is built elsewhere, by a cluster's
+        workers, never makes them: the saved folder holds the counts)."""
+        index = cls(None, None, counts=counts, lengths=lengths, pending=vectorizer)
+        if not lazy:
+            index._made()
+        return index
+
+    @property
+    def matrix(self) -> sp.csr_matrix:
+        self._made()
+        return self._matrix
+
+    @property
+    def queries(self) -> sp.csr_matrix | None:
+        self._made()
+        return self._queries
+
+    @queries.setter
+    def queries(self, queries) -> None:
+        self._made()  # first, so that making the lazy ones does not replace these
+        self._queries = queries
+
+    def _made(self) -> None:
+        """Make the pending rows and queries. Two threads that race here make equal ones."""
+        vectorizer = self._pending
+        if vectorizer is not None:
+            self._queries = mlt_queries(vectorizer.query_weights(self.counts),
+                                        vectorizer.settings()["query_terms"])
+            self._matrix = vectorizer.weigh(self.counts, self.lengths)
+            self._pending = None
 
     def with_queries(self, queries: sp.csr_matrix) -> "ContentIndex":
         """This index with other More Like This ``queries`` (the rows' stay, and what is

@@ -183,6 +183,26 @@ def test_table_equals_scoring(model, articles):
         np.testing.assert_array_equal(table.scores, scored.scores)
 
 
+def test_a_fit_without_a_table_makes_its_rows_on_first_use(model, articles, tmp_path,
+                                                            monkeypatch):
+    # A cluster fit builds its table on the workers: its client fits with no table, saves
+    # the counts, and never needs the BM25 rows and queries (seconds, and a copy of the
+    # matrix, at 300k articles).
+    from recommender.vectors.bm25 import Bm25Vectorizer
+
+    made, weigh = [], Bm25Vectorizer.weigh
+    monkeypatch.setattr(Bm25Vectorizer, "weigh",
+                        lambda self, *args: made.append(1) or weigh(self, *args))
+    bare = ArticleRecommender(min_df=2, table_size=0).fit(articles)
+    bare.save(tmp_path / "bare")
+    assert made == []
+    assert (bare.matrix_ != model.matrix_).nnz == 0 and made == [1]
+    assert (bare.content_.queries != model.content_.queries).nnz == 0
+    np.testing.assert_array_equal(bare.recommend_batch(model.ids_, k=10).ids,
+                                  model.recommend_batch(model.ids_, k=10).ids)
+    assert made == [1]
+
+
 @pytest.mark.parametrize("form", ["text", "article"])
 def test_similar_of_an_article_is_its_list_and_itself(model, by_id, form):
     """Its text is its query: the same candidates and scores, with itself among them."""
