@@ -83,8 +83,8 @@ def clean_page(text: str) -> str:
 
     Drops inline "À lire :" links, cuts the text at a block header such as "Aller plus
     loin" or "Ces articles devraient vous intéresser" (a line of its own that starts with a
-    capital), and then drops any remaining line
-    that repeats one of the cut teasers (a sidebar teaser near the top of the page).
+    capital), and then drops any remaining line that repeats one of the cut teasers (a
+    sidebar teaser near the top of the page).
 
     >>> clean_page("Titre\\nTexte.\\nÀ lire :Autre article\\nFin.\\nAller plus loin\\nTeaser")
     'Titre\\nTexte.\\nFin.'
