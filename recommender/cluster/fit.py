@@ -3,11 +3,13 @@
 The analysis of the text is the slow part of a fit, and a partition's word counts depend on
 that partition alone. So each partition is a task (:func:`count_partition`, a module-level
 function of its path and of small settings): the worker reads it, counts its words chunk by
-chunk with the local fit's own :func:`~recommender.vectors.counting.count_chunk`, and sends
-back those counts and the articles' records without their lead and body. The client merges
-the counts in partition order with the local fit's
-:class:`~recommender.vectors.counting.CountMerger` (whose result does not depend on the
-chunks), through the estimator's own ``fit``
+chunk with the local fit's own :func:`~recommender.vectors.counting.count_chunk`, merges
+those chunks into one block with terms of its own
+(:func:`~recommender.vectors.counting.merge_chunks`), and sends back that block and the
+articles' records without their lead and body. The client merges the blocks in partition
+order with the local fit's :class:`~recommender.vectors.counting.CountMerger` (whose result
+does not depend on the chunks; it looks up each partition's distinct words, and renumbers
+its terms), through the estimator's own ``fit``
 (:class:`~recommender.vectors.counting.CountedArticles`): the vocabulary, idf and matrix
 are those of a local fit of the same corpus, bit for bit.
 
@@ -38,7 +40,8 @@ from ..errors import CorpusWarning
 from ..model.catalogue import checksum_bytes
 from ..model.table import table_lists
 from ..text import FrenchAnalyzer
-from ..vectors.counting import ChunkCounts, CountedArticles, count_chunk
+from ..vectors.counting import ChunkCounts, CountedArticles, MergedCounts, count_chunk, \
+    merge_chunks
 from .blocks import forget, open_block, open_folder, worker_threads
 from .partitions import RelatedCheck, list_partitions, read_partition
 from .stream import ordered_map
@@ -54,22 +57,24 @@ TABLE_BLOCK_ROWS = 1024
 
 
 class PartitionCounts(NamedTuple):
-    """What a worker sends back of a partition: its word counts (one ChunkCounts per chunk,
-    in order), each article's record without lead and body, with whether it had text, the
-    sha256 of its articles (as the corpus checksum reads them) and the texts of the
-    CorpusWarnings its reading gave."""
+    """What a worker sends back of a partition: its word counts (a MergedCounts), each
+    article's record without lead and body, with whether it had text, the sha256 of its
+    articles (as the corpus checksum reads them) and the texts of the CorpusWarnings its
+    reading gave."""
 
-    chunks: list
+    counts: MergedCounts
     records: list
     sha256: str
     warnings: list
 
 
-def count_partition(path: str, analyzer: dict, fields: tuple, *, skip_invalid: bool = False,
+def count_partition(path: str, analyzer: dict, weights: list, *, skip_invalid: bool = False,
                     time_zone=None, chunk_size: int) -> PartitionCounts:
     """A task: read the partition ``path`` and count its words with the analyzer of the
-    parameters ``analyzer``, over ``fields``, in chunks of ``chunk_size`` articles."""
+    parameters ``analyzer``, over the fields of ``weights`` (``(name, weight)`` pairs), in
+    chunks of ``chunk_size`` articles merged into one block."""
     counter = FrenchAnalyzer(**analyzer)
+    fields = [name for name, _ in weights]
     chunks: list[ChunkCounts] = []
     records, texts = [], []
     sha = hashlib.sha256()
@@ -86,13 +91,14 @@ def count_partition(path: str, analyzer: dict, fields: tuple, *, skip_invalid: b
         if texts:
             chunks.append(count_chunk(counter, texts))
     said = [str(w.message) for w in caught if issubclass(w.category, CorpusWarning)]
-    return PartitionCounts(chunks, records, sha.hexdigest(), said)
+    counts = merge_chunks(chunks, [weight for _, weight in weights], counter.term)
+    return PartitionCounts(counts, records, sha.hexdigest(), said)
 
 
 class ClusterCounts(CountedArticles):
     """The partitions of a corpus counted on a cluster, as a vectorizer's fit reads them:
     iterating runs :func:`count_partition` of each partition on the workers and yields
-    their chunk counts in partition order, noting each partition's records in the
+    their merged counts in partition order, noting each partition's records in the
     catalogue (``builder``) as they come.
 
     The corpus checksum (``corpus_sha256``) cannot be the local fit's: that one is the
@@ -101,10 +107,10 @@ class ClusterCounts(CountedArticles):
     that partition alone: it changes with any text, as the local one does.
     """
 
-    def __init__(self, client, paths, analyzer: dict, fields, *, source=None,
+    def __init__(self, client, paths, analyzer: dict, weights, *, source=None,
                  skip_invalid: bool = False, time_zone=None, chunk_size: int,
                  progress: bool = False):
-        super().__init__(analyzer, fields)
+        super().__init__(analyzer, weights)
         self.client = client
         self.paths = list(paths)
         self.source = source if source is not None else (self.paths[0] if self.paths else "")
@@ -116,7 +122,7 @@ class ClusterCounts(CountedArticles):
         builder = self.builder
         related = RelatedCheck(self.source)
         parts = ordered_map(self.client, count_partition, self.paths, self.analyzer,
-                            self.fields, **self.options, progress=self.progress,
+                            self.weights, **self.options, progress=self.progress,
                             desc="partitions")
         for part in parts:
             for message in part.warnings:  # as the local reading gives them
@@ -127,7 +133,7 @@ class ClusterCounts(CountedArticles):
                     builder.note(article, has_text=has_text)
             if builder is not None:
                 builder.sha.update(bytes.fromhex(part.sha256))
-            yield from part.chunks
+            yield part.counts
         related.warn()
         if builder is not None:
             builder.finished = True
@@ -147,7 +153,7 @@ def fit_partitions(model, source, client, *, skip_invalid: bool = False, time_zo
                      what="a non-negative integer (0 for no neighbour table)")
     vectorizer = model.make_vectorizer()
     counted = ClusterCounts(client, paths, vectorizer.build_analyzer().get_params(),
-                            tuple(vectorizer.settings()["field_weights"]), source=source,
+                            list(vectorizer.settings()["field_weights"].items()), source=source,
                             skip_invalid=skip_invalid, time_zone=time_zone,
                             chunk_size=check_int(vectorizer.chunk_size, "chunk_size"),
                             progress=progress)

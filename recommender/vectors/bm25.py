@@ -37,7 +37,7 @@ from ..corpus import Article
 from ..errors import NotFittedError, ParameterError
 from ..text import french_stop_words
 from .counting import DEFAULT_CHUNK_SIZE
-from .tfidf import FieldTfidfVectorizer, select_terms
+from .tfidf import FieldTfidfVectorizer, row_sums, select_terms
 
 __all__ = ["AUTO", "Bm25Vectorizer", "Bm25Vectors", "MLT_ANALYZER", "MLT_FIELD_WEIGHTS",
            "SHORT_TEXT_TERMS"]
@@ -163,7 +163,7 @@ class Bm25Vectorizer(Params):
         settings = self.settings()
         vocabulary: dict[str, int] = {}
         counts, word_stats = self._counter().count(articles, vocabulary, grow=True)
-        lengths = np.asarray(counts.sum(axis=1), np.float64).ravel()
+        lengths = row_sums(counts)
         counts, terms, df, self.words_ = select_terms(
             counts, vocabulary, word_stats, min_df=settings["min_df"], max_df=settings["max_df"])
         self.vocabulary_ = {t: i for i, t in enumerate(terms)}
@@ -187,7 +187,7 @@ class Bm25Vectorizer(Params):
         text's length only)."""
         self._check_fitted()
         counts, _ = self._counter().count(articles, self.vocabulary_, grow=False, rest=True)
-        lengths = np.asarray(counts.sum(axis=1), np.float64).ravel()
+        lengths = row_sums(counts)
         return Bm25Vectors(counts[:, :len(self.vocabulary_)].tocsr(), lengths)
 
     def transform(self, articles: Iterable[Article]) -> sp.csr_matrix:

@@ -32,8 +32,8 @@ import scipy.sparse as sp
 from ..errors import ParameterError
 from ..text import FrenchAnalyzer
 
-__all__ = ["ChunkCounts", "CountMerger", "CountedArticles", "chunked", "count_chunk",
-           "count_texts", "end_with_parent"]
+__all__ = ["ChunkCounts", "CountMerger", "CountedArticles", "MergedCounts", "chunked",
+           "count_chunk", "count_texts", "end_with_parent", "merge_chunks"]
 
 #: Articles per chunk: large enough that a worker's start-up and the transfer of its
 #: result are small beside its analysis, small enough to keep every core busy.
@@ -54,32 +54,51 @@ class ChunkCounts(NamedTuple):
     counts: np.ndarray
 
 
+class MergedCounts(NamedTuple):
+    """Chunks of counts merged where they were counted (:func:`merge_chunks`), with term
+    columns of their own: ``words`` lists their distinct words in order of first
+    occurrence, ``columns`` gives each word's column (-1: the word has no term),
+    ``frequency`` each word's weighted count, and ``counts`` (float32 CSR, its rows' terms
+    in column order) each article's weighted count of each term."""
+
+    words: list
+    columns: np.ndarray
+    frequency: np.ndarray
+    counts: sp.csr_matrix
+
+
 class CountedArticles:
-    """Articles whose words were counted elsewhere (by :func:`count_chunk`, on a cluster's
-    workers): a vectorizer's fit merges their :class:`ChunkCounts` instead of analysing
+    """Articles whose words were counted elsewhere (on a cluster's workers): a vectorizer's
+    fit merges their :class:`ChunkCounts` or :class:`MergedCounts` instead of analysing
     texts, and gets the same vectors (:class:`CountMerger` does not depend on the chunks).
 
-    ``analyzer`` (the analyzer's parameters) and ``fields`` (the text fields, in order) are
-    those they were counted with: :meth:`check` refuses a vectorizer of other settings.
-    ``builder`` is set by the catalogue that notes their records
-    (:meth:`~recommender.model.catalogue.CatalogueBuilder.collect`). A subclass yields the
-    chunk counts in article order (:mod:`recommender.cluster.fit`).
+    ``analyzer`` (the analyzer's parameters) and ``weights`` (the text fields and their
+    weights, ``(name, weight)`` in order) are those they were counted with: :meth:`check`
+    refuses a vectorizer of other settings. ``builder`` is set by the catalogue that notes
+    their records (:meth:`~recommender.model.catalogue.CatalogueBuilder.collect`). A
+    subclass yields the counts in article order (:mod:`recommender.cluster.fit`).
     """
 
-    def __init__(self, analyzer: dict, fields: tuple):
+    def __init__(self, analyzer: dict, weights):
         self.analyzer = dict(analyzer)
-        self.fields = tuple(fields)
+        self.weights = [(str(name), float(weight)) for name, weight in weights]
         self.builder = None
+
+    @property
+    def fields(self) -> tuple:
+        """The text fields, in order."""
+        return tuple(name for name, _ in self.weights)
 
     def __iter__(self):
         raise NotImplementedError
 
-    def check(self, analyzer: dict, fields) -> None:
-        if (dict(analyzer), tuple(fields)) != (self.analyzer, self.fields):
+    def check(self, analyzer: dict, weights) -> None:
+        weights = [(str(name), float(weight)) for name, weight in weights]
+        if (dict(analyzer), weights) != (self.analyzer, self.weights):
             raise ParameterError(
-                f"these articles were counted with the analyzer {self.analyzer} over the "
-                f"fields {', '.join(self.fields)}; this vectorizer reads {dict(analyzer)} over "
-                f"{', '.join(fields)}: count them again with its settings")
+                f"these articles were counted with the analyzer {self.analyzer} and the field "
+                f"weights {dict(self.weights)}; this vectorizer reads {dict(analyzer)} with "
+                f"{dict(weights)}: count them again with its settings")
 
 
 class _Slots(dict):
@@ -193,6 +212,11 @@ class CountMerger:
     ``column_of(word)`` gives a new word's column (``-1`` to drop it); it is asked once per
     distinct word, in order of first occurrence in the corpus, so that it can grow a
     vocabulary. ``weights`` holds one weight per field.
+
+    :meth:`add` takes :class:`ChunkCounts`, or :class:`MergedCounts` of chunks merged
+    elsewhere with the same weights and terms (a column that depends on the word's term
+    alone, as a vocabulary's does): the result holds the same entries, those of a
+    MergedCounts' rows in an order of their own (a chunk's are in column order).
     """
 
     def __init__(self, weights, column_of):
@@ -204,21 +228,16 @@ class CountMerger:
         self._blocks: list[sp.csr_matrix] = []
         self.n_columns = 0
 
-    def add(self, chunk: ChunkCounts) -> None:
-        slot_of, columns = self.slot_of, self.columns
-        known = len(slot_of)
-        local = np.fromiter(map(slot_of.__getitem__, chunk.words), np.int64,
-                            count=len(chunk.words))
-        for i in np.flatnonzero(local >= known).tolist():  # new words, in slot order
-            columns.append(self.column_of(chunk.words[i]))
-        slots = local[chunk.slots]
+    def add(self, chunk: ChunkCounts | MergedCounts) -> None:
+        if isinstance(chunk, MergedCounts):
+            self._add_merged(chunk)
+            return
+        slots = self._slots(chunk.words)[chunk.slots]
         n_articles, n_fields = chunk.lengths.shape
         row_field = np.repeat(np.arange(n_articles * n_fields), chunk.lengths.ravel())
         data = (self.weights[row_field % n_fields] * chunk.counts).astype(np.float32)
-        if len(slot_of) > len(self.frequency):
-            self.frequency = np.r_[self.frequency, np.zeros(len(slot_of) - len(self.frequency))]
         self.frequency += np.bincount(slots, weights=data, minlength=len(self.frequency))
-        column = np.frombuffer(columns, np.int64)[slots]
+        column = np.frombuffer(self.columns, np.int64)[slots]
         kept = column >= 0
         self.n_columns = max(self.n_columns, int(column.max(initial=-1)) + 1)
         block = sp.csr_matrix(
@@ -228,6 +247,37 @@ class CountMerger:
         self._blocks.append(sp.csr_matrix(
             (block.data.astype(np.float32), block.indices.astype(np.int32), block.indptr),
             shape=block.shape))
+
+    def _add_merged(self, part: MergedCounts) -> None:
+        """Add counts merged elsewhere: only their distinct words are looked up here, and
+        their columns renumbered as this merger's."""
+        word_slot = self._slots(part.words)
+        self.frequency[word_slot] += part.frequency  # each slot once: the words are distinct
+        word_column = np.frombuffer(self.columns, np.int64)[word_slot]
+        n_terms = part.counts.shape[1]
+        column = np.full(n_terms, -1, np.int64)
+        termed = part.columns >= 0
+        column[part.columns[termed]] = word_column[termed]
+        if (column < 0).any() or len(np.unique(column)) < n_terms:
+            raise ValueError("counts merged elsewhere need a column per term, growing a "
+                             "vocabulary; these terms are dropped or share a column")
+        self.n_columns = max(self.n_columns, int(column.max(initial=-1)) + 1)
+        # renumbered, a row's terms are no longer in column order: what reads the result
+        # does not depend on that order (select_terms puts them in order)
+        self._blocks.append(sp.csr_matrix(
+            (part.counts.data, column[part.counts.indices].astype(np.int32), part.counts.indptr),
+            shape=(part.counts.shape[0], self.n_columns)))
+
+    def _slots(self, words: list) -> np.ndarray:
+        """The slots of ``words`` (distinct), new words asked their column in order."""
+        slot_of, columns = self.slot_of, self.columns
+        known = len(slot_of)
+        slots = np.fromiter(map(slot_of.__getitem__, words), np.int64, count=len(words))
+        for i in np.flatnonzero(slots >= known).tolist():  # new words, in slot order
+            columns.append(self.column_of(words[i]))
+        if len(slot_of) > len(self.frequency):
+            self.frequency = np.r_[self.frequency, np.zeros(len(slot_of) - len(self.frequency))]
+        return slots
 
     def result(self, n_columns: int):
         """``(counts, (words, columns, frequency))``: the CSR of weighted counts with
@@ -241,3 +291,21 @@ class CountMerger:
         self._blocks = []
         return matrix, (list(self.slot_of), np.frombuffer(self.columns, np.int64).copy(),
                         self.frequency)
+
+
+def merge_chunks(chunks: Iterable[ChunkCounts], weights, term) -> MergedCounts:
+    """Chunks of counts merged into one block, with a column per distinct term (of
+    ``term(word)``: a str, or None for no term) in order of first occurrence: what a
+    cluster's worker sends of a partition, so that the fit's :class:`CountMerger` looks up
+    its distinct words only."""
+    vocabulary: dict[str, int] = {}
+
+    def column_of(word: str) -> int:
+        found = term(word)
+        return -1 if found is None else vocabulary.setdefault(found, len(vocabulary))
+
+    merger = CountMerger(weights, column_of)
+    for chunk in chunks:
+        merger.add(chunk)
+    counts, (words, columns, frequency) = merger.result(len(vocabulary))
+    return MergedCounts(words, columns, frequency, counts)

@@ -20,7 +20,7 @@ from ..text import FrenchAnalyzer
 from .counting import DEFAULT_CHUNK_SIZE, CountedArticles, CountMerger, chunked, count_texts
 
 __all__ = ["DEFAULT_FIELD_WEIGHTS", "FieldTfidfVectorizer", "Terms", "display_words",
-           "l2_normalize", "select_terms"]
+           "l2_normalize", "row_sums", "select_terms"]
 
 #: Chosen by measurement on half of the dev lists of the shared corpus, confirmed on the
 #: other half (EVALUATION.md). With sublinear tf a weight multiplies the count before the
@@ -164,7 +164,7 @@ class FieldTfidfVectorizer(Params):
         weights = self._weights()
         names = [name for name, _ in weights]
         if isinstance(articles, CountedArticles):  # counted on a cluster's workers
-            articles.check(analyzer.get_params(), names)
+            articles.check(analyzer.get_params(), weights)
             counted = iter(articles)
         else:
             texts = ([getattr(article, name) for name in names] for article in articles)
@@ -197,8 +197,8 @@ class FieldTfidfVectorizer(Params):
 
 class Terms(NamedTuple):
     """What :func:`select_terms` keeps: the counts of the kept terms (columns in
-    alphabetical order of the terms), the terms, their document frequencies and the word
-    shown for each."""
+    alphabetical order of the terms, each row's in that order), the terms, their document
+    frequencies and the word shown for each."""
 
     counts: sp.csr_matrix
     terms: list
@@ -209,7 +209,10 @@ class Terms(NamedTuple):
 def select_terms(counts: sp.csr_matrix, vocabulary: dict, word_stats, *, min_df: int,
                  max_df: float) -> Terms:
     """Keep the terms of ``counts`` found in at least ``min_df`` and at most ``max_df``
-    (a share) of its rows; ParameterError when none is left."""
+    (a share) of its rows; ParameterError when none is left. The order of the entries of a
+    row of ``counts`` does not matter: the rows kept hold their terms in column order, so
+    what is computed of them (a row's norm) is the same whatever the chunks or partitions
+    the counts were merged from."""
     n = counts.shape[0]
     df = np.bincount(counts.indices, minlength=len(vocabulary))
     keep = (df >= min_df) & (df <= max_df * n)
@@ -223,7 +226,9 @@ def select_terms(counts: sp.csr_matrix, vocabulary: dict, word_stats, *, min_df:
     old_to_new = np.full(len(vocabulary), -1, np.int64)
     old_to_new[kept] = np.arange(len(kept))
     terms = old_terms[kept].tolist()
-    return Terms(counts[:, kept].tocsr(), terms, df[kept],
+    counts = counts[:, kept].tocsr()
+    counts.sort_indices()
+    return Terms(counts, terms, df[kept],
                  display_words(word_stats, old_to_new, terms))
 
 
@@ -255,6 +260,17 @@ def _column(term, vocabulary: dict, grow: bool, other: int) -> int:
             return other
         col = vocabulary[term] = len(vocabulary)
     return col
+
+
+def row_sums(X: sp.csr_matrix) -> np.ndarray:
+    """Each row's sum (float64), added in float64: float32 values are added exactly there
+    (short of sums that span 2**29 times their smallest value's precision), so the sum does
+    not depend on the order of a row's entries."""
+    sums = np.zeros(X.shape[0], np.float64)
+    full = np.diff(X.indptr) > 0
+    if full.any():
+        sums[full] = np.add.reduceat(X.data, X.indptr[:-1][full], dtype=np.float64)
+    return sums
 
 
 def l2_normalize(X: sp.csr_matrix) -> sp.csr_matrix:

@@ -11,9 +11,10 @@ import pytest
 
 from recommender import ArticleRecommender
 from recommender.errors import ParameterError
-from recommender.vectors.counting import chunked, count_chunk
+from recommender.vectors.counting import (CountedArticles, CountMerger, chunked, count_chunk,
+                                          merge_chunks)
 from recommender.text import ELISIONS, FrenchAnalyzer
-from recommender.vectors.tfidf import FieldTfidfVectorizer
+from recommender.vectors.tfidf import FieldTfidfVectorizer, row_sums, select_terms
 
 EDGE_TEXTS = [
     "",
@@ -46,6 +47,57 @@ def test_fit_is_the_same_for_any_jobs_and_chunks(articles, n_jobs, chunk_size):
     X = serial.fit_transform(articles)
     other = FieldTfidfVectorizer(min_df=2, n_jobs=n_jobs, chunk_size=chunk_size)
     assert_same_fit(serial, other, X, other.fit_transform(articles))
+
+
+class MergedGroups(CountedArticles):
+    """Articles counted in chunks of ``chunk_size``, each ``group`` chunks merged into one
+    block where they were counted (as a cluster's worker merges a partition's)."""
+
+    def __init__(self, articles, vectorizer, chunk_size: int, group: int):
+        analyzer = vectorizer.build_analyzer()
+        weights = list(vectorizer.settings()["field_weights"].items())
+        super().__init__(analyzer.get_params(), weights)
+        texts = [[getattr(a, name) for name, _ in weights] for a in articles]
+        chunks = [count_chunk(analyzer, chunk) for chunk in chunked(texts, chunk_size)]
+        self.blocks = [merge_chunks(chunks[i:i + group], [w for _, w in weights], analyzer.term)
+                       for i in range(0, len(chunks), group)]
+
+    def __iter__(self):
+        return iter(self.blocks)
+
+
+@pytest.mark.parametrize("weights", [None, {"title": 0.7, "heading": 1.3, "body": 0.1}])
+@pytest.mark.parametrize("chunk_size, group", [(5, 1), (7, 3), (1000, 1), (3, 1000)])
+def test_counts_merged_where_they_were_counted_give_the_same_fit(articles, weights,
+                                                                 chunk_size, group):
+    """The fit of blocks of chunks merged elsewhere (a cluster's partitions) equals the
+    serial fit bit for bit, words' frequencies (the words shown) included."""
+    serial = FieldTfidfVectorizer(min_df=2, field_weights=weights)
+    X = serial.fit_transform(articles)
+    other = FieldTfidfVectorizer(min_df=2, field_weights=weights)
+    merged = MergedGroups(articles, other, chunk_size, group)
+    assert_same_fit(serial, other, X, other.fit_transform(merged))
+
+
+def test_counts_merged_elsewhere_need_a_growing_vocabulary(articles):
+    analyzer = FrenchAnalyzer()
+    chunk = count_chunk(analyzer, [[a.title] for a in articles[:5]])
+    block = merge_chunks([chunk], [1.0], analyzer.term)
+    merger = CountMerger([1.0], lambda word: -1)  # a fixed vocabulary that drops all
+    with pytest.raises(ValueError, match="^counts merged elsewhere need a column per term, "
+                                         "growing a vocabulary; these terms are dropped or "
+                                         "share a column$"):
+        merger.add(block)
+
+
+def test_counts_of_other_weights_are_refused(articles):
+    vectorizer = FieldTfidfVectorizer(min_df=2)
+    merged = MergedGroups(articles, vectorizer, 10, 2)
+    other = FieldTfidfVectorizer(min_df=2, field_weights={"title": 1.0, "body": 1.0})
+    with pytest.raises(ParameterError, match="^these articles were counted with the analyzer "
+                                             ".* and the field weights \\{'title': 1.5, "
+                                             "'heading': 2.25, 'body': 2.0\\}; this vectorizer"):
+        other.fit(merged)
 
 
 def test_transform_is_the_same_in_processes(articles):
@@ -137,3 +189,55 @@ def test_package_names_are_the_modules_objects():
     assert set(recommender.__all__) <= set(dir(recommender))
     with pytest.raises(AttributeError, match="module 'recommender' has no attribute 'nope'"):
         recommender.nope
+
+
+def shuffled_rows(X, seed: int):
+    """``X`` with each row's entries in a random order (the same entries)."""
+    rng = np.random.default_rng(seed)
+    order = np.concatenate([start + rng.permutation(stop - start)
+                            for start, stop in zip(X.indptr[:-1], X.indptr[1:])])
+    return type(X)((X.data[order], X.indices[order], X.indptr.copy()), shape=X.shape)
+
+
+def test_select_terms_does_not_depend_on_the_order_of_a_rows_entries(articles):
+    """Counts merged from partitions hold a row's terms in another order than a local
+    fit's: what is kept (and the rows' order of terms) is the same."""
+    vectorizer = FieldTfidfVectorizer(min_df=2)
+    vocabulary: dict = {}
+    counts, stats = vectorizer.count(articles, vocabulary, grow=True)
+    want = select_terms(counts, dict(vocabulary), stats, min_df=2, max_df=0.5)
+    got = select_terms(shuffled_rows(counts, 0), dict(vocabulary), stats, min_df=2, max_df=0.5)
+    assert want.counts.has_sorted_indices and got.counts.has_sorted_indices
+    assert np.array_equal(want.counts.indptr, got.counts.indptr)
+    assert np.array_equal(want.counts.indices, got.counts.indices)
+    assert np.array_equal(want.counts.data.view(np.int32), got.counts.data.view(np.int32))
+    assert (want.terms, want.words) == (got.terms, got.words)
+
+
+def test_row_sums_are_exact_in_any_order():
+    """float32 values whose float32 sum depends on their order: the sum is the exact one
+    (math.fsum), whatever the order; empty rows sum to 0."""
+    import math
+
+    import scipy.sparse as sp
+
+    values = np.array([1e8, 1.0, 0.7, -1e8, 3.25], np.float32)
+    X = sp.csr_matrix((np.r_[values, values[::-1], [2.5]], np.r_[0:5, 0:5, 0],
+                       [0, 5, 5, 10, 11]), shape=(4, 5))
+    exact = math.fsum(float(v) for v in values)
+    assert row_sums(X).tolist() == [exact, 0.0, exact, 2.5]
+    assert row_sums(shuffled_rows(X, 1)).tolist() == [exact, 0.0, exact, 2.5]
+    assert float(np.float32(1e8) + np.float32(1.0) - np.float32(1e8)) != 1.0  # float32 loses it
+
+
+@pytest.mark.parametrize("weights", [None, {"title": 0.7, "heading": 1.3, "body": 0.1}])
+def test_regression_fit_transform_rows_hold_their_terms_in_column_order(articles, weights):
+    """fit_transform gave each row's terms in order of their first occurrence in the
+    corpus (an unsorted CSR, its norms added in that order), transform in column order:
+    both now give the same CSR, bit for bit."""
+    vectorizer = FieldTfidfVectorizer(min_df=2, field_weights=weights)
+    X = vectorizer.fit_transform(articles)
+    Y = vectorizer.transform(articles)
+    assert all(np.all(np.diff(X.indices[s:e]) > 0) for s, e in zip(X.indptr[:-1], X.indptr[1:]))
+    assert np.array_equal(X.indptr, Y.indptr) and np.array_equal(X.indices, Y.indices)
+    assert np.array_equal(X.data.view(np.int32), Y.data.view(np.int32))
