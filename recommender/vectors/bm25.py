@@ -222,11 +222,15 @@ class Bm25Vectorizer(Params):
         k1, b = settings["k1"], settings["b"]
         mean = self.mean_length_ if self.mean_length_ > 0 else 1.0
         norm = k1 * (1 - b + b * np.asarray(lengths, np.float64) / mean)
+        # tf × (k1 + 1) / (tf + norm) × idf, in float64, with as few arrays of nnz as can be
         tf = counts.data.astype(np.float64)
-        tf = tf * (k1 + 1) / (tf + np.repeat(norm, np.diff(counts.indptr)))
-        data = (tf * self.idf_[counts.indices]).astype(np.float32)
-        return sp.csr_matrix((data, counts.indices, counts.indptr), shape=counts.shape,
-                             copy=False)
+        weights = tf * (k1 + 1)
+        tf += np.repeat(norm, np.diff(counts.indptr))
+        weights /= tf
+        del tf
+        weights *= self.idf_[counts.indices]
+        return sp.csr_matrix((weights.astype(np.float32), counts.indices, counts.indptr),
+                             shape=counts.shape, copy=False)
 
     def query_weights(self, counts: sp.csr_matrix) -> sp.csr_matrix:
         """What chooses the query terms of raw term ``counts``: ``tf × idf`` (the classic
@@ -234,14 +238,18 @@ class Bm25Vectorizer(Params):
         ``min_term_freq`` times or more (float64 CSR). A query is the ``query_terms``
         largest of its row, all weighted 1 (:func:`recommender.model.search.mlt_queries`)."""
         min_term_freq, leave_out_stops = self.query_rule()
-        X = sp.csr_matrix(counts, dtype=np.float64, copy=True)
-        X.data[X.data < min_term_freq] = 0
+        counts = sp.csr_matrix(counts)
+        kept = counts.data >= min_term_freq
         if leave_out_stops:
-            X.data[self.stop_terms()[X.indices]] = 0
-        X.eliminate_zeros()
+            kept &= ~self.stop_terms()[counts.indices]
+        kept = np.flatnonzero(kept)
+        indices = counts.indices[kept]
         select_idf = np.log((self.n_documents_ + 1) / (self.df_ + 1.0)) + 1
-        X.data *= select_idf[X.indices]
-        return X
+        weights = counts.data[kept].astype(np.float64)
+        weights *= select_idf[indices]
+        # a row starts where the entries kept before its first one end
+        indptr = np.searchsorted(kept, counts.indptr).astype(counts.indptr.dtype)
+        return sp.csr_matrix((weights, indices, indptr), shape=counts.shape)
 
     def stop_terms(self) -> np.ndarray:
         """A mask of the terms that are French stop words (made once)."""

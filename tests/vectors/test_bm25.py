@@ -343,3 +343,30 @@ def test_no_term_left_is_named(articles):
     with pytest.raises(ParameterError, match=r"^no term is left after min_df=100 and "
                                              r"max_df=1\.0 on 41 articles; lower min_df$"):
         Bm25Vectorizer(min_df=100).fit(articles)
+
+
+@pytest.mark.parametrize("settings", [{}, {"min_term_freq": 1}, {"min_term_freq": 3},
+                                      {"query_stop_words": True, "k1": 1.2, "b": 0.3}],
+                         ids=lambda s: ",".join(f"{k}={v}" for k, v in s.items()) or "defaults")
+def test_weights_are_those_of_the_formula_bit_for_bit(articles, settings):
+    """The weights and query weights (made with few temporary arrays, as a model's load
+    makes them) are bit for bit those of the formulas written plainly in float64: a saved
+    model's rows do not move with the way they are computed."""
+    vectorizer, (counts, lengths), _ = fitted(articles, **settings)
+    k1, b = vectorizer.settings()["k1"], vectorizer.settings()["b"]
+    row = np.repeat(np.arange(counts.shape[0]), np.diff(counts.indptr))
+    tf = counts.data.astype(np.float64)
+    norm = k1 * (1 - b + b * lengths / vectorizer.mean_length_)
+    want = (tf * (k1 + 1) / (tf + norm[row]) * vectorizer.idf_[counts.indices]).astype(np.float32)
+    got = vectorizer.weigh(counts, lengths)
+    assert np.array_equal(got.indices, counts.indices)
+    assert np.array_equal(got.data.view(np.int32), want.view(np.int32))
+
+    min_tf, stops = vectorizer.query_rule()
+    kept = (counts.data >= min_tf) & ~(stops & vectorizer.stop_terms()[counts.indices])
+    select_idf = np.log((vectorizer.n_documents_ + 1) / (vectorizer.df_ + 1.0)) + 1
+    got = vectorizer.query_weights(counts)
+    assert got.dtype == np.float64 and np.array_equal(got.indices, counts.indices[kept])
+    assert np.array_equal(got.indptr, np.r_[0, np.cumsum(np.bincount(row[kept],
+                                                                     minlength=len(lengths)))])
+    assert np.array_equal(got.data, tf[kept] * select_idf[counts.indices[kept]])
