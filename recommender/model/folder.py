@@ -243,7 +243,9 @@ def _catalogue(files: ModelFiles, n: int) -> Catalogue:
     if codes.view(np.uint32).max() >= len(categories):
         raise files.refuse(f"category_codes.npy holds a code outside [0, {len(categories):,}) "
                            f"(categories.json); the model is damaged. Retrain it.")
-    return Catalogue(ids, published, categories[codes], np.asarray(titles, dtype=object),
+    # one str per category, shared by its rows (see shared_strings)
+    return Catalogue(ids, published, categories.astype(object)[codes],
+                     np.asarray(titles, dtype=object),
                      created=files.manifest.get("created"))
 
 

@@ -91,22 +91,28 @@ class LiveCatalogue(Catalogue):
         return np.concatenate([np.flatnonzero(~self.hidden),
                                np.arange(len(self.base), len(self))])
 
+    def find_rows(self, article_ids: list) -> np.ndarray:
+        """Row numbers of article ids, -1 for an unknown one: a base row unless hidden,
+        else a segment row."""
+        rows = self.base.find_rows(article_ids)
+        if self.hidden is not None:
+            rows[(rows >= 0) & self.hidden[np.maximum(rows, 0)]] = -1
+        missing = np.flatnonzero(rows < 0)
+        if len(missing):
+            found = self.segment.find_rows([article_ids[i] for i in missing.tolist()])
+            rows[missing] = np.where(found >= 0, len(self.base) + found, -1)
+        return rows
+
     def rows_of(self, article_ids) -> np.ndarray:
-        n = len(self.base)
-        rows = np.empty(len(article_ids), np.int64)
-        for i, a in enumerate(article_ids):
-            row = self.base.row_or_none(a)
-            if row is not None and (self.hidden is None or not self.hidden[row]):
-                rows[i] = row
-                continue
-            row = self.segment.row_or_none(a)
-            if row is None:
-                raise UnknownArticleError(
-                    f"Unknown article id {a!r}: not among the {self.n_served:,} articles this "
-                    f"model serves (trained {self.created or '?'}, with the articles added "
-                    f"since and without those withdrawn). Add it, or use similar(text) for a "
-                    f"text that is not in the model.")
-            rows[i] = n + row
+        article_ids = list(article_ids)
+        rows = self.find_rows(article_ids)
+        unknown = np.flatnonzero(rows < 0)
+        if len(unknown):
+            raise UnknownArticleError(
+                f"Unknown article id {article_ids[unknown[0]]!r}: not among the "
+                f"{self.n_served:,} articles this model serves (trained {self.created or '?'}, "
+                f"with the articles added since and without those withdrawn). Add it, or use "
+                f"similar(text) for a text that is not in the model.")
         return rows
 
     def windows(self, *args, **kwargs):

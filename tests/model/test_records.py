@@ -71,3 +71,14 @@ def test_the_report_is_recorded_in_the_folder(small_model, tmp_path):
     assert ArticleRecommender.load(folder).report_ == str(page.resolve())
     (folder / "report.json").write_text("{bad", encoding="utf-8")
     assert ArticleRecommender.load(folder).report_ is None  # optional: never refuses a model
+
+
+def test_a_category_is_one_str_shared_by_its_rows(small_model, model_dir, articles):
+    """The catalogue's categories cost a pointer a row (a worker of a cluster holds the
+    catalogue of the whole archive), fitted or loaded, and are the articles' own."""
+    by_id = {a.id: a.category for a in articles}
+    for model in (small_model, ArticleRecommender.load(model_dir)):
+        categories = model.categories_
+        assert categories.dtype == object
+        assert categories.tolist() == [by_id[i] for i in model.ids_.tolist()]
+        assert len({id(c) for c in categories}) == len(set(categories.tolist())) > 1
