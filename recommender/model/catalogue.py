@@ -260,6 +260,9 @@ class IdRows:
         rows = np.full(len(ids), -1, np.int64)
         if not n or not len(ids):
             return rows
+        if len(ids) == 1:  # one id (a request): without the arrays of a list
+            rows[0] = self.row(ids[0])
+            return rows
         hashes = np.fromiter(map(_hash_or_zero, ids), np.int64, count=len(ids))
         at = np.minimum(np.searchsorted(self.hashes, hashes), n - 1)
         rows_at = self.order[at].astype(np.int64)
@@ -276,6 +279,20 @@ class IdRows:
                     break
                 j += 1
         return rows
+
+
+    def row(self, article_id) -> int:
+        """The row of one id, -1 when it is not one of them."""
+        if not isinstance(article_id, str):
+            return -1
+        wanted = hash(article_id)
+        j = int(np.searchsorted(self.hashes, wanted))
+        while j < len(self.hashes) and self.hashes[j] == wanted:
+            row = int(self.order[j])
+            if self.ids[row] == article_id:
+                return row
+            j += 1
+        return -1
 
 
 def _hash_or_zero(value) -> int:

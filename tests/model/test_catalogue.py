@@ -40,6 +40,7 @@ def test_ids_of_one_hash_are_told_apart(monkeypatch):
     lookup = IdRows(ids)
     assert (lookup.hashes == 7).all()
     assert lookup.rows(["b", "d", "a", "c", "e", "a"]).tolist() == [3, 2, 1, 0, -1, 1]
+    assert [lookup.rows([a])[0] for a in "bdace"] == [3, 2, 1, 0, -1]  # one at a time
 
 
 def test_a_pickled_catalogue_looks_ids_up_again(small_model):
