@@ -98,10 +98,8 @@ class Catalogue:
         return state
 
     def row_or_none(self, article_id) -> int | None:
-        try:
-            return int(self.rows_of([article_id])[0])
-        except UnknownArticleError:
-            return None
+        row = int(self.find_rows([article_id])[0])
+        return None if row < 0 else row
 
     def info(self, row: int) -> dict:
         """``id``, ``title``, ``category`` and ``published`` (ISO, or None) of a row."""
@@ -279,7 +277,6 @@ class IdRows:
                     break
                 j += 1
         return rows
-
 
     def row(self, article_id) -> int:
         """The row of one id, -1 when it is not one of them."""
