@@ -86,11 +86,14 @@ class Catalogue:
         rows = self.find_rows(article_ids)
         unknown = np.flatnonzero(rows < 0)
         if len(unknown):
-            raise UnknownArticleError(
-                f"Unknown article id {article_ids[unknown[0]]!r}: not among the {len(self):,} "
-                f"articles of this model (trained {self.created or '?'}). Retrain with the "
-                f"article, or use similar(text) for a text that is not in the model.")
+            raise UnknownArticleError(self.unknown_message(article_ids[unknown[0]]))
         return rows
+
+    def unknown_message(self, article_id) -> str:
+        """What :meth:`rows_of` says of an id that is not one of this catalogue's."""
+        return (f"Unknown article id {article_id!r}: not among the {len(self):,} articles of "
+                f"this model (trained {self.created or '?'}). Retrain with the article, or "
+                f"use similar(text) for a text that is not in the model.")
 
     def __getstate__(self) -> dict:
         state = dict(self.__dict__)
@@ -270,20 +273,19 @@ class IdRows:
                          dtype=bool)
         rows[found] = rows_at[found]
         for i in np.flatnonzero(~found).tolist():  # a hash shared by other ids: the next ones
-            j = at[i] + 1
-            while j < n and self.hashes[j] == hashes[i]:
-                if isinstance(ids[i], str) and self.ids[self.order[j]] == ids[i]:
-                    rows[i] = self.order[j]
-                    break
-                j += 1
+            rows[i] = self._scan(int(at[i]) + 1, int(hashes[i]), ids[i])
         return rows
 
     def row(self, article_id) -> int:
         """The row of one id, -1 when it is not one of them."""
+        wanted = _hash_or_zero(article_id)
+        return self._scan(int(np.searchsorted(self.hashes, wanted)), wanted, article_id)
+
+    def _scan(self, j: int, wanted: int, article_id) -> int:
+        """The row of ``article_id`` among the ids of hash ``wanted`` from sorted place
+        ``j`` on, -1 when none is it."""
         if not isinstance(article_id, str):
             return -1
-        wanted = hash(article_id)
-        j = int(np.searchsorted(self.hashes, wanted))
         while j < len(self.hashes) and self.hashes[j] == wanted:
             row = int(self.order[j])
             if self.ids[row] == article_id:

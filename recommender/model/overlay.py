@@ -21,7 +21,7 @@ from typing import NamedTuple
 import numpy as np
 import scipy.sparse as sp
 
-from ..errors import ParameterError, UnknownArticleError
+from ..errors import ParameterError
 from ..index.topk import DEFAULT_BLOCK_BYTES
 from ..times import UNDATED
 from .catalogue import Catalogue
@@ -103,17 +103,11 @@ class LiveCatalogue(Catalogue):
             rows[missing] = np.where(found >= 0, len(self.base) + found, -1)
         return rows
 
-    def rows_of(self, article_ids) -> np.ndarray:
-        article_ids = list(article_ids)
-        rows = self.find_rows(article_ids)
-        unknown = np.flatnonzero(rows < 0)
-        if len(unknown):
-            raise UnknownArticleError(
-                f"Unknown article id {article_ids[unknown[0]]!r}: not among the "
-                f"{self.n_served:,} articles this model serves (trained {self.created or '?'}, "
-                f"with the articles added since and without those withdrawn). Add it, or use "
-                f"similar(text) for a text that is not in the model.")
-        return rows
+    def unknown_message(self, article_id) -> str:
+        return (f"Unknown article id {article_id!r}: not among the {self.n_served:,} articles "
+                f"this model serves (trained {self.created or '?'}, with the articles added "
+                f"since and without those withdrawn). Add it, or use similar(text) for a text "
+                f"that is not in the model.")
 
     def windows(self, *args, **kwargs):
         raise ParameterError("this model has live changes (articles added or withdrawn since "
