@@ -13,12 +13,18 @@ import socket
 
 from ..errors import ClusterError, MissingDependencyError, ParameterError
 
-__all__ = ["CONNECT_TIMEOUT", "INSTALL", "cluster_client", "require"]
+__all__ = ["CLOSE_TIMEOUT", "CONNECT_TIMEOUT", "INSTALL", "cluster_client", "require"]
+
+logger = logging.getLogger(__name__)
 
 #: The install hint of the cluster's packages.
 INSTALL = "pip install 'recommender[distributed]'"
 #: Seconds to wait for a scheduler to answer before the address is called unreachable.
 CONNECT_TIMEOUT = 10
+#: Seconds to wait for a local cluster to close: Dask's close can wait for ever on a worker
+#: its nanny is restarting (one killed as the run ended), which only this process's exit
+#: ends.
+CLOSE_TIMEOUT = 30
 #: Dask's loggers, kept to warnings: its start-up lines would drown the command's own.
 _LOGGERS = ("distributed", "dask")
 
@@ -77,7 +83,12 @@ def cluster_client(scheduler: str | None = None, workers: int | None = None, *,
             finally:
                 client.close()
         finally:
-            cluster.close()
+            try:
+                cluster.close(timeout=CLOSE_TIMEOUT)
+            except TimeoutError:
+                logger.warning("the local Dask cluster did not close within %d s (a worker "
+                               "was restarting); its processes end with this one",
+                               CLOSE_TIMEOUT)
 
 
 def _connect(distributed, address: str, timeout: float):

@@ -156,3 +156,27 @@ def test_local_cluster_and_a_client_of_its_scheduler_closed_on_exit():
         cluster = first.cluster
     assert first.status == "closed"
     assert cluster.status.name == "closed"
+
+
+def test_regression_a_local_cluster_that_does_not_close_does_not_hang_the_run(monkeypatch,
+                                                                             caplog):
+    """Dask's close of a LocalCluster once waited for ever on a worker its nanny was
+    restarting (CI hung after a test whose task kills its workers): the close is bounded,
+    and a close that times out is a warning, not a hang or an error."""
+    import distributed
+
+    import recommender.cluster.client as client_module
+
+    asked = []
+    close = distributed.LocalCluster.close
+
+    def slow_close(self, timeout=None):
+        asked.append(timeout)
+        close(self)  # closed for real, then as a close that timed out
+        raise TimeoutError(f"timed out after {timeout} s.")
+
+    monkeypatch.setattr(distributed.LocalCluster, "close", slow_close)
+    with cluster_client(workers=1) as client:
+        assert client.submit(max, [4, 2]).result() == 4
+    assert asked == [client_module.CLOSE_TIMEOUT]
+    assert "did not close within 30 s" in caplog.text
