@@ -329,6 +329,30 @@ def test_bad_n_candidates(small_model, truth, bad, shown):
         small_model.content_only().learn(truth, n_candidates=bad)
 
 
+@pytest.mark.parametrize("bad, shown", [(0, "0"), (1.5, "1.5"), (-0.1, "-0.1"),
+                                       ("half", "'half'"), (True, "True"), (None, "None")])
+def test_bad_max_features(small_model, truth, bad, shown):
+    with pytest.raises(ParameterError, match=rf"^max_features must be a share of the features "
+                                             rf"in \(0, 1\], got {shown}$"):
+        small_model.content_only().learn(truth, n_candidates=8, max_features=bad)
+
+
+def test_max_features_chooses_among_a_share_of_the_features(small_model, truth):
+    """Each split draws from max_features of the features (1.0: all of them, scikit-learn's
+    plain boosting): the trees change with it, and are the same for the same draws."""
+    def trees(share):
+        model = small_model.content_only().learn(truth, n_candidates=8, max_iter=20,
+                                                 max_features=share)
+        return model.reranker_.trees_
+
+    every, some = trees(1.0), trees(0.3)
+    assert every.feature.shape != some.feature.shape or \
+        not np.array_equal(every.feature, some.feature)
+    again = trees(0.3)  # the draws follow random_state: the same trees twice
+    for name, array in some.arrays().items():
+        np.testing.assert_array_equal(again.arrays()[name], array)
+
+
 def test_learn_before_fit(truth):
     with pytest.raises(NotFittedError, match=r"not fitted yet"):
         ArticleRecommender().learn(truth)
@@ -337,7 +361,8 @@ def test_learn_before_fit(truth):
 def test_reranker_params():
     assert LinkReranker(n_candidates=7).get_params() == {
         "n_candidates": 7, "max_iter": 200, "learning_rate": 0.05, "max_leaf_nodes": 31,
-        "min_samples_leaf": 40, "l2_regularization": 1.0, "random_state": 0, "features": None}
+        "min_samples_leaf": 40, "l2_regularization": 1.0, "max_features": 0.6, "random_state": 0,
+        "features": None}
 
 
 # -- the features -----------------------------------------------------------------------
