@@ -46,7 +46,7 @@ def check_k(k, name: str = "k") -> int:
 
 
 def top_k(Q: sp.csr_matrix, X: sp.csr_matrix, k: int, *, lo=None, hi=None, skip=None,
-          allowed=None, XT: sp.csr_matrix | None = None,
+          allowed=None, XT: sp.csr_matrix | None = None, dense_terms=None,
           max_block_bytes: int = DEFAULT_BLOCK_BYTES, n_jobs: int = 1, method: str = "auto"):
     """The ``k`` rows of ``X`` most similar to each row of ``Q``.
 
@@ -69,6 +69,10 @@ def top_k(Q: sp.csr_matrix, X: sp.csr_matrix, k: int, *, lo=None, hi=None, skip=
         the postings of its terms (``Q @ XT``) instead of a pass over every row of its
         window (``Q @ X[a:z].T``), whichever costs less: one article in about a
         millisecond instead of a pass over the whole index.
+    dense_terms : DensePostings, optional
+        The most common terms' postings of ``XT`` as dense rows
+        (:func:`recommender.index.dense.dense_postings`), which the numba kernel adds
+        faster: the same lists.
     max_block_bytes : int
         Memory for one block of dense scores; a block holds at least one query (scipy
         method only: the numba kernel needs two arrays of ``n_rows`` per thread).
@@ -118,7 +122,8 @@ def top_k(Q: sp.csr_matrix, X: sp.csr_matrix, k: int, *, lo=None, hi=None, skip=
 
     if allpairs.is_all_pairs(Q, X, k, lo, hi, skip, n_jobs):  # the neighbour table
         return allpairs.top_k_all_pairs(X, XT, k, allowed, n_jobs)
-    return kernel.top_k_postings(Q, X, XT, k, lo, hi, skip, allowed, n_jobs)
+    return kernel.top_k_postings(Q, X, XT, k, lo, hi, skip, allowed, n_jobs,
+                                 dense_terms=dense_terms)
 
 
 def fast_kernel():

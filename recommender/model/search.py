@@ -16,7 +16,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..errors import ParameterError
-from ..index.topk import check_k, keep_strongest, top_k
+from ..index.dense import DensePostings, dense_postings
+from ..index.topk import check_k, fast_kernel, keep_strongest, top_k
 from ..vectors.tfidf import l2_normalize
 from .controls import active, apply_controls
 
@@ -73,6 +74,7 @@ class ContentIndex:
         self.counts = counts
         self.lengths = lengths
         self._postings: sp.csr_matrix | None = None
+        self._dense: DensePostings | None = None
         self._units: sp.csr_matrix | None = None
         self._cosine_key = None  # the settings of _cosine_weights
         self._cosine_weights: np.ndarray | None = None
@@ -152,7 +154,11 @@ class ContentIndex:
         """``matrix.T`` as CSR, made on first use: scores a few queries from their terms'
         posting lists instead of a pass over every article."""
         if self._postings is None:
-            self._postings = self.matrix.T.tocsr()
+            postings = self.matrix.T.tocsr()
+            # the common terms' postings as dense rows, which the compiled kernel adds
+            # faster (about 20% more memory for More Like This's rows; none without numba)
+            self._dense = dense_postings(postings) if fast_kernel() is not None else None
+            self._postings = postings
         return self._postings
 
     def units(self) -> sp.csr_matrix:
@@ -187,8 +193,9 @@ class ContentIndex:
 
     def top_k(self, Q, k, *, lo, hi, skip, allowed=None, max_block_bytes, n_jobs):
         """Exact top-``k`` rows of each query row of ``Q`` within its window."""
-        return top_k(Q, self.matrix, k, lo=lo, hi=hi, skip=skip, allowed=allowed,
-                     XT=self.postings(), max_block_bytes=max_block_bytes, n_jobs=n_jobs)
+        XT = self.postings()
+        return top_k(Q, self.matrix, k, lo=lo, hi=hi, skip=skip, allowed=allowed, XT=XT,
+                     dense_terms=self._dense, max_block_bytes=max_block_bytes, n_jobs=n_jobs)
 
 
 def apply_length_prior(X: sp.csr_matrix, power: float, mean: float | None = None) -> sp.csr_matrix:

@@ -266,7 +266,8 @@ def test_auto_with_numba_is_the_kernel(monkeypatch):
     assert index.fast_kernel() is kernel
     calls = []
     real = kernel.top_k_postings
-    monkeypatch.setattr(kernel, "top_k_postings", lambda *a: calls.append(1) or real(*a))
+    monkeypatch.setattr(kernel, "top_k_postings",
+                        lambda *a, **kw: calls.append(1) or real(*a, **kw))
     Q, X, *_ = random_case(2)
     top_k(Q, X, 3)
     assert calls == [1]
