@@ -36,8 +36,9 @@ MIN_RECALL_10, MIN_MRR = 0.60, 0.35
 DEV = {"recall@2": 0.42, "recall@10": 0.70, "mrr": 0.42}
 # ... and on CONFIRM (the odd half of the dev lists, never read by a choice) those of the
 # content model and of the learned mode (learned from TUNE, the even half). The issue's
-# target for the learned mode was 0.865 recall@10; it measures about 0.565 / 0.864 / 0.538
-# on CONFIRM, so these are floors under what it reaches, not the target.
+# target for the learned mode is 0.865 recall@10; it measures 0.5705 / 0.8655 / 0.5396 on
+# CONFIRM (2026-12-04: 4 links over it), so its recall@10 floor stays 0.005 under, where a
+# scikit-learn whose trees differ in their last digits does not fail the run.
 CONTENT = {"recall@2": 0.52, "recall@10": 0.845, "mrr": 0.50}
 LEARNED = {"recall@2": 0.56, "recall@10": 0.86, "mrr": 0.535}
 N_CHECKED = 200
