@@ -29,8 +29,8 @@ class DensePostings(NamedTuple):
     terms."""
 
     slot: np.ndarray    # int32, one per term
-    values: np.ndarray  # float32, shape (n_dense_terms, rows from the first to the last
-    start: int          # that hold a term); the first of those rows
+    values: np.ndarray  # float32, shape (n_dense_terms, width): rows start to start + width
+    start: int          # the first row that holds a term
 
 
 def dense_postings(XT: sp.csr_matrix, share: float = DENSE_TERM_SHARE) -> DensePostings:
