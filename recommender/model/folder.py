@@ -31,7 +31,8 @@ from ..vectors.bm25 import Bm25Vectorizer
 from ..vectors.tfidf import FieldTfidfVectorizer
 from .catalogue import Catalogue
 from .records import documents_of, read_documents, report_files
-from .rerank import FEATURES, LinkReranker, Trees
+from .rerank import FEATURES, LinkReranker
+from .trees import Trees
 from .scoring import check_cosine_settings
 from .search import PLAIN_TFIDF, ContentIndex
 from .shards import check_shard_days, read_matrix, shard_arrays
