@@ -37,6 +37,7 @@ from ..corpus import Article
 from ..errors import NotFittedError, ParameterError
 from ..text import french_stop_words
 from .counting import DEFAULT_CHUNK_SIZE
+from .rowblocks import row_blocks
 from .tfidf import FieldTfidfVectorizer, row_sums, select_terms
 
 __all__ = ["AUTO", "Bm25Vectorizer", "Bm25Vectors", "MLT_ANALYZER", "MLT_FIELD_WEIGHTS",
@@ -222,15 +223,17 @@ class Bm25Vectorizer(Params):
         k1, b = settings["k1"], settings["b"]
         mean = self.mean_length_ if self.mean_length_ > 0 else 1.0
         norm = k1 * (1 - b + b * np.asarray(lengths, np.float64) / mean)
-        # tf × (k1 + 1) / (tf + norm) × idf, in float64, with as few arrays of nnz as can be
-        tf = counts.data.astype(np.float64)
-        weights = tf * (k1 + 1)
-        tf += np.repeat(norm, np.diff(counts.indptr))
-        weights /= tf
-        del tf
-        weights *= self.idf_[counts.indices]
-        return sp.csr_matrix((weights.astype(np.float32), counts.indices, counts.indptr),
-                             shape=counts.shape, copy=False)
+        # tf × (k1 + 1) / (tf + norm) × idf, in float64, a block of rows at a time
+        out = np.empty(counts.nnz, np.float32)
+        for start, stop, lo, hi in row_blocks(counts.indptr):
+            tf = counts.data[lo:hi].astype(np.float64)
+            weights = tf * (k1 + 1)
+            tf += np.repeat(norm[start:stop], np.diff(counts.indptr[start:stop + 1]))
+            weights /= tf
+            weights *= self.idf_[counts.indices[lo:hi]]
+            out[lo:hi] = weights  # rounded to float32
+        return sp.csr_matrix((out, counts.indices, counts.indptr), shape=counts.shape,
+                             copy=False)
 
     def query_weights(self, counts: sp.csr_matrix) -> sp.csr_matrix:
         """What chooses the query terms of raw term ``counts``: ``tf × idf`` (the classic
@@ -239,17 +242,24 @@ class Bm25Vectorizer(Params):
         largest of its row, all weighted 1 (:func:`recommender.model.search.mlt_queries`)."""
         min_term_freq, leave_out_stops = self.query_rule()
         counts = sp.csr_matrix(counts)
-        kept = counts.data >= min_term_freq
-        if leave_out_stops:
-            kept &= ~self.stop_terms()[counts.indices]
-        kept = np.flatnonzero(kept)
-        indices = counts.indices[kept]
+        stops = self.stop_terms() if leave_out_stops else None
         select_idf = np.log((self.n_documents_ + 1) / (self.df_ + 1.0)) + 1
-        weights = counts.data[kept].astype(np.float64)
-        weights *= select_idf[indices]
-        # a row starts where the entries kept before its first one end
-        indptr = np.searchsorted(kept, counts.indptr).astype(counts.indptr.dtype)
-        return sp.csr_matrix((weights, indices, indptr), shape=counts.shape)
+        indptr = np.zeros(counts.shape[0] + 1, counts.indptr.dtype)
+        indices, weights = [], []
+        for start, stop, lo, hi in row_blocks(counts.indptr):  # a block of rows at a time
+            columns = counts.indices[lo:hi]
+            kept = counts.data[lo:hi] >= min_term_freq
+            if stops is not None:
+                kept &= ~stops[columns]
+            kept = np.flatnonzero(kept)
+            # a row ends where the entries kept before its end end
+            indptr[start + 1:stop + 1] = indptr[start] + np.searchsorted(
+                kept, counts.indptr[start + 1:stop + 1] - lo)
+            indices.append(columns[kept])
+            weights.append(counts.data[lo:hi][kept].astype(np.float64))
+            weights[-1] *= select_idf[indices[-1]]
+        return sp.csr_matrix((_joined(weights, np.float64), _joined(indices, np.int32),
+                              indptr), shape=counts.shape)
 
     def stop_terms(self) -> np.ndarray:
         """A mask of the terms that are French stop words (made once)."""
@@ -266,6 +276,10 @@ class Bm25Vectorizer(Params):
         for t, i in self.vocabulary_.items():
             out[i] = t
         return out
+
+
+def _joined(parts: list, dtype) -> np.ndarray:
+    return np.concatenate(parts) if parts else np.zeros(0, dtype)
 
 
 def _auto_or_bool(value, name: str):

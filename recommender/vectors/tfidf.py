@@ -18,6 +18,7 @@ from ..corpus import TEXT_FIELDS, Article
 from ..errors import NotFittedError, ParameterError
 from ..text import FrenchAnalyzer
 from .counting import DEFAULT_CHUNK_SIZE, CountedArticles, CountMerger, chunked, count_texts
+from .rowblocks import row_blocks
 
 __all__ = ["DEFAULT_FIELD_WEIGHTS", "FieldTfidfVectorizer", "Terms", "display_words",
            "l2_normalize", "row_sums", "select_terms"]
@@ -265,11 +266,17 @@ def _column(term, vocabulary: dict, grow: bool, other: int) -> int:
 def row_sums(X: sp.csr_matrix) -> np.ndarray:
     """Each row's sum (float64), added in float64: float32 values are added exactly there
     (short of sums that span 2**29 times their smallest value's precision), so the sum does
-    not depend on the order of a row's entries."""
+    not depend on the order of a row's entries.
+
+    The values are made float64 a block of rows at a time (:func:`.rowblocks.row_blocks`):
+    ``reduceat`` asked to add float32 values in float64 converts them one by one, twenty
+    times slower (3.2 s against 0.14 s for 59 million entries)."""
     sums = np.zeros(X.shape[0], np.float64)
-    full = np.diff(X.indptr) > 0
-    if full.any():
-        sums[full] = np.add.reduceat(X.data, X.indptr[:-1][full], dtype=np.float64)
+    for start, stop, lo, hi in row_blocks(X.indptr):
+        full = X.indptr[start + 1:stop + 1] > X.indptr[start:stop]
+        if full.any():
+            sums[start:stop][full] = np.add.reduceat(X.data[lo:hi].astype(np.float64),
+                                                     (X.indptr[start:stop] - lo)[full])
     return sums
 
 

@@ -158,6 +158,33 @@ def test_local_cluster_and_a_client_of_its_scheduler_closed_on_exit():
     assert cluster.status.name == "closed"
 
 
+def _settings(keys, dask_worker=None):
+    """These Dask settings as a worker sees them, and whether it samples a profile (Dask's
+    ``client.run`` gives the worker as ``dask_worker``)."""
+    import dask
+
+    return ({key: dask.config.get(key) for key in keys},
+            "profile" in dask_worker.periodic_callbacks)
+
+
+def test_local_cluster_workers_keep_no_profile_and_poll_less():
+    """The cluster on this machine has no dashboard: its workers sample no profile for one,
+    and its monitors poll at LOCAL_CONFIG's pace; this process's settings are its own."""
+    import dask
+
+    from recommender.cluster.client import LOCAL_CONFIG
+
+    assert LOCAL_CONFIG["distributed.worker.profile.enabled"] is False
+    before = {key: dask.config.get(key) for key in LOCAL_CONFIG}
+    assert before != LOCAL_CONFIG  # Dask's defaults: the test would show nothing otherwise
+    with cluster_client(workers=2) as client:
+        seen = client.run(_settings, list(LOCAL_CONFIG))
+        assert len(seen) == 2
+        assert all(answer == (LOCAL_CONFIG, False) for answer in seen.values()), seen
+        assert {key: dask.config.get(key) for key in LOCAL_CONFIG} == before
+    assert {key: dask.config.get(key) for key in LOCAL_CONFIG} == before
+
+
 def test_regression_a_local_cluster_that_does_not_close_does_not_hang_the_run(monkeypatch,
                                                                              caplog):
     """Dask's close of a LocalCluster once waited for ever on a worker its nanny was

@@ -348,10 +348,16 @@ def test_no_term_left_is_named(articles):
 @pytest.mark.parametrize("settings", [{}, {"min_term_freq": 1}, {"min_term_freq": 3},
                                       {"query_stop_words": True, "k1": 1.2, "b": 0.3}],
                          ids=lambda s: ",".join(f"{k}={v}" for k, v in s.items()) or "defaults")
-def test_weights_are_those_of_the_formula_bit_for_bit(articles, settings):
-    """The weights and query weights (made with few temporary arrays, as a model's load
-    makes them) are bit for bit those of the formulas written plainly in float64: a saved
-    model's rows do not move with the way they are computed."""
+@pytest.mark.parametrize("block", [1, 7, 500, None])
+def test_weights_are_those_of_the_formula_bit_for_bit(monkeypatch, articles, settings, block):
+    """The weights and query weights (made a block of rows at a time, as a model's load
+    makes them; blocks smaller than a row, of several rows, or all of them) are bit for bit
+    those of the formulas written plainly in float64: a saved model's rows do not move
+    with the way they are computed."""
+    import recommender.vectors.rowblocks as rowblocks
+
+    if block is not None:
+        monkeypatch.setattr(rowblocks, "BLOCK_ENTRIES", block)
     vectorizer, (counts, lengths), _ = fitted(articles, **settings)
     k1, b = vectorizer.settings()["k1"], vectorizer.settings()["b"]
     row = np.repeat(np.arange(counts.shape[0]), np.diff(counts.indptr))

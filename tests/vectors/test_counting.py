@@ -230,6 +230,30 @@ def test_row_sums_are_exact_in_any_order():
     assert float(np.float32(1e8) + np.float32(1.0) - np.float32(1e8)) != 1.0  # float32 loses it
 
 
+@pytest.mark.parametrize("block", [1, 2, 7, 64, 1 << 16])
+def test_row_sums_in_blocks_are_each_rows_exact_sum(monkeypatch, block):
+    """Blocks of any size (smaller than a row, ending inside a run of empty rows, the whole
+    matrix): each row's sum is math.fsum of its values, empty rows 0."""
+    import math
+
+    import scipy.sparse as sp
+
+    import recommender.vectors.rowblocks as rowblocks
+
+    rng = np.random.default_rng(block)
+    lengths = rng.integers(0, 9, 300)
+    lengths[rng.random(300) < 0.3] = 0  # runs of empty rows
+    lengths[:3] = 0
+    lengths[-2:] = 0
+    indptr = np.r_[0, np.cumsum(lengths)]
+    values = (rng.integers(-4000, 4000, indptr[-1]) * 0.125).astype(np.float32)
+    X = sp.csr_matrix((values, rng.integers(0, 50, indptr[-1]), indptr), shape=(300, 50))
+    monkeypatch.setattr(rowblocks, "BLOCK_ENTRIES", block)
+    expected = [math.fsum(values[a:z].tolist()) for a, z in zip(indptr[:-1], indptr[1:])]
+    assert row_sums(X).tolist() == expected
+    assert row_sums(X[:0]).tolist() == []
+
+
 @pytest.mark.parametrize("weights", [None, {"title": 0.7, "heading": 1.3, "body": 0.1}])
 def test_regression_fit_transform_rows_hold_their_terms_in_column_order(articles, weights):
     """fit_transform gave each row's terms in order of their first occurrence in the
