@@ -12,9 +12,8 @@ module, which adds its parser and runs it.
 
 from __future__ import annotations
 
-import contextlib
+import _thread
 import logging
-import os
 import signal
 import sys
 import warnings
@@ -25,26 +24,50 @@ __all__ = ["USER_ERRORS", "console", "main"]
 
 #: What the command line prints as one line and exit status 2 (without ``--debug``).
 USER_ERRORS = (RecommenderError, OSError)
-#: Whether :func:`main` was interrupted before a command started (read by :func:`console`).
-_interrupted_at_start = False
 
 
 def console() -> int:
     """The ``recommender`` command (console script and ``python -m recommender.cli``):
     :func:`main`, then Ctrl-C ignored while the interpreter exits. The work is done and
     written by then; a Ctrl-C during the exit printed a traceback from the shutdown of the
-    fit's worker processes."""
+    fit's worker processes.
+
+    Two ways a Ctrl-C used to slip past :func:`main`'s one line:
+
+    - It lands in a C callback into Python (numba's compiler calls back through ctypes),
+      which prints it as "Exception ignored" and drops it: the command then ran to its end.
+      :func:`_deliver_again` raises it again at the next line of Python.
+    - It passes through code run by an ``exec`` or ``eval`` of a string (numba, dataclasses
+      and namedtuple make their code so) before :func:`main` catches it. CPython then marks
+      the interrupt as unhandled and ends the process by SIGINT after its exit (status -2,
+      not 130; seen in CI). :func:`_forget_interrupt` clears that mark.
+    """
+    sys.unraisablehook = _deliver_again
     code = main()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    if _interrupted_at_start:
-        # Interrupted in the start-up imports: leave now, with that status. The
-        # interpreter's own exit after such a Ctrl-C sometimes ended the process by SIGINT
-        # all the same (status -2, seen in CI). Nothing has started yet that needs an end.
-        for stream in (sys.stdout, sys.stderr):
-            with contextlib.suppress(Exception):
-                stream.flush()
-        os._exit(130)
+    if code == 130:
+        _forget_interrupt()
     return code
+
+
+def _deliver_again(unraisable) -> None:
+    """``sys.unraisablehook``: an interrupt that C code could not raise (a Ctrl-C in a ctypes
+    callback) is sent again, to be raised at the next line of Python outside this hook;
+    anything else is printed as Python does. It is sent from a new thread: sent from here
+    (``signal.raise_signal``, ``_thread.interrupt_main``), it would be raised at once, in the
+    hook, and dropped again. The hook returns long before that thread can run."""
+    if issubclass(unraisable.exc_type, KeyboardInterrupt):
+        _thread.start_new_thread(_thread.interrupt_main, (signal.SIGINT,))
+        return
+    sys.__unraisablehook__(unraisable)
+
+
+def _forget_interrupt() -> None:
+    """Clear CPython's mark of an unhandled Ctrl-C, left by a ``KeyboardInterrupt`` that went
+    through an ``exec`` of a string even though :func:`main` caught it. Each ``exec`` of a
+    string clears the mark before it runs, and this one ends without an interrupt (SIGINT is
+    ignored by now)."""
+    exec("None")  # noqa: S102 - a constant: what matters is the exec itself
 
 
 def main(argv=None) -> int:
@@ -60,8 +83,6 @@ def main(argv=None) -> int:
 
         args = build_parser().parse_args(argv)
     except KeyboardInterrupt:
-        global _interrupted_at_start
-        _interrupted_at_start = True
         print("recommender: interrupted", file=sys.stderr)
         return 130
     configure_logging(args.quiet)
