@@ -5,11 +5,11 @@ that partition alone. So each partition is a task (:func:`count_partition`, a mo
 function of its path and of small settings): the worker reads it, counts its words chunk by
 chunk with the local fit's own :func:`~recommender.vectors.counting.count_chunk`, merges
 those chunks into one block with terms of its own
-(:func:`~recommender.vectors.counting.merge_chunks`), and sends back that block and the
-articles' records without their lead and body. The client merges the blocks in partition
-order with the local fit's :class:`~recommender.vectors.counting.CountMerger` (whose result
-does not depend on the chunks; it looks up each partition's distinct words, and renumbers
-its terms), through the estimator's own ``fit``
+(:func:`~recommender.vectors.counting.merge_chunks`), and sends back that block and what
+the catalogue keeps of the articles, a list per field. The client merges the blocks in
+partition order with the local fit's :class:`~recommender.vectors.counting.CountMerger`
+(whose result does not depend on the chunks; it looks up each partition's distinct words
+and terms, and renumbers its terms), through the estimator's own ``fit``
 (:class:`~recommender.vectors.counting.CountedArticles`): the vocabulary, idf and matrix
 are those of a local fit of the same corpus, bit for bit.
 
@@ -28,7 +28,6 @@ import shutil
 import tempfile
 import warnings
 from contextlib import contextmanager
-from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import NamedTuple
@@ -37,7 +36,7 @@ import numpy as np
 
 from .._checks import check_int
 from ..errors import CorpusWarning
-from ..model.catalogue import checksum_bytes
+from ..model.catalogue import ArticleColumns, checksum_bytes
 from ..model.table import table_lists
 from ..text import FrenchAnalyzer
 from ..vectors.counting import ChunkCounts, CountedArticles, MergedCounts, count_chunk, \
@@ -57,13 +56,12 @@ TABLE_BLOCK_ROWS = 1024
 
 
 class PartitionCounts(NamedTuple):
-    """What a worker sends back of a partition: its word counts (a MergedCounts), each
-    article's record without lead and body, with whether it had text, the sha256 of its
-    articles (as the corpus checksum reads them) and the texts of the CorpusWarnings its
-    reading gave."""
+    """What a worker sends back of a partition: its word counts (a MergedCounts), what the
+    catalogue keeps of its articles (an ArticleColumns), the sha256 of its articles (as
+    the corpus checksum reads them) and the texts of the CorpusWarnings its reading gave."""
 
     counts: MergedCounts
-    records: list
+    articles: ArticleColumns
     sha256: str
     warnings: list
 
@@ -76,14 +74,13 @@ def count_partition(path: str, analyzer: dict, weights: list, *, skip_invalid: b
     counter = FrenchAnalyzer(**analyzer)
     fields = [name for name, _ in weights]
     chunks: list[ChunkCounts] = []
-    records, texts = [], []
+    columns, texts = ArticleColumns(), []
     sha = hashlib.sha256()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", CorpusWarning)
         for article in read_partition(path, skip_invalid=skip_invalid, time_zone=time_zone):
             texts.append([getattr(article, name) for name in fields])
-            records.append((replace(article, heading="", body="", url="", tags=()),
-                            article.has_text))
+            columns.add(article, has_text=article.has_text)
             sha.update(checksum_bytes(article))
             if len(texts) == chunk_size:
                 chunks.append(count_chunk(counter, texts))
@@ -92,14 +89,14 @@ def count_partition(path: str, analyzer: dict, weights: list, *, skip_invalid: b
             chunks.append(count_chunk(counter, texts))
     said = [str(w.message) for w in caught if issubclass(w.category, CorpusWarning)]
     counts = merge_chunks(chunks, [weight for _, weight in weights], counter.term)
-    return PartitionCounts(counts, records, sha.hexdigest(), said)
+    return PartitionCounts(counts, columns, sha.hexdigest(), said)
 
 
 class ClusterCounts(CountedArticles):
     """The partitions of a corpus counted on a cluster, as a vectorizer's fit reads them:
     iterating runs :func:`count_partition` of each partition on the workers and yields
-    their merged counts in partition order, noting each partition's records in the
-    catalogue (``builder``) as they come.
+    their merged counts in partition order, noting what the catalogue keeps of each
+    partition's articles in the catalogue (``builder``) as they come.
 
     The corpus checksum (``corpus_sha256``) cannot be the local fit's: that one is the
     sha256 of the whole stream of texts, which never reaches the client here. It is the
@@ -127,10 +124,9 @@ class ClusterCounts(CountedArticles):
         for part in parts:
             for message in part.warnings:  # as the local reading gives them
                 warnings.warn(message, CorpusWarning, stacklevel=2)
-            for article, has_text in part.records:
-                related.note(article)
-                if builder is not None:
-                    builder.note(article, has_text=has_text)
+            related.note_lists(part.articles.ids, part.articles.site_lists)
+            if builder is not None:
+                builder.note_columns(part.articles)
             if builder is not None:
                 builder.sha.update(bytes.fromhex(part.sha256))
             yield part.counts

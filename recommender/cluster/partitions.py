@@ -220,6 +220,11 @@ class RelatedCheck:
         self.ids.add(article.id)
         self.related.extend((article.id, r) for r in article.related)
 
+    def note_lists(self, ids, site_lists: dict) -> None:
+        """Note articles by their ids and their lists (id -> related ids), in order."""
+        self.ids.update(ids)
+        self.related.extend((a, r) for a, related in site_lists.items() for r in related)
+
     def warn(self) -> None:
         unknown = [(a, r) for a, r in self.related if r not in self.ids]
         if unknown:

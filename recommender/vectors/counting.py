@@ -58,13 +58,15 @@ class MergedCounts(NamedTuple):
     """Chunks of counts merged where they were counted (:func:`merge_chunks`), with term
     columns of their own: ``words`` lists their distinct words in order of first
     occurrence, ``columns`` gives each word's column (-1: the word has no term),
-    ``frequency`` each word's weighted count, and ``counts`` (float32 CSR, its rows' terms
-    in column order) each article's weighted count of each term."""
+    ``frequency`` each word's weighted count, ``counts`` (float32 CSR, its rows' terms
+    in column order) each article's weighted count of each term, and ``terms`` the term
+    of each column (the merger then needs no analyzer for a new word)."""
 
     words: list
     columns: np.ndarray
     frequency: np.ndarray
     counts: sp.csr_matrix
+    terms: list
 
 
 class CountedArticles:
@@ -211,7 +213,9 @@ class CountMerger:
 
     ``column_of(word)`` gives a new word's column (``-1`` to drop it); it is asked once per
     distinct word, in order of first occurrence in the corpus, so that it can grow a
-    vocabulary. ``weights`` holds one weight per field.
+    vocabulary. Of a MergedCounts' new word, ``column_of_term(term)`` is asked instead,
+    with the word's term as the part gives it (a word without term is dropped): it must be
+    what ``column_of`` gives the word. ``weights`` holds one weight per field.
 
     :meth:`add` takes :class:`ChunkCounts`, or :class:`MergedCounts` of chunks merged
     elsewhere with the same weights and terms (a column that depends on the word's term
@@ -219,9 +223,10 @@ class CountMerger:
     MergedCounts' rows in an order of their own (a chunk's are in column order).
     """
 
-    def __init__(self, weights, column_of):
+    def __init__(self, weights, column_of, column_of_term=None):
         self.weights = np.asarray(weights, np.float64)
         self.column_of = column_of
+        self.column_of_term = column_of_term
         self.slot_of = _Slots()
         self.columns = array("q")
         self.frequency = np.zeros(0, np.float64)
@@ -251,7 +256,12 @@ class CountMerger:
     def _add_merged(self, part: MergedCounts) -> None:
         """Add counts merged elsewhere: only their distinct words are looked up here, and
         their columns renumbered as this merger's."""
-        word_slot = self._slots(part.words)
+        if self.column_of_term is None:
+            word_slot = self._slots(part.words)
+        else:
+            terms, columns, of_term = part.terms, part.columns.tolist(), self.column_of_term
+            word_slot = self._slots(part.words, lambda i: -1 if columns[i] < 0
+                                    else of_term(terms[columns[i]]))
         self.frequency[word_slot] += part.frequency  # each slot once: the words are distinct
         word_column = np.frombuffer(self.columns, np.int64)[word_slot]
         n_terms = part.counts.shape[1]
@@ -268,13 +278,15 @@ class CountMerger:
             (part.counts.data, column[part.counts.indices].astype(np.int32), part.counts.indptr),
             shape=(part.counts.shape[0], self.n_columns)))
 
-    def _slots(self, words: list) -> np.ndarray:
-        """The slots of ``words`` (distinct), new words asked their column in order."""
+    def _slots(self, words: list, column_at=None) -> np.ndarray:
+        """The slots of ``words`` (distinct), new words asked their column in order (of
+        ``column_at(i)`` for the word ``words[i]``, if given)."""
         slot_of, columns = self.slot_of, self.columns
         known = len(slot_of)
         slots = np.fromiter(map(slot_of.__getitem__, words), np.int64, count=len(words))
+        column_of = self.column_of
         for i in np.flatnonzero(slots >= known).tolist():  # new words, in slot order
-            columns.append(self.column_of(words[i]))
+            columns.append(column_of(words[i]) if column_at is None else column_at(i))
         if len(slot_of) > len(self.frequency):
             self.frequency = np.r_[self.frequency, np.zeros(len(slot_of) - len(self.frequency))]
         return slots
@@ -308,4 +320,4 @@ def merge_chunks(chunks: Iterable[ChunkCounts], weights, term) -> MergedCounts:
     for chunk in chunks:
         merger.add(chunk)
     counts, (words, columns, frequency) = merger.result(len(vocabulary))
-    return MergedCounts(words, columns, frequency, counts)
+    return MergedCounts(words, columns, frequency, counts, list(vocabulary))

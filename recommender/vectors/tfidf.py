@@ -172,7 +172,8 @@ class FieldTfidfVectorizer(Params):
             counted = count_texts(analyzer, chunked(texts, chunk_size), n_jobs)
         other = len(vocabulary) if rest and not grow else -1
         merger = CountMerger([w for _, w in weights],
-                             lambda word: _column(analyzer.term(word), vocabulary, grow, other))
+                             lambda word: _column(analyzer.term(word), vocabulary, grow, other),
+                             lambda term: _column(term, vocabulary, grow, other))
         for counts in counted:
             merger.add(counts)
         return merger.result(len(vocabulary) + (other >= 0))

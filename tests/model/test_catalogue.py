@@ -1,18 +1,20 @@
 """The catalogue's look-up of ids (binary search over their hashes, not a dict of every id)
 against a dict, the oracle: every id, unknown ones, ids of other types, hashes shared by
-several ids, a pickled catalogue; and a live model's look-up (withdrawn, re-added)."""
+several ids, a pickled catalogue; and a live model's look-up (withdrawn, re-added). Articles
+noted as columns (a cluster's partitions) against articles noted one by one."""
 
 from __future__ import annotations
 
 import pickle
 import re
+from dataclasses import replace
 
 import numpy as np
 import pytest
 
 import recommender.model.catalogue as catalogue_module
-from recommender.errors import UnknownArticleError
-from recommender.model.catalogue import Catalogue, IdRows
+from recommender.errors import CorpusError, UnknownArticleError
+from recommender.model.catalogue import ArticleColumns, Catalogue, CatalogueBuilder, IdRows
 
 
 def test_the_rows_of_ids_are_a_dicts(small_model):
@@ -77,3 +79,50 @@ def test_a_live_model_finds_added_ids_and_not_withdrawn_ones(model_dir, tmp_path
     rows = model.rows_of([ids[0], gone, ids[-1]])
     assert rows[0] == 0 and rows[1] >= len(ids) and rows[2] == len(ids) - 1
     assert model.ids_[model.catalogue_.served_rows()].tolist().count(gone) == 1
+
+
+def _noted_one_by_one(articles):
+    builder = CatalogueBuilder()
+    for article in articles:
+        builder.note(article, has_text=article.has_text)
+    return builder
+
+
+def _noted_as_columns(articles, split):
+    """Noted as columns in runs of ``split`` articles (a cluster's partitions)."""
+    builder = CatalogueBuilder()
+    for start in range(0, len(articles), split):
+        columns = ArticleColumns()
+        for article in articles[start:start + split]:
+            columns.add(article, has_text=article.has_text)
+        builder.note_columns(columns)
+    return builder
+
+
+@pytest.mark.parametrize("split", [1, 7, 1000])
+def test_articles_noted_as_columns_make_the_same_catalogue(articles, split):
+    """Articles noted as columns, a run at a time (from a cluster's workers), and noted one by
+    one (the local fit): the same ids, times, categories, titles, site lists and counts."""
+    articles = [*articles, replace(articles[0], id="no-text", title="", heading="", body="")]
+    one, runs = _noted_one_by_one(articles), _noted_as_columns(articles, split)
+    assert any(a.related for a in articles) and runs.n_empty == one.n_empty == 1
+    for name in ("ids", "published", "categories", "titles", "site_lists", "n"):
+        assert getattr(runs, name) == getattr(one, name), name
+    order = one.order()
+    np.testing.assert_array_equal(runs.order(), order)
+    a, b = one.build(order), runs.build(order)
+    for name in ("ids", "published", "categories", "titles"):
+        np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
+
+
+@pytest.mark.parametrize("split", [2, 3, 1000])
+def test_a_copied_id_noted_as_columns_is_the_same_error(articles, split):
+    """An id seen twice, in one run or in two: the error of noting one by one, which names
+    the article of the second copy."""
+    articles = [*articles[:4], replace(articles[5], id=articles[1].id), *articles[6:9]]
+    expected = (f"^article id {re.escape(repr(articles[1].id))} appears more than once "
+                f"\\(article 5\\); ids must be unique, remove the copies$")
+    with pytest.raises(CorpusError, match=expected):
+        _noted_one_by_one(articles)
+    with pytest.raises(CorpusError, match=expected):
+        _noted_as_columns(articles, split)

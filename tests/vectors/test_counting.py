@@ -90,6 +90,38 @@ def test_counts_merged_elsewhere_need_a_growing_vocabulary(articles):
         merger.add(block)
 
 
+def test_merged_counts_give_new_words_the_column_of_their_term(articles):
+    """A MergedCounts' new words get the column of the term the part gives them: the merger
+    asks ``column_of_term``, never ``column_of`` (which would analyse each word again), and
+    merges what asking each word gives."""
+    analyzer = FrenchAnalyzer()
+    texts = [[a.title, a.body] for a in articles]
+    chunks = [count_chunk(analyzer, chunk) for chunk in chunked(texts, 9)]
+    parts = [merge_chunks(chunks[i:i + 2], [1.0, 0.5], analyzer.term)
+             for i in range(0, len(chunks), 2)]
+    by_word, by_term = {}, {}
+
+    def grow(vocabulary, term):
+        return -1 if term is None else vocabulary.setdefault(term, len(vocabulary))
+
+    def never(word):
+        raise AssertionError(f"column_of asked of {word!r}")
+
+    of_words = CountMerger([1.0, 0.5], lambda word: grow(by_word, analyzer.term(word)))
+    of_terms = CountMerger([1.0, 0.5], never, lambda term: grow(by_term, term))
+    for part in parts:
+        of_words.add(part)
+        of_terms.add(part)
+    assert len(parts) > 1 and list(by_term.items()) == list(by_word.items())
+    (a, (words_a, columns_a, freq_a)), (b, (words_b, columns_b, freq_b)) = (
+        of_words.result(len(by_word)), of_terms.result(len(by_term)))
+    assert words_a == words_b and (columns_a == -1).any()
+    np.testing.assert_array_equal(columns_a, columns_b)
+    np.testing.assert_array_equal(freq_a, freq_b)
+    for name in ("indptr", "indices", "data"):
+        np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
+
+
 def test_counts_of_other_weights_are_refused(articles):
     vectorizer = FieldTfidfVectorizer(min_df=2)
     merged = MergedGroups(articles, vectorizer, 10, 2)
