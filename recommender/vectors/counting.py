@@ -33,7 +33,7 @@ from ..errors import ParameterError
 from ..text import FrenchAnalyzer
 
 __all__ = ["ChunkCounts", "CountMerger", "CountedArticles", "MergedCounts", "chunked",
-           "count_chunk", "count_texts", "end_with_parent", "merge_chunks"]
+           "count_chunk", "count_texts", "end_with_parent", "merge_chunks", "stacked_rows"]
 
 #: Articles per chunk: large enough that a worker's start-up and the transfer of its
 #: result are small beside its analysis, small enough to keep every core busy.
@@ -56,8 +56,9 @@ class ChunkCounts(NamedTuple):
 
 class MergedCounts(NamedTuple):
     """Chunks of counts merged where they were counted (:func:`merge_chunks`), with term
-    columns of their own: ``words`` lists their distinct words in order of first
-    occurrence, ``columns`` gives each word's column (-1: the word has no term),
+    columns of their own (in alphabetical order of the terms): ``words`` lists their
+    distinct words in order of first occurrence, ``columns`` gives each word's column (-1:
+    the word has no term),
     ``frequency`` each word's weighted count, ``counts`` (float32 CSR, its rows' terms
     in column order) each article's weighted count of each term, and ``terms`` the term
     of each column (the merger then needs no analyzer for a new word)."""
@@ -273,7 +274,8 @@ class CountMerger:
                              "vocabulary; these terms are dropped or share a column")
         self.n_columns = max(self.n_columns, int(column.max(initial=-1)) + 1)
         # renumbered, a row's terms are no longer in column order: what reads the result
-        # does not depend on that order (select_terms puts them in order)
+        # does not depend on that order (select_terms puts them in order; a part's own
+        # columns are alphabetical, so its rows are in order again there, and need no sort)
         self._blocks.append(sp.csr_matrix(
             (part.counts.data, column[part.counts.indices].astype(np.int32), part.counts.indptr),
             shape=(part.counts.shape[0], self.n_columns)))
@@ -294,22 +296,41 @@ class CountMerger:
     def result(self, n_columns: int):
         """``(counts, (words, columns, frequency))``: the CSR of weighted counts with
         ``n_columns`` columns, and each distinct word's column and weighted frequency."""
-        blocks = [sp.csr_matrix((b.data, b.indices, b.indptr), shape=(b.shape[0], n_columns))
-                  for b in self._blocks]
-        if blocks:
-            matrix = sp.vstack(blocks, format="csr", dtype=np.float32)
-        else:
-            matrix = sp.csr_matrix((0, n_columns), dtype=np.float32)
+        matrix = stacked_rows(self._blocks, n_columns)
         self._blocks = []
         return matrix, (list(self.slot_of), np.frombuffer(self.columns, np.int64).copy(),
                         self.frequency)
 
 
+def stacked_rows(blocks: list, n_columns: int) -> sp.csr_matrix:
+    """The rows of the CSR ``blocks`` (float32 values) one after the other, with
+    ``n_columns`` columns: their arrays concatenated, as ``scipy.sparse.vstack`` gives them
+    (which took 1.6 s for 57 million entries, where concatenating takes 0.1 s)."""
+    n_rows = sum(block.shape[0] for block in blocks)
+    nnz = sum(block.nnz for block in blocks)
+    index = np.int32 if max(nnz, n_columns) < 2**31 else np.int64
+    indptr = np.zeros(n_rows + 1, index)
+    row = start = 0
+    for block in blocks:
+        rows = indptr[row + 1:row + block.shape[0] + 1]
+        rows[:] = block.indptr[1:]
+        rows += start  # added in the type of the whole: no overflow
+        row, start = row + block.shape[0], start + block.nnz
+    data = np.concatenate([b.data for b in blocks]) if blocks else np.zeros(0, np.float32)
+    indices = np.concatenate([b.indices for b in blocks]) if blocks else np.zeros(0, index)
+    return sp.csr_matrix((data.astype(np.float32, copy=False), indices.astype(index, copy=False),
+                          indptr), shape=(n_rows, n_columns))
+
+
 def merge_chunks(chunks: Iterable[ChunkCounts], weights, term) -> MergedCounts:
     """Chunks of counts merged into one block, with a column per distinct term (of
-    ``term(word)``: a str, or None for no term) in order of first occurrence: what a
-    cluster's worker sends of a partition, so that the fit's :class:`CountMerger` looks up
-    its distinct words only."""
+    ``term(word)``: a str, or None for no term), the columns in alphabetical order of the
+    terms: what a cluster's worker sends of a partition, so that the fit's
+    :class:`CountMerger` looks up its distinct words only.
+
+    Alphabetical, so that each row's entries stay in order when the fit numbers the kept
+    terms alphabetically (:func:`~recommender.vectors.tfidf.select_terms`): the rows are
+    sorted here, on the workers, a partition each, not by the client, all at once."""
     vocabulary: dict[str, int] = {}
 
     def column_of(word: str) -> int:
@@ -320,4 +341,11 @@ def merge_chunks(chunks: Iterable[ChunkCounts], weights, term) -> MergedCounts:
     for chunk in chunks:
         merger.add(chunk)
     counts, (words, columns, frequency) = merger.result(len(vocabulary))
-    return MergedCounts(words, columns, frequency, counts, list(vocabulary))
+    terms = sorted(vocabulary)
+    rank = np.empty(len(terms) + 1, np.int64)  # the last: -1, a word without term, stays
+    rank[[vocabulary[t] for t in terms]] = np.arange(len(terms))
+    rank[-1] = -1
+    counts.indices = rank[counts.indices].astype(counts.indices.dtype)
+    counts.has_sorted_indices = False
+    counts.sort_indices()
+    return MergedCounts(words, rank[columns], frequency, counts, terms)

@@ -7,12 +7,13 @@ import subprocess
 import sys
 
 import numpy as np
+import scipy.sparse as sp
 import pytest
 
 from recommender import ArticleRecommender
 from recommender.errors import ParameterError
 from recommender.vectors.counting import (CountedArticles, CountMerger, chunked, count_chunk,
-                                          merge_chunks)
+                                          merge_chunks, stacked_rows)
 from recommender.text import ELISIONS, FrenchAnalyzer
 from recommender.vectors.tfidf import FieldTfidfVectorizer, row_sums, select_terms
 
@@ -297,3 +298,52 @@ def test_regression_fit_transform_rows_hold_their_terms_in_column_order(articles
     assert all(np.all(np.diff(X.indices[s:e]) > 0) for s, e in zip(X.indptr[:-1], X.indptr[1:]))
     assert np.array_equal(X.indptr, Y.indptr) and np.array_equal(X.indices, Y.indices)
     assert np.array_equal(X.data.view(np.int32), Y.data.view(np.int32))
+
+
+@pytest.mark.parametrize("shapes", [[(3, 40), (0, 0), (5, 0), (1, 7)], [(0, 0)], []])
+def test_stacked_rows_are_scipys_vstack(shapes):
+    """The rows of blocks one after the other, as scipy's vstack gives them (the oracle):
+    blocks with no row, blocks of empty rows, no block at all."""
+    rng = np.random.default_rng(7)
+    blocks = []
+    for n_rows, nnz in shapes:
+        indptr = np.r_[0, np.sort(rng.integers(0, nnz + 1, max(n_rows - 1, 0))), nnz]
+        indptr = indptr[:n_rows + 1] if n_rows else np.zeros(1, np.int64)
+        indices = rng.integers(0, 9, nnz).astype(np.int32)
+        data = rng.random(nnz, dtype=np.float32)
+        blocks.append(sp.csr_matrix((data, indices, indptr.astype(np.int32)), shape=(n_rows, 9)))
+    got = stacked_rows(blocks, 9)
+    want = (sp.vstack(blocks, format="csr", dtype=np.float32)
+            if blocks else sp.csr_matrix((0, 9), dtype=np.float32))
+    assert got.shape == want.shape and got.dtype == np.float32
+    assert got.indices.dtype == got.indptr.dtype == np.int32
+    np.testing.assert_array_equal(got.indptr, want.indptr)
+    np.testing.assert_array_equal(got.indices, want.indices)
+    np.testing.assert_array_equal(got.data, want.data)
+
+
+def test_a_merged_part_numbers_its_terms_alphabetically(articles):
+    """merge_chunks numbers a part's terms in alphabetical order and sorts its rows, so that
+    numbered as the fit numbers the kept terms (alphabetically) its rows stay in order; the
+    counts of each (article, term) are those of a merger of the chunks (the oracle)."""
+    analyzer = FrenchAnalyzer()
+    chunks = [count_chunk(analyzer, chunk)
+              for chunk in chunked([[a.title, a.body] for a in articles], 9)]
+    part = merge_chunks(chunks, [1.0, 0.5], analyzer.term)
+    assert len(part.terms) > 100 and part.terms == sorted(part.terms)
+    assert [part.terms[c] if c >= 0 else None for c in part.columns.tolist()] == [
+        analyzer.term(word) for word in part.words]
+    counts = part.counts
+    assert all((np.diff(counts.indices[a:b]) > 0).all()
+               for a, b in zip(counts.indptr[:-1], counts.indptr[1:]))
+    vocabulary = {}
+    oracle = CountMerger([1.0, 0.5], lambda word: -1 if analyzer.term(word) is None
+                         else vocabulary.setdefault(analyzer.term(word), len(vocabulary)))
+    for chunk in chunks:
+        oracle.add(chunk)
+    want = oracle.result(len(vocabulary))[0].tocoo()
+    terms = list(vocabulary)
+    got = counts.tocoo()
+    assert sorted(zip(want.row.tolist(), [terms[c] for c in want.col.tolist()],
+                      want.data.tolist())) == sorted(
+        zip(got.row.tolist(), [part.terms[c] for c in got.col.tolist()], got.data.tolist()))
