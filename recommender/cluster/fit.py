@@ -127,7 +127,6 @@ class ClusterCounts(CountedArticles):
             related.note_lists(part.articles.ids, part.articles.site_lists)
             if builder is not None:
                 builder.note_columns(part.articles)
-            if builder is not None:
                 builder.sha.update(bytes.fromhex(part.sha256))
             yield part.counts
         related.warn()

@@ -201,14 +201,14 @@ class ArticleColumns:
         self.n_empty += not has_text
 
 
-class CatalogueBuilder:
-    """Collects what the catalogue keeps of each article while the vectorizer streams them,
-    and the corpus checksum."""
+class CatalogueBuilder(ArticleColumns):
+    """Collects what the catalogue keeps of each article while the vectorizer streams them
+    (the lists of :class:`ArticleColumns`) and the corpus checksum; refuses an id seen
+    twice."""
 
     def __init__(self):
-        self.ids, self.published, self.categories, self.titles = [], [], [], []
-        self.site_lists: dict[str, list[str]] = {}  # the site's own box of each article
-        self.n = self.n_empty = 0
+        super().__init__()
+        self.n = 0
         self.sha = hashlib.sha256()
         self.finished = False
         self._seen: set[str] = set()
@@ -216,8 +216,8 @@ class CatalogueBuilder:
     def collect(self, articles):
         """Yield each article of ``articles`` (records or dicts) as an Article, noting it.
         Articles counted elsewhere (:class:`~recommender.vectors.counting.CountedArticles`)
-        are returned as they are, for the vectorizer to merge: they note their records in
-        this builder themselves (:meth:`note`), as their counts are read."""
+        are returned as they are, for the vectorizer to merge: they note their articles in
+        this builder themselves (:meth:`note_columns`), as their counts are read."""
         if isinstance(articles, CountedArticles):
             articles.builder = self
             return articles
@@ -241,14 +241,8 @@ class CatalogueBuilder:
         if article.id in self._seen:
             self._refuse_copy(article.id, self.n)
         self._seen.add(article.id)
-        self.ids.append(article.id)
-        self.published.append(to_seconds(article.published, "published"))
-        self.categories.append(article.category)
-        self.titles.append(article.title)
-        if article.related:
-            self.site_lists[article.id] = list(article.related)
+        self.add(article, has_text=has_text)
         self.n += 1
-        self.n_empty += not has_text
 
     def note_columns(self, columns: ArticleColumns) -> None:
         """Note a run of articles at once, as :meth:`note` notes each (the same catalogue,

@@ -58,10 +58,9 @@ class MergedCounts(NamedTuple):
     """Chunks of counts merged where they were counted (:func:`merge_chunks`), with term
     columns of their own (in alphabetical order of the terms): ``words`` lists their
     distinct words in order of first occurrence, ``columns`` gives each word's column (-1:
-    the word has no term),
-    ``frequency`` each word's weighted count, ``counts`` (float32 CSR, its rows' terms
-    in column order) each article's weighted count of each term, and ``terms`` the term
-    of each column (the merger then needs no analyzer for a new word)."""
+    the word has no term), ``frequency`` each word's weighted count, ``counts`` (float32
+    CSR, its rows' terms in column order) each article's weighted count of each term, and
+    ``terms`` the term of each column (the merger then needs no analyzer for a new word)."""
 
     words: list
     columns: np.ndarray
