@@ -208,7 +208,6 @@ class CatalogueBuilder(ArticleColumns):
 
     def __init__(self):
         super().__init__()
-        self.n = 0
         self.sha = hashlib.sha256()
         self.finished = False
         self._seen: set[str] = set()
@@ -242,7 +241,6 @@ class CatalogueBuilder(ArticleColumns):
             self._refuse_copy(article.id, self.n)
         self._seen.add(article.id)
         self.add(article, has_text=has_text)
-        self.n += 1
 
     def note_columns(self, columns: ArticleColumns) -> None:
         """Note a run of articles at once, as :meth:`note` notes each (the same catalogue,
@@ -259,8 +257,12 @@ class CatalogueBuilder(ArticleColumns):
         self.categories.extend(columns.categories)
         self.titles.extend(columns.titles)
         self.site_lists.update(columns.site_lists)
-        self.n += len(columns.ids)
         self.n_empty += columns.n_empty
+
+    @property
+    def n(self) -> int:
+        """The articles noted so far."""
+        return len(self.ids)
 
     @staticmethod
     def _refuse_copy(article_id: str, before: int):
